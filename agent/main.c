@@ -1,0 +1,41 @@
+/* thindesk-agent: serve this desktop to SPICE clients. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agent/agent.h"
+#include "agent/log.h"
+#include "agent/options.h"
+
+int main(int argc, char **argv)
+{
+    struct agent_options opts;
+    char *error = NULL;
+    switch (options_load(&opts, argc, argv, NULL, stdout, &error)) {
+    case OPTIONS_OK:
+        break;
+    case OPTIONS_EXIT_OK:
+        options_finish(&opts);
+        return 0;
+    case OPTIONS_USAGE:
+        fprintf(stderr, "thindesk-agent: %s\n", error);
+        free(error);
+        options_finish(&opts);
+        return 2;
+    case OPTIONS_CONFIG:
+        fprintf(stderr, "thindesk-agent: %s\n", error);
+        free(error);
+        options_finish(&opts);
+        return 1;
+    }
+    log_init(opts.log_level);
+
+    struct agent *agent = agent_create(&opts);
+    if (!agent) {
+        options_finish(&opts);
+        return 1;
+    }
+    int code = agent_run(agent);
+    agent_destroy(agent);
+    options_finish(&opts);
+    return code;
+}

@@ -1,0 +1,436 @@
+#include "agent/options.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_type {
+    OPT_STRING,
+    OPT_BOOL,
+    OPT_INT,
+    OPT_ENUM,
+    OPT_LISTEN,  /* ADDR:PORT into listen_host + listen_port */
+    OPT_SIZE,    /* WxH into two ints */
+    OPT_DESKTOP, /* flag with an optional WxH */
+};
+
+struct opt {
+    const char *name;    /* --name on the command line, name= in [agent] */
+    enum opt_type type;
+    size_t offset;       /* into struct agent_options */
+    size_t offset2;      /* second int of OPT_SIZE/OPT_DESKTOP, or listen port */
+    const char *def;     /* default, as it would be written */
+    const char *arg;     /* metavariable for --help */
+    const char *help;
+    const char *const *values; /* OPT_ENUM names, index = value */
+    int min, max;        /* OPT_INT */
+    bool cli_only;
+};
+
+static const char *const image_compression_names[] = {
+    "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4", "off", NULL};
+static const char *const wan_names[] = {"auto", "never", "always", NULL};
+static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
+
+#define OFF(field) offsetof(struct agent_options, field)
+#define NOFIELD ((size_t)-1)
+
+static const struct opt table[] = {
+    {"display", OPT_STRING, OFF(display), 0, NULL, ":N",
+     "X display to serve (default: $DISPLAY; without one, a virtual desktop is started)"},
+    {"listen", OPT_LISTEN, OFF(listen_host), OFF(listen_port), "127.0.0.1:5900", "ADDR:PORT",
+     "address and port to accept SPICE clients on"},
+    {"password-file", OPT_STRING, OFF(password_file), 0, NULL, "FILE",
+     "read the connection password from FILE (- reads standard input)"},
+    {"generate-password", OPT_BOOL, OFF(generate_password), 0, "false", NULL,
+     "generate a strong one-time password and print it (the default without a password file)"},
+    {"disable-ticketing", OPT_BOOL, OFF(disable_ticketing), 0, "false", NULL,
+     "accept clients without a password (only allowed on loopback addresses)"},
+    {"config", OPT_STRING, NOFIELD, 0, NULL, "FILE",
+     "read settings from FILE after the system and user config files", NULL, 0, 0, true},
+    {"capture", OPT_STRING, OFF(capture), 0, "x11", "x11|fake",
+     "where pixels come from: an X server, or scripted test frames"},
+    {"fake-script", OPT_STRING, OFF(fake_script), 0, "static", "static|full|scroll",
+     "what the fake capture backend shows"},
+    {"fake-size", OPT_SIZE, OFF(fake_width), OFF(fake_height), "1280x720", "WxH",
+     "screen size of the fake capture backend"},
+    {"fake-fps", OPT_INT, OFF(fake_fps), 0, "30", "N", "frame rate of moving fake scripts",
+     NULL, 1, 240},
+    {"virtual-desktop", OPT_DESKTOP, OFF(virtual_width), OFF(virtual_height), "1280x720",
+     "WxH", "start and serve a virtual X desktop (Xvfb with an xterm) of the given size"},
+    {"image-compression", OPT_ENUM, OFF(image_compression), 0, "auto_glz",
+     "auto_glz|auto_lz|quic|glz|lz|lz4|off", "lossless image codec spice-server uses",
+     image_compression_names},
+    {"jpeg-wan-compression", OPT_ENUM, OFF(jpeg_wan_compression), 0, "never",
+     "auto|never|always", "allow lossy JPEG for photo-like images", wan_names},
+    {"zlib-glz-wan-compression", OPT_ENUM, OFF(zlib_glz_wan_compression), 0, "auto",
+     "auto|never|always", "add zlib on top of glz on slow links", wan_names},
+    {"max-fps", OPT_INT, OFF(max_fps), 0, "60", "N",
+     "most frames a second sent to a client", NULL, 1, 1000},
+    {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|fake",
+     "how keyboard and pointer events reach the desktop"},
+    {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,
+     "ignore all keyboard and pointer input from clients"},
+    {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
+     "how much to log to standard error", log_level_names},
+};
+
+#define N_OPTS G_N_ELEMENTS(table)
+
+const char *options_image_compression_name(int value)
+{
+    return value >= 0 && value < (int)G_N_ELEMENTS(image_compression_names) - 1
+               ? image_compression_names[value]
+               : "?";
+}
+
+const char *options_wan_compression_name(int value)
+{
+    return value >= 0 && value < (int)G_N_ELEMENTS(wan_names) - 1 ? wan_names[value] : "?";
+}
+
+static const struct opt *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (strlen(table[i].name) == len && strncmp(table[i].name, name, len) == 0)
+            return &table[i];
+    return NULL;
+}
+
+static char **field_str(struct agent_options *o, size_t off)
+{
+    return (char **)((char *)o + off);
+}
+static int *field_int(struct agent_options *o, size_t off)
+{
+    return (int *)((char *)o + off);
+}
+static bool *field_bool(struct agent_options *o, size_t off)
+{
+    return (bool *)((char *)o + off);
+}
+
+static bool parse_int(const char *s, long min, long max, int *ret)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return false;
+    *ret = (int)v;
+    return true;
+}
+
+static bool parse_size(const char *s, int *ret_w, int *ret_h)
+{
+    g_auto(GStrv) parts = g_strsplit(s, "x", 3);
+    return g_strv_length(parts) == 2 && parse_int(parts[0], 16, 16384, ret_w) &&
+           parse_int(parts[1], 16, 16384, ret_h);
+}
+
+static bool parse_bool(const char *s, bool *ret)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    for (int i = 0; i < 4; i++) {
+        if (g_ascii_strcasecmp(s, yes[i]) == 0) {
+            *ret = true;
+            return true;
+        }
+        if (g_ascii_strcasecmp(s, no[i]) == 0) {
+            *ret = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_listen(const char *s, char **ret_host, int *ret_port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return false;
+    g_autofree char *host = g_strndup(s, colon - s);
+    if (host[0] == '[') {
+        size_t n = strlen(host);
+        if (n < 3 || host[n - 1] != ']')
+            return false;
+        char *inner = g_strndup(host + 1, n - 2);
+        g_free(host);
+        host = inner;
+    }
+    int port;
+    if (!parse_int(colon + 1, 1, 65535, &port))
+        return false;
+    if (!g_hostname_is_ip_address(host) && strcmp(host, "localhost") != 0)
+        return false;
+    g_free(*ret_host);
+    *ret_host = g_steal_pointer(&host);
+    *ret_port = port;
+    return true;
+}
+
+static int enum_index(const char *const *values, const char *s)
+{
+    for (int i = 0; values[i]; i++)
+        if (strcmp(values[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* Sets one option from text. @where names the source for error messages. */
+static bool set_value(struct agent_options *o, const struct opt *opt, const char *value,
+                      const char *where, char **ret_error)
+{
+    bool ok = true;
+    switch (opt->type) {
+    case OPT_STRING:
+        if (opt->offset != NOFIELD) {
+            g_free(*field_str(o, opt->offset));
+            *field_str(o, opt->offset) = *value ? g_strdup(value) : NULL;
+        }
+        break;
+    case OPT_BOOL:
+        ok = parse_bool(value, field_bool(o, opt->offset));
+        break;
+    case OPT_INT:
+        ok = parse_int(value, opt->min, opt->max, field_int(o, opt->offset));
+        break;
+    case OPT_ENUM: {
+        int i = enum_index(opt->values, value);
+        ok = i >= 0;
+        if (ok && opt->offset != NOFIELD)
+            *field_int(o, opt->offset) = i;
+        if (ok && opt->values == log_level_names) {
+            g_free(o->log_level);
+            o->log_level = g_strdup(value);
+        }
+        break;
+    }
+    case OPT_LISTEN:
+        ok = parse_listen(value, field_str(o, opt->offset), field_int(o, opt->offset2));
+        break;
+    case OPT_SIZE:
+        ok = parse_size(value, field_int(o, opt->offset), field_int(o, opt->offset2));
+        break;
+    case OPT_DESKTOP:
+        if (parse_bool(value, &o->virtual_desktop))
+            break;
+        ok = parse_size(value, field_int(o, opt->offset), field_int(o, opt->offset2));
+        if (ok)
+            o->virtual_desktop = true;
+        break;
+    }
+    if (!ok) {
+        g_autofree char *expected =
+            opt->type == OPT_BOOL  ? g_strdup("true or false")
+            : opt->type == OPT_INT ? g_strdup_printf("a number from %d to %d", opt->min, opt->max)
+                                   : g_strdup(opt->arg);
+        *ret_error = g_strdup_printf("%s: invalid value '%s' for %s (expected %s)", where, value,
+                                     opt->name, expected);
+        return false;
+    }
+    size_t idx = opt - table;
+    g_free(o->sources[idx]);
+    o->sources[idx] = g_strdup(where);
+    return true;
+}
+
+static void set_defaults(struct agent_options *o)
+{
+    o->sources = g_new0(char *, N_OPTS + 1);
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char *err = NULL;
+        if (table[i].def && !set_value(o, &table[i], table[i].def, "default", &err))
+            g_error("bad built-in default for %s: %s", table[i].name, err);
+        if (!o->sources[i])
+            o->sources[i] = g_strdup("default");
+    }
+    o->virtual_desktop = false;
+}
+
+/* Returns 1 when loaded, 0 when the file does not exist (and !must_exist),
+ * -1 on error. */
+static int load_file(struct agent_options *o, const char *path, bool must_exist,
+                     char **ret_error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) gerr = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
+        if (!must_exist && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return 0;
+        *ret_error = g_strdup_printf("config file %s: %s", path, gerr->message);
+        return -1;
+    }
+    gsize n_groups;
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, &n_groups);
+    for (gsize g = 0; g < n_groups; g++) {
+        if (strcmp(groups[g], "agent") != 0) {
+            *ret_error = g_strdup_printf("config file %s: unknown group [%s] (expected [agent])",
+                                         path, groups[g]);
+            return -1;
+        }
+    }
+    gsize n_keys = 0;
+    g_auto(GStrv) keys = g_key_file_get_keys(kf, "agent", &n_keys, NULL);
+    for (gsize k = 0; k < n_keys; k++) {
+        const struct opt *opt = find_opt(keys[k], strlen(keys[k]));
+        if (!opt || opt->cli_only) {
+            *ret_error = g_strdup_printf("config file %s: unknown key '%s' in [agent]", path,
+                                         keys[k]);
+            return -1;
+        }
+        g_autofree char *value = g_key_file_get_string(kf, "agent", keys[k], NULL);
+        if (!set_value(o, opt, value ? value : "", path, ret_error))
+            return -1;
+    }
+    return 1;
+}
+
+void options_print_help(FILE *out)
+{
+    fprintf(out, "Usage: thindesk-agent [OPTION]...\n"
+                 "Serve this desktop to SPICE clients (remote-viewer, thindesk).\n\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *opt = &table[i];
+        g_autofree char *left = NULL;
+        if (opt->type == OPT_BOOL)
+            left = g_strdup_printf("--%s", opt->name);
+        else if (opt->type == OPT_DESKTOP)
+            left = g_strdup_printf("--%s[=%s]", opt->name, opt->arg);
+        else
+            left = g_strdup_printf("--%s=%s", opt->name, opt->arg);
+        fprintf(out, "  %s\n      %s", left, opt->help);
+        if (opt->def && opt->type != OPT_BOOL && opt->type != OPT_DESKTOP)
+            fprintf(out, " [default: %s]", opt->def);
+        fputc('\n', out);
+    }
+    fprintf(out, "  --help\n      show this help and exit\n"
+                 "  --version\n      show the version and exit\n\n"
+                 "Settings are read from /etc/thindesk/agent.conf, then\n"
+                 "$XDG_CONFIG_HOME/thindesk/agent.conf, then --config=FILE, in group [agent]\n"
+                 "with the option names as keys (for example: listen=0.0.0.0:5900);\n"
+                 "the command line wins.\n");
+}
+
+enum options_result options_load(struct agent_options *o, int argc, char **argv,
+                                 const struct options_paths *paths, FILE *out,
+                                 char **ret_error)
+{
+    memset(o, 0, sizeof(*o));
+    set_defaults(o);
+
+    /* First pass: --help, --version, --config, and syntax of the command line. */
+    const char *config_file = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            options_print_help(out);
+            return OPTIONS_EXIT_OK;
+        }
+        if (strcmp(a, "--version") == 0) {
+            fprintf(out, "thindesk-agent %s\n", THINDESK_VERSION);
+            return OPTIONS_EXIT_OK;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            *ret_error = g_strdup_printf("unexpected argument '%s' (see --help)", a);
+            return OPTIONS_USAGE;
+        }
+        const char *eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const struct opt *opt = find_opt(a + 2, len);
+        if (!opt) {
+            *ret_error = g_strdup_printf("unknown option '%.*s' (see --help)", (int)(len + 2), a);
+            return OPTIONS_USAGE;
+        }
+        bool takes_value = opt->type != OPT_BOOL && opt->type != OPT_DESKTOP;
+        if (takes_value && !eq) {
+            if (i + 1 >= argc) {
+                *ret_error = g_strdup_printf("option --%s needs a value (%s)", opt->name, opt->arg);
+                return OPTIONS_USAGE;
+            }
+            i++;
+        }
+        if (strcmp(opt->name, "config") == 0)
+            config_file = eq ? eq + 1 : argv[i];
+    }
+
+    /* Files, lowest precedence first. */
+    g_autofree char *user_file =
+        paths && paths->user_file
+            ? g_strdup(paths->user_file)
+            : g_build_filename(g_get_user_config_dir(), "thindesk", "agent.conf", NULL);
+    const char *system_file =
+        paths && paths->system_file ? paths->system_file : "/etc/thindesk/agent.conf";
+    if (load_file(o, system_file, false, ret_error) < 0 ||
+        load_file(o, user_file, false, ret_error) < 0 ||
+        (config_file && load_file(o, config_file, true, ret_error) < 0))
+        return OPTIONS_CONFIG;
+
+    /* Second pass: the command line wins. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const struct opt *opt = find_opt(a + 2, len);
+        const char *value;
+        if (opt->type == OPT_BOOL || opt->type == OPT_DESKTOP)
+            value = eq ? eq + 1 : "true";
+        else
+            value = eq ? eq + 1 : argv[++i];
+        if (!set_value(o, opt, value, "command line", ret_error))
+            return OPTIONS_USAGE;
+    }
+
+    /* Checks across options. */
+    if (!o->display && !g_getenv("DISPLAY") && strcmp(o->capture, "x11") == 0)
+        o->virtual_desktop = true;
+    if (o->disable_ticketing && (o->password_file || o->generate_password)) {
+        *ret_error = g_strdup("--disable-ticketing cannot be combined with a password option");
+        return OPTIONS_USAGE;
+    }
+    if (o->password_file && o->generate_password) {
+        *ret_error = g_strdup("--password-file and --generate-password exclude each other");
+        return OPTIONS_USAGE;
+    }
+    if (strcmp(o->capture, "x11") != 0 && strcmp(o->capture, "fake") != 0) {
+        *ret_error = g_strdup_printf("unknown capture backend '%s' (expected x11 or fake)",
+                                     o->capture);
+        return OPTIONS_USAGE;
+    }
+    static const char *const inputs[] = {"auto", "uinput", "xtest", "fake", NULL};
+    if (enum_index(inputs, o->input) < 0) {
+        *ret_error = g_strdup_printf("unknown input backend '%s' (expected auto, uinput, xtest or fake)",
+                                     o->input);
+        return OPTIONS_USAGE;
+    }
+    if (o->virtual_desktop && o->display) {
+        *ret_error = g_strdup("--virtual-desktop starts its own display: do not give --display");
+        return OPTIONS_USAGE;
+    }
+    return OPTIONS_OK;
+}
+
+void options_finish(struct agent_options *o)
+{
+    g_free(o->display);
+    g_free(o->listen_host);
+    g_free(o->password_file);
+    g_free(o->capture);
+    g_free(o->fake_script);
+    g_free(o->input);
+    g_free(o->log_level);
+    if (o->sources)
+        g_strfreev(o->sources);
+    memset(o, 0, sizeof(*o));
+}
+
+const char *options_source(const struct agent_options *o, const char *name)
+{
+    const struct opt *opt = find_opt(name, strlen(name));
+    return opt && o->sources ? o->sources[opt - table] : NULL;
+}

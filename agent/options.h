@@ -1,0 +1,76 @@
+/* options: every setting of thindesk-agent, declared once in one table.
+ *
+ * Sources, later wins: built-in defaults < /etc/thindesk/agent.conf <
+ * $XDG_CONFIG_HOME/thindesk/agent.conf < --config=FILE < command line.
+ * The result is validated at load and read-only afterwards. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum image_compression {
+    IMAGE_COMPRESSION_AUTO_GLZ,
+    IMAGE_COMPRESSION_AUTO_LZ,
+    IMAGE_COMPRESSION_QUIC,
+    IMAGE_COMPRESSION_GLZ,
+    IMAGE_COMPRESSION_LZ,
+    IMAGE_COMPRESSION_LZ4,
+    IMAGE_COMPRESSION_OFF,
+};
+
+enum wan_compression {
+    WAN_COMPRESSION_AUTO,
+    WAN_COMPRESSION_NEVER,
+    WAN_COMPRESSION_ALWAYS,
+};
+
+struct agent_options {
+    char *display;           /* NULL: $DISPLAY */
+    char *listen_host;       /* from --listen */
+    int listen_port;
+    char *password_file;     /* NULL, a path, or "-" for stdin */
+    bool generate_password;
+    bool disable_ticketing;
+    char *capture;           /* "x11" or "fake" */
+    char *fake_script;
+    int fake_width, fake_height, fake_fps;
+    bool virtual_desktop;    /* start our own Xvfb */
+    int virtual_width, virtual_height;
+    int image_compression;   /* enum image_compression */
+    int jpeg_wan_compression;  /* enum wan_compression */
+    int zlib_glz_wan_compression;
+    int max_fps;
+    char *input;             /* auto, uinput, xtest, fake */
+    bool view_only;
+    char *log_level;         /* error, warning, info, debug */
+    char **sources;          /* per table entry: where its value came from */
+};
+
+enum options_result {
+    OPTIONS_OK,
+    OPTIONS_EXIT_OK,    /* --help or --version was printed */
+    OPTIONS_USAGE,      /* bad command line: exit 2 */
+    OPTIONS_CONFIG,     /* bad or unreadable config file: exit 1 */
+};
+
+struct options_paths {
+    const char *system_file; /* NULL: /etc/thindesk/agent.conf */
+    const char *user_file;   /* NULL: $XDG_CONFIG_HOME/thindesk/agent.conf */
+};
+
+/* Fills @opts from the sources above. On failure, *ret_error is a new string
+ * that names the problem. @out receives --help / --version text. */
+enum options_result options_load(struct agent_options *opts, int argc, char **argv,
+                                 const struct options_paths *paths, FILE *out,
+                                 char **ret_error);
+void options_finish(struct agent_options *opts);
+
+/* Where the effective value of option @name came from ("default", a file
+ * path, or "command line"); NULL for an unknown name. */
+const char *options_source(const struct agent_options *opts, const char *name);
+
+/* Writes the --help text generated from the table. */
+void options_print_help(FILE *out);
+
+const char *options_image_compression_name(int value);
+const char *options_wan_compression_name(int value);

@@ -1,0 +1,21 @@
+/* spice-input: spice-server's keyboard, tablet and mouse interfaces.
+ * Main thread only. */
+#pragma once
+
+#include <spice.h>
+#include <stdbool.h>
+
+#include "agent/options.h"
+
+struct spice_input;
+
+/* Registers the interfaces with @server. Returns NULL and sets *ret_error. */
+struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
+                                       const char *display, int width, int height,
+                                       char **ret_error);
+void spice_input_destroy(struct spice_input *input);
+
+/* The desktop changed size: pointer positions are clamped to it. */
+void spice_input_set_screen_size(struct spice_input *input, int width, int height);
+/* The client went away: release whatever it held down. */
+void spice_input_client_gone(struct spice_input *input);

@@ -1,0 +1,62 @@
+/* capture: where the desktop's pixels come from.
+ *
+ * One dispatcher over backends (x11, fake), each an ops table in its own file.
+ * Everything here runs on the main loop. Backends report events upwards through
+ * the listener given at create time; they never call into the agent. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "display/cursor.h"
+#include "display/damage.h"
+#include "display/frame.h"
+
+struct capture;
+
+struct capture_listener {
+    /* New damage is waiting: call capture_collect_damage() soon. */
+    void (*damage_pending)(void *user_data);
+    /* The screen changed size; all pixels are dirty. */
+    void (*resized)(int width, int height, void *user_data);
+    /* The pointer shape changed; @cursor is only valid during the call. */
+    void (*cursor_changed)(const struct cursor_image *cursor, void *user_data);
+    /* The source is gone (X server died). @message says why. Fatal. */
+    void (*lost)(const char *message, void *user_data);
+};
+
+struct capture_config {
+    const char *backend;      /* "x11" or "fake" */
+    const char *display;      /* X display name for x11; NULL: $DISPLAY */
+    const char *fake_script;  /* fake: "static", "full", "scroll", ... */
+    int fake_width, fake_height;
+    int fake_fps;
+};
+
+/* Returns NULL and sets @ret_error (a new string) when the backend cannot start. */
+struct capture *capture_create(const struct capture_config *config,
+                               const struct capture_listener *listener, void *user_data,
+                               char **ret_error);
+void capture_destroy(struct capture *capture);
+
+/* Lists the backend names, NULL-terminated. */
+const char *const *capture_backend_names(void);
+bool capture_backend_exists(const char *name);
+
+const char *capture_name(const struct capture *capture);
+void capture_get_size(const struct capture *capture, int *ret_width, int *ret_height);
+
+/* Starts or pauses change tracking. While paused nothing is captured and no
+ * damage is reported; a restart marks nothing dirty by itself. */
+void capture_start(struct capture *capture);
+void capture_stop(struct capture *capture);
+
+/* Adds everything that changed since the last call to @damage. */
+void capture_collect_damage(struct capture *capture, struct damage *damage);
+
+/* Snapshots the pixels of @rects (inside the screen) into a new frame: rect i
+ * starts where rect i-1 ends, rows of w * 4 bytes, BGRX. Returns a new
+ * reference, or NULL on error (a resize or lost follows). */
+struct frame *capture_grab(struct capture *capture, const struct damage_rect *rects, int n);
+
+/* Returns the current cursor image or NULL; owned by the capture. */
+const struct cursor_image *capture_get_cursor(const struct capture *capture);

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package thindesk needs to build, run and test.
+# Usage: tests/install-deps.sh [build|run|test]   (default: test = everything)
+set -euo pipefail
+
+BUILD_PKGS=(
+  build-essential cmake pkg-config
+  libglib2.0-dev libspice-server-dev libspice-protocol-dev
+  libpixman-1-dev
+  libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
+  libxcb-xtest0-dev libxcb-randr0-dev
+)
+RUN_PKGS=(
+  xvfb xterm x11-utils
+)
+TEST_PKGS=(
+  spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
+  python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
+  procps psmisc iproute2
+)
+
+what=${1:-test}
+pkgs=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
+[ "$what" = test ] && pkgs+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,139 @@
+"""A real SPICE client for tests: spice-gtk's GLib library through Python GI.
+
+Run with Debian's /usr/bin/python3. It keeps one connection open, so tests can
+watch a desktop change without reconnecting, read the frame the client holds
+(through spice_display_channel_get_primary via ctypes, which GI cannot call),
+and read the cursor shape the cursor channel received."""
+
+import ctypes
+import time
+
+import gi
+
+gi.require_version("SpiceClientGLib", "2.0")
+from gi.repository import GLib, GObject, SpiceClientGLib as Spice  # noqa: E402
+
+
+class _Primary(ctypes.Structure):
+    _fields_ = [("format", ctypes.c_int), ("width", ctypes.c_int), ("height", ctypes.c_int),
+                ("stride", ctypes.c_int), ("shmid", ctypes.c_int),
+                ("data", ctypes.POINTER(ctypes.c_uint8)), ("marked", ctypes.c_int)]
+
+
+_lib = ctypes.CDLL("libspice-client-glib-2.0.so.8")
+_lib.spice_display_channel_get_primary.argtypes = [ctypes.c_void_p, ctypes.c_uint32,
+                                                   ctypes.POINTER(_Primary)]
+_lib.spice_display_channel_get_primary.restype = ctypes.c_int
+ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
+ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+
+
+def _gpointer(obj):
+    return ctypes.pythonapi.PyCapsule_GetPointer(obj.__gpointer__, None)
+
+
+class Client:
+    def __init__(self, port, password=None, host="127.0.0.1"):
+        self.session = Spice.Session()
+        self.session.set_property("host", host)
+        self.session.set_property("port", str(port))
+        if password is not None:
+            self.session.set_property("password", password)
+        self.display = None
+        self.cursor = None
+        self.inputs = None
+        self.main = None
+        self.cursor_shapes = []
+        self.errors = []
+        self.marked = False
+        self.channels = []
+        GObject.Object.connect(self.session, "channel-new", self._on_channel)
+        self.session.connect()
+
+    def _on_channel(self, session, channel):
+        self.channels.append(channel)
+        GObject.Object.connect(channel, "channel-event", self._on_event)
+        if isinstance(channel, Spice.DisplayChannel):
+            self.display = channel
+            GObject.Object.connect(channel, "display-mark", self._on_mark)
+        elif isinstance(channel, Spice.CursorChannel):
+            self.cursor = channel
+            GObject.Object.connect(channel, "cursor-set", self._on_cursor)
+        elif isinstance(channel, Spice.InputsChannel):
+            self.inputs = channel
+        elif isinstance(channel, Spice.MainChannel):
+            self.main = channel
+        channel.connect()
+
+    def _on_event(self, channel, event):
+        if event in (Spice.ChannelEvent.ERROR_AUTH, Spice.ChannelEvent.ERROR_CONNECT,
+                     Spice.ChannelEvent.ERROR_IO, Spice.ChannelEvent.ERROR_LINK,
+                     Spice.ChannelEvent.ERROR_TLS):
+            self.errors.append(event)
+
+    def _on_mark(self, channel, mark):
+        self.marked = mark != 0
+
+    def _on_cursor(self, channel, width, height, hot_x, hot_y, rgba):
+        self.cursor_shapes.append((width, height, hot_x, hot_y))
+
+    def iterate(self, seconds):
+        ctx = GLib.MainContext.default()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            while ctx.pending():
+                ctx.iteration(False)
+            time.sleep(0.002)
+
+    def wait(self, predicate, timeout=15.0):
+        ctx = GLib.MainContext.default()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while ctx.pending():
+                ctx.iteration(False)
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.005)
+        return predicate()
+
+    def primary(self):
+        """Returns (width, height, stride, bytes) of the client's frame, or None."""
+        if not self.display:
+            return None
+        p = _Primary()
+        if not _lib.spice_display_channel_get_primary(_gpointer(self.display), 0,
+                                                      ctypes.byref(p)):
+            return None
+        if not p.data or p.width <= 0:
+            return None
+        return (p.width, p.height, p.stride, ctypes.string_at(p.data, p.stride * p.height))
+
+    def save_ppm(self, path):
+        """Writes the client's frame (BGRX) as a binary PPM; returns (w, h)."""
+        prim = self.primary()
+        if not prim:
+            raise AssertionError("the client has no frame")
+        w, h, stride, data = prim
+        rgb = bytearray(w * h * 3)
+        for y in range(h):
+            row = data[y * stride:y * stride + w * 4]
+            o = y * w * 3
+            rgb[o:o + w * 3:3] = row[2::4]
+            rgb[o + 1:o + w * 3:3] = row[1::4]
+            rgb[o + 2:o + w * 3:3] = row[0::4]
+        with open(path, "wb") as f:
+            f.write(b"P6\n%d %d\n255\n" % (w, h))
+            f.write(rgb)
+        return (w, h)
+
+    def display_bytes(self):
+        total = 0
+        for ch in self.channels:
+            if isinstance(ch, Spice.DisplayChannel):
+                total += ch.get_property("total-read-bytes")
+        return total
+
+    def close(self):
+        self.session.disconnect()
+        self.iterate(0.2)

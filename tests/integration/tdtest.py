@@ -1,0 +1,203 @@
+"""Shared helpers for thindesk's integration tests: real X servers, the real
+agent, real SPICE clients. Standard library only (GI tests import gi
+themselves). Every process started here is stopped when its context ends."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ.get("THINDESK_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+AGENT = os.environ.get("THINDESK_AGENT", os.path.join(BUILD, "agent", "thindesk-agent"))
+
+
+def skip_unless_tools(*tools):
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        raise unittest.SkipTest("missing tools: " + ", ".join(missing))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class Xvfb:
+    """A private Xvfb; `display` is its name (":N")."""
+
+    def __init__(self, width=1280, height=720, depth=24, extra=()):
+        self.size = (width, height)
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(w), "-screen", "0", "%dx%dx%d" % (width, height, depth),
+             "-nolisten", "tcp", "-noreset", *extra],
+            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        data = b""
+        deadline = time.monotonic() + 15
+        while not data.endswith(b"\n") and time.monotonic() < deadline:
+            chunk = os.read(r, 16)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        if not data.strip():
+            self.stop()
+            raise RuntimeError("Xvfb did not start")
+        self.display = ":" + data.decode().strip()
+        self.env = dict(os.environ, DISPLAY=self.display)
+        self.children = []
+
+    def run(self, argv, **kw):
+        """Starts an X client on this display; stopped with the server."""
+        p = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, **kw)
+        self.children.append(p)
+        return p
+
+    def check(self, argv, **kw):
+        return subprocess.run(argv, env=self.env, check=True, capture_output=True, **kw)
+
+    def stop(self):
+        for p in getattr(self, "children", []):
+            stop_process(p)
+        stop_process(self.proc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def stop_process(p, timeout=5):
+    if p is None or p.poll() is not None:
+        return p.returncode if p else None
+    p.send_signal(signal.SIGTERM)
+    try:
+        return p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.wait()
+
+
+class Agent:
+    """thindesk-agent on a free loopback port with a known password."""
+
+    def __init__(self, display=None, args=(), password="s3cret-pw", port=None, env=None,
+                 wait=True):
+        self.port = port or free_port()
+        self.password = password
+        self.tmp = tempfile.mkdtemp(prefix="thindesk-test-")
+        argv = [AGENT, "--listen=127.0.0.1:%d" % self.port]
+        if display:
+            argv.append("--display=" + display)
+        if password is not None:
+            pwfile = os.path.join(self.tmp, "pw")
+            with open(pwfile, "w") as f:
+                f.write(password + "\n")
+            argv.append("--password-file=" + pwfile)
+        argv += list(args)
+        self.argv = argv
+        self.out_path = os.path.join(self.tmp, "stdout")
+        self.err_path = os.path.join(self.tmp, "stderr")
+        e = dict(os.environ)
+        e.setdefault("XDG_RUNTIME_DIR", self.tmp)
+        e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
+        if env:
+            e.update(env)
+        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=e,
+                                         stdin=subprocess.DEVNULL)
+        if wait:
+            wait_for(lambda: self.proc.poll() is not None or port_open(self.port), 20,
+                     what="agent to listen")
+            if self.proc.poll() is not None:
+                raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode,
+                                                                    self.stderr()))
+
+    def stdout(self):
+        with open(self.out_path) as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def stop(self):
+        code = stop_process(self.proc, timeout=10)
+        return code
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        if exc[0] is not None:
+            sys.stderr.write("--- agent stderr ---\n" + self.stderr())
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def spicy_screenshot(port, password, out, timeout=30):
+    """Runs spicy-screenshot; returns (returncode, output)."""
+    argv = ["spicy-screenshot", "-h", "127.0.0.1", "-p", str(port), "-o", out]
+    if password is not None:
+        argv += ["-w", password]
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return (-1, "timeout")
+    return (p.returncode, p.stdout + p.stderr)
+
+
+def grab_root(display, out):
+    """The source display's pixels, as ImageMagick sees them."""
+    subprocess.run(["import", "-display", display, "-window", "root", out], check=True,
+                   capture_output=True)
+
+
+def compare_ae(a, b):
+    """Number of differing pixels between two images (compare -metric AE)."""
+    p = subprocess.run(["compare", "-metric", "AE", a, b, "null:"], capture_output=True,
+                       text=True)
+    text = p.stderr.strip().split()[0] if p.stderr.strip() else "nan"
+    try:
+        return int(float(text))
+    except ValueError:
+        raise AssertionError("compare failed: %s" % p.stderr)
+
+
+def image_size(path):
+    p = subprocess.run(["identify", "-format", "%w %h", path], capture_output=True, text=True,
+                       check=True)
+    w, h = p.stdout.split()
+    return int(w), int(h)
+
+
+def main():
+    unittest.main(verbosity=2)
