@@ -9,6 +9,8 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
+  # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
+  libspice-client-gtk-3.0-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
