@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
   # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
-  libspice-client-gtk-3.0-dev
+  libspice-client-gtk-3.0-dev libssl-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
