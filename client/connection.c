@@ -1,5 +1,7 @@
 #include "client/connection.h"
 
+#include "client/log-filter.h"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -45,7 +47,10 @@ static gboolean on_timeout(gpointer data)
 static const char *error_text(SpiceChannel *channel)
 {
     const GError *err = spice_channel_get_error(channel);
-    return err && err->message ? err->message : "no details";
+    if (err && err->message)
+        return err->message;
+    const char *warning = log_filter_last_spice_warning();
+    return warning ? warning : "no details";
 }
 
 static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpointer data)

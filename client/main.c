@@ -7,6 +7,7 @@
 
 #include "client/app.h"
 #include "client/exit-status.h"
+#include "client/log-filter.h"
 #include "client/settings.h"
 #include "client/usb.h"
 
@@ -14,6 +15,7 @@ int main(int argc, char **argv)
 {
     struct settings s;
     g_autofree char *error = NULL;
+    log_filter_install();
     switch (settings_load(&s, argc, argv, NULL, stdout, stderr, &error)) {
     case SETTINGS_OK:
         break;
