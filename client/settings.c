@@ -58,7 +58,7 @@ static const struct opt table[] = {
     {"kiosk", OPT_BOOL, OFF(kiosk), 0, NULL, "false", NULL,
      "kiosk mode for thin clients: full screen on all monitors, no menus, the window cannot be closed, local hotkeys off except --admin-hotkey, reconnect forever, a status page while disconnected"},
     {"admin-hotkey", OPT_STRING, OFF(admin_hotkey), 0, NULL, "ctrl+alt+shift+F12", "KEYS",
-     "in kiosk mode, the key combination that closes the client (for administrators)"},
+     "in kiosk mode, the key combination that closes the client (for administrators); Ctrl+Alt+F1..F12 without Shift never reach it, X switches terminals with them"},
     {"release-cursor", OPT_STRING, OFF(release_cursor), 0, "release-cursor", "shift+F12",
      "KEYS", "key combination that releases the keyboard and pointer grab"},
     {"toggle-fullscreen", OPT_STRING, OFF(toggle_fullscreen), 0, "toggle-fullscreen",

@@ -68,6 +68,7 @@ static gboolean on_key(GtkWidget *widget, GdkEventKey *event, gpointer data)
 {
     struct ui_window *w = data;
     struct ui *ui = w->ui;
+    g_debug("key %s (keycode %u, state 0x%x)", gdk_keyval_name(event->keyval), event->hardware_keycode, event->state);
     if (ui->s->kiosk) {
         if (ui->have_admin && hotkey_matches(&ui->admin, event)) {
             g_printerr("thindesk: admin hotkey pressed, leaving kiosk mode\n");
