@@ -78,6 +78,26 @@ class GuiTest(unittest.TestCase):
                                client_x.display)
                 self.shows(server_x, client_x, c, "window")
 
+    def test_password_prompt(self):
+        """Without a password the client asks for one, then shows the desktop."""
+        with tdtest.Xvfb(800, 600) as server_x, tdtest.Xvfb(1280, 1000) as client_x:
+            desktop(server_x)
+            with tdtest.Agent(server_x.display, password="typed-pw") as agent:
+                c = self.start(["spice://127.0.0.1:%d" % agent.port], client_x.display)
+                env = client_x.env
+
+                def dialog():
+                    p = subprocess.run(["xdotool", "search", "--onlyvisible", "--name",
+                                        "^Password$"], env=env, capture_output=True, text=True)
+                    return p.stdout.split()
+                wid = tdtest.wait_for(dialog, 20, what="password dialog")[0]
+                self.assertIn("refused the password", tc.read(c.err_path))
+                subprocess.run(["xdotool", "windowfocus", "--sync", wid], env=env, check=True)
+                subprocess.run(["xdotool", "type", "--delay", "50", "typed-pw"], env=env,
+                               check=True)
+                subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
+                self.shows(server_x, client_x, c, "password")
+
     def test_reconnects_after_agent_restart(self):
         with tdtest.Xvfb(1024, 768) as server_x, tdtest.Xvfb(1600, 1000) as client_x:
             desktop(server_x)
