@@ -29,6 +29,7 @@ struct app {
     guint sig_int, sig_term;
     gint64 start_us;
     bool actions_done;
+    bool ever_ready; /* a connection reached its first frame before */
 };
 
 static void start_connection(struct app *a);
@@ -96,8 +97,12 @@ static void on_lost(enum exit_status status, const char *message, void *data)
         ui_ask_password(a->ui, message);
         return;
     }
+    /* A server that is restarting can accept and then reset a connection in
+     * the middle of the link: after it worked once, that is worth a retry. */
+    bool worth = a->s->kiosk || transient(status) ||
+                 (status == EXIT_STATUS_PROTOCOL && a->ever_ready);
     unsigned delay = 0;
-    bool retry = (a->s->kiosk || transient(status)) && backoff_next(&a->backoff, &delay);
+    bool retry = worth && backoff_next(&a->backoff, &delay);
     if (!retry) {
         if (a->ui && !a->s->kiosk) {
             g_printerr("thindesk: %s\n", message);
@@ -121,6 +126,7 @@ static void on_ready(void *data)
 {
     struct app *a = data;
     backoff_reset(&a->backoff);
+    a->ever_ready = true;
     if (a->headless)
         headless_ready(a->headless, a->conn);
     if (a->ui)

@@ -34,7 +34,7 @@ class HeadlessTest(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="thindesk-headless-")
 
     def one_line(self, p):
-        lines = p.stderr.strip().splitlines()
+        lines = tc.messages(p.stderr)
         self.assertEqual(len(lines), 1, "one clear message expected: %r" % p.stderr)
         return lines[0]
 
@@ -81,7 +81,7 @@ class HeadlessTest(unittest.TestCase):
         with tdtest.Xvfb(800, 600) as x:
             with tdtest.Agent(x.display) as agent:
                 pw = tc.password_file(self.tmp, agent.password)
-                p = tc.run(["--headless", "--password-file=" + pw, "--stats", "--duration=3",
+                p = tc.run(["--headless", "--password-file=" + pw, "--stats", "--duration=6",
                             "spice://127.0.0.1:%d" % agent.port])
                 self.assertEqual(p.returncode, 0, p.stderr)
                 lines = [json.loads(l) for l in p.stdout.splitlines()]
@@ -182,7 +182,7 @@ class HeadlessTest(unittest.TestCase):
                 agent.stop()
                 rc = c.wait(15)
                 self.assertEqual(rc, 13, tc.read(c.err_path))
-                err = tc.read(c.err_path).strip().splitlines()
+                err = tc.messages(tc.read(c.err_path))
                 self.assertEqual(len(err), 1, err)
                 self.assertIn("closed the connection", err[0])
             finally:

@@ -102,7 +102,7 @@ class TlsPinTest(unittest.TestCase):
         self.server.use(key2, cert2)
         p = self.connect()
         self.assertEqual(p.returncode, 12, p.stderr)
-        lines = p.stderr.strip().splitlines()
+        lines = tc.messages(p.stderr)
         self.assertEqual(len(lines), 1, p.stderr)
         self.assertIn("the server key changed (pinned %s, now %s)" % (fp1, fp2), lines[0])
         self.assertIn(self.kh, lines[0])
