@@ -99,8 +99,8 @@ static void on_lost(enum exit_status status, const char *message, void *data)
     }
     /* A server that is restarting can accept and then reset a connection in
      * the middle of the link: after it worked once, that is worth a retry. */
-    bool worth = a->s->kiosk || transient(status) ||
-                 (status == EXIT_STATUS_PROTOCOL && a->ever_ready);
+    bool worth =
+        a->s->kiosk || transient(status) || (status == EXIT_STATUS_PROTOCOL && a->ever_ready);
     unsigned delay = 0;
     bool retry = worth && backoff_next(&a->backoff, &delay);
     if (!retry) {
@@ -113,9 +113,11 @@ static void on_lost(enum exit_status status, const char *message, void *data)
         quit(a, status, message);
         return;
     }
-    g_printerr("thindesk: %s; reconnecting in %.2f s (attempt %d)\n", message, delay / 1000.0, a->backoff.attempts);
+    g_printerr("thindesk: %s; reconnecting in %.2f s (attempt %d)\n", message, delay / 1000.0,
+               a->backoff.attempts);
     if (a->ui) {
-        g_autofree char *headline = g_strdup_printf("Reconnecting to %s…", a->s->title ? a->s->title : a->s->host);
+        g_autofree char *headline =
+            g_strdup_printf("Reconnecting to %s…", a->s->title ? a->s->title : a->s->host);
         g_autofree char *reason = g_strdup_printf("%s (attempt %d)", message, a->backoff.attempts);
         ui_show_status(a->ui, headline, reason);
     }
@@ -245,7 +247,8 @@ struct app *app_create(struct settings *s, enum exit_status *ret_status, char **
         }
     } else {
         if (!gtk_init_check(NULL, NULL)) {
-            *ret_error = g_strdup("cannot open the display (is $DISPLAY set? use --headless without one)");
+            *ret_error =
+                g_strdup("cannot open the display (is $DISPLAY set? use --headless without one)");
             *ret_status = EXIT_STATUS_ERROR;
             g_main_loop_unref(a->loop);
             g_free(a);

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 
 #define BACKOFF_FIRST_MS 250
-#define BACKOFF_MAX_MS 2000
-#define BACKOFF_FOREVER (-1)
+#define BACKOFF_MAX_MS   2000
+#define BACKOFF_FOREVER  (-1)
 
 struct backoff {
     int limit;    /* attempts allowed; 0 none; BACKOFF_FOREVER */

@@ -37,9 +37,13 @@ static gboolean on_timeout(gpointer data)
 {
     struct connection *c = data;
     c->timeout_source = 0;
-    g_autofree char *msg = c->opened
-        ? g_strdup_printf("%s: connected, but no complete frame arrived within %d seconds", c->address, c->settings->timeout)
-        : g_strdup_printf("%s: no answer within %d seconds (is a SPICE server listening there?)", c->address, c->settings->timeout);
+    g_autofree char *msg =
+        c->opened
+            ? g_strdup_printf("%s: connected, but no complete frame arrived within %d seconds",
+                              c->address, c->settings->timeout)
+            : g_strdup_printf(
+                  "%s: no answer within %d seconds (is a SPICE server listening there?)",
+                  c->address, c->settings->timeout);
     report_lost(c, c->opened ? EXIT_STATUS_TIMEOUT : EXIT_STATUS_UNREACHABLE, msg);
     return G_SOURCE_REMOVE;
 }
@@ -71,14 +75,16 @@ static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpoint
         report_lost(c, EXIT_STATUS_AUTH, msg);
         return;
     case SPICE_CHANNEL_ERROR_TLS:
-        msg = g_strdup_printf("%s: TLS failed, the server certificate did not verify: %s", c->address, error_text(channel));
+        msg = g_strdup_printf("%s: TLS failed, the server certificate did not verify: %s",
+                              c->address, error_text(channel));
         report_lost(c, EXIT_STATUS_CERTIFICATE, msg);
         return;
     case SPICE_CHANNEL_ERROR_LINK:
         if (c->opened)
             msg = g_strdup_printf("%s closed the connection (%s)", c->address, error_text(channel));
         else
-            msg = g_strdup_printf("%s does not speak SPICE or refused the link: %s", c->address, error_text(channel));
+            msg = g_strdup_printf("%s does not speak SPICE or refused the link: %s", c->address,
+                                  error_text(channel));
         report_lost(c, c->opened ? EXIT_STATUS_SERVER_GONE : EXIT_STATUS_PROTOCOL, msg);
         return;
     case SPICE_CHANNEL_ERROR_IO:
@@ -86,7 +92,8 @@ static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpoint
         if (c->opened)
             msg = g_strdup_printf("%s closed the connection", c->address);
         else
-            msg = g_strdup_printf("%s closed the connection before it was set up: %s", c->address, error_text(channel));
+            msg = g_strdup_printf("%s closed the connection before it was set up: %s", c->address,
+                                  error_text(channel));
         report_lost(c, c->opened ? EXIT_STATUS_SERVER_GONE : EXIT_STATUS_PROTOCOL, msg);
         return;
     default:
@@ -155,15 +162,15 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
     c->cb = *cb;
     c->data = data;
     c->channels = g_ptr_array_new_with_free_func(g_object_unref);
-    c->address = strchr(s->host, ':') ? g_strdup_printf("[%s]:%d", s->host, s->port ? s->port : s->tls_port)
-                                      : g_strdup_printf("%s:%d", s->host, s->port ? s->port : s->tls_port);
+    c->address = strchr(s->host, ':')
+                     ? g_strdup_printf("[%s]:%d", s->host, s->port ? s->port : s->tls_port)
+                     : g_strdup_printf("%s:%d", s->host, s->port ? s->port : s->tls_port);
     c->session = spice_session_new();
     g_autofree char *port = s->port ? g_strdup_printf("%d", s->port) : NULL;
     g_autofree char *tls_port = s->tls_port ? g_strdup_printf("%d", s->tls_port) : NULL;
-    g_object_set(c->session, "host", s->host, "port", port, "tls-port", tls_port,
-                 "enable-audio", s->headless ? s->record_audio != NULL : s->audio,
-                 "enable-usbredir", s->usbredir && (!s->headless || s->share_cd),
-                 "enable-smartcard", FALSE, NULL);
+    g_object_set(c->session, "host", s->host, "port", port, "tls-port", tls_port, "enable-audio",
+                 s->headless ? s->record_audio != NULL : s->audio, "enable-usbredir",
+                 s->usbredir && (!s->headless || s->share_cd), "enable-smartcard", FALSE, NULL);
     if (s->password)
         g_object_set(c->session, "password", s->password, NULL);
     if (s->tls_port) {
@@ -292,7 +299,9 @@ void connection_append_stats(struct connection *c, GString *out)
     double fps = secs > 0 ? (c->frames - c->frames_at_last_stats) / secs : 0;
     c->last_stats_us = now;
     c->frames_at_last_stats = c->frames;
-    g_string_append_printf(out, "\"connected\":%s,\"frames\":%" G_GUINT64_FORMAT ",\"updates\":%" G_GUINT64_FORMAT ",\"fps\":%.1f,\"bytes\":{",
+    g_string_append_printf(out,
+                           "\"connected\":%s,\"frames\":%" G_GUINT64_FORMAT
+                           ",\"updates\":%" G_GUINT64_FORMAT ",\"fps\":%.1f,\"bytes\":{",
                            c->ready ? "true" : "false", c->frames, c->updates, fps);
     for (guint i = 0; i < c->channels->len; i++) {
         SpiceChannel *ch = g_ptr_array_index(c->channels, i);

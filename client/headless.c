@@ -53,7 +53,8 @@ void headless_destroy(struct headless *h)
     if (h->wav) {
         int r = wav_writer_destroy(h->wav);
         if (r < 0)
-            g_printerr("thindesk: cannot finish %s: %s\n", h->settings->record_audio, g_strerror(-r));
+            g_printerr("thindesk: cannot finish %s: %s\n", h->settings->record_audio,
+                       g_strerror(-r));
     }
     if (h->keys)
         g_array_unref(h->keys);
@@ -109,7 +110,8 @@ static void on_flushed(GObject *source, GAsyncResult *res, gpointer data)
         return;
     struct headless *h = data;
     if (!ok) {
-        g_autofree char *msg = g_strdup_printf("could not send input: %s", err ? err->message : "channel closed");
+        g_autofree char *msg =
+            g_strdup_printf("could not send input: %s", err ? err->message : "channel closed");
         finish(h, EXIT_STATUS_SERVER_GONE, msg);
         return;
     }
@@ -143,24 +145,28 @@ static void on_inputs_event(SpiceChannel *channel, SpiceChannelEvent event, gpoi
     run_input(h);
 }
 
-static void on_playback_start(SpicePlaybackChannel *channel, gint format, gint channels,
-                              gint rate, gpointer data)
+static void on_playback_start(SpicePlaybackChannel *channel, gint format, gint channels, gint rate,
+                              gpointer data)
 {
     struct headless *h = data;
     if (h->wav && (h->wav_rate != (unsigned)rate || h->wav_channels != (unsigned)channels)) {
-        g_printerr("thindesk: the playback format changed to %d Hz, %d channels; keeping the first in %s\n", rate, channels, h->settings->record_audio);
+        g_printerr(
+            "thindesk: the playback format changed to %d Hz, %d channels; keeping the first in %s\n",
+            rate, channels, h->settings->record_audio);
         return;
     }
     if (h->wav)
         return;
     if (format != SPICE_AUDIO_FMT_S16) {
-        g_autofree char *msg = g_strdup_printf("cannot record audio format %d (expected 16-bit PCM)", format);
+        g_autofree char *msg =
+            g_strdup_printf("cannot record audio format %d (expected 16-bit PCM)", format);
         finish(h, EXIT_STATUS_ERROR, msg);
         return;
     }
     h->wav = wav_writer_create(h->settings->record_audio, (unsigned)rate, (unsigned)channels);
     if (!h->wav) {
-        g_autofree char *msg = g_strdup_printf("cannot write %s: %s", h->settings->record_audio, g_strerror(errno));
+        g_autofree char *msg =
+            g_strdup_printf("cannot write %s: %s", h->settings->record_audio, g_strerror(errno));
         finish(h, EXIT_STATUS_ERROR, msg);
         return;
     }
@@ -173,7 +179,8 @@ static void on_playback_data(SpicePlaybackChannel *channel, gpointer audio, gint
 {
     struct headless *h = data;
     if (h->wav && size > 0 && wav_writer_write(h->wav, audio, (size_t)size) < 0) {
-        g_autofree char *msg = g_strdup_printf("cannot write %s: %s", h->settings->record_audio, g_strerror(errno));
+        g_autofree char *msg =
+            g_strdup_printf("cannot write %s: %s", h->settings->record_audio, g_strerror(errno));
         finish(h, EXIT_STATUS_ERROR, msg);
     }
 }

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 
 struct hotkey {
-    guint keyval;            /* lowercase GDK keyval */
-    GdkModifierType mods;    /* subset of ctrl, shift, alt (mod1), super */
+    guint keyval;         /* lowercase GDK keyval */
+    GdkModifierType mods; /* subset of ctrl, shift, alt (mod1), super */
 };
 
 /* False if @text names an unknown modifier or key. */

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #define SC_LSHIFT 0x2a
-#define SC_LCTRL 0x1d
-#define SC_LALT 0x38
-#define SC_RALT 0x138
+#define SC_LCTRL  0x1d
+#define SC_LALT   0x38
+#define SC_RALT   0x138
 #define SC_LSUPER 0x15b
 
 /* US layout, printable ASCII 0x20..0x7e: scancode and whether Shift is held. */
@@ -13,20 +13,20 @@ static const struct {
     guint8 code;
     bool shift;
 } ascii[95] = {
-    [' ' - 32] = {0x39, false}, ['!' - 32] = {0x02, true}, ['"' - 32] = {0x28, true},
-    ['#' - 32] = {0x04, true},  ['$' - 32] = {0x05, true}, ['%' - 32] = {0x06, true},
+    [' ' - 32] = {0x39, false}, ['!' - 32] = {0x02, true},   ['"' - 32] = {0x28, true},
+    ['#' - 32] = {0x04, true},  ['$' - 32] = {0x05, true},   ['%' - 32] = {0x06, true},
     ['&' - 32] = {0x08, true},  ['\'' - 32] = {0x28, false}, ['(' - 32] = {0x0a, true},
-    [')' - 32] = {0x0b, true},  ['*' - 32] = {0x09, true}, ['+' - 32] = {0x0d, true},
-    [',' - 32] = {0x33, false}, ['-' - 32] = {0x0c, false}, ['.' - 32] = {0x34, false},
-    ['/' - 32] = {0x35, false}, ['0' - 32] = {0x0b, false}, ['1' - 32] = {0x02, false},
-    ['2' - 32] = {0x03, false}, ['3' - 32] = {0x04, false}, ['4' - 32] = {0x05, false},
-    ['5' - 32] = {0x06, false}, ['6' - 32] = {0x07, false}, ['7' - 32] = {0x08, false},
-    ['8' - 32] = {0x09, false}, ['9' - 32] = {0x0a, false}, [':' - 32] = {0x27, true},
-    [';' - 32] = {0x27, false}, ['<' - 32] = {0x33, true}, ['=' - 32] = {0x0d, false},
-    ['>' - 32] = {0x34, true},  ['?' - 32] = {0x35, true}, ['@' - 32] = {0x03, true},
+    [')' - 32] = {0x0b, true},  ['*' - 32] = {0x09, true},   ['+' - 32] = {0x0d, true},
+    [',' - 32] = {0x33, false}, ['-' - 32] = {0x0c, false},  ['.' - 32] = {0x34, false},
+    ['/' - 32] = {0x35, false}, ['0' - 32] = {0x0b, false},  ['1' - 32] = {0x02, false},
+    ['2' - 32] = {0x03, false}, ['3' - 32] = {0x04, false},  ['4' - 32] = {0x05, false},
+    ['5' - 32] = {0x06, false}, ['6' - 32] = {0x07, false},  ['7' - 32] = {0x08, false},
+    ['8' - 32] = {0x09, false}, ['9' - 32] = {0x0a, false},  [':' - 32] = {0x27, true},
+    [';' - 32] = {0x27, false}, ['<' - 32] = {0x33, true},   ['=' - 32] = {0x0d, false},
+    ['>' - 32] = {0x34, true},  ['?' - 32] = {0x35, true},   ['@' - 32] = {0x03, true},
     ['[' - 32] = {0x1a, false}, ['\\' - 32] = {0x2b, false}, [']' - 32] = {0x1b, false},
-    ['^' - 32] = {0x07, true},  ['_' - 32] = {0x0c, true}, ['`' - 32] = {0x29, false},
-    ['{' - 32] = {0x1a, true},  ['|' - 32] = {0x2b, true}, ['}' - 32] = {0x1b, true},
+    ['^' - 32] = {0x07, true},  ['_' - 32] = {0x0c, true},   ['`' - 32] = {0x29, false},
+    ['{' - 32] = {0x1a, true},  ['|' - 32] = {0x2b, true},   ['}' - 32] = {0x1b, true},
     ['~' - 32] = {0x29, true},
 };
 
@@ -39,24 +39,24 @@ static const struct {
     const char *name;
     guint code;
 } named[] = {
-    {"Return", 0x1c},     {"Enter", 0x1c},      {"Tab", 0x0f},       {"Escape", 0x01},
-    {"BackSpace", 0x0e},  {"space", 0x39},      {"Delete", 0x153},   {"Insert", 0x152},
-    {"Home", 0x147},      {"End", 0x14f},       {"Page_Up", 0x149},  {"Page_Down", 0x151},
-    {"Up", 0x148},        {"Down", 0x150},      {"Left", 0x14b},     {"Right", 0x14d},
-    {"F1", 0x3b},         {"F2", 0x3c},         {"F3", 0x3d},        {"F4", 0x3e},
-    {"F5", 0x3f},         {"F6", 0x40},         {"F7", 0x41},        {"F8", 0x42},
-    {"F9", 0x43},         {"F10", 0x44},        {"F11", 0x57},       {"F12", 0x58},
-    {"Shift_L", 0x2a},    {"Shift_R", 0x36},    {"Control_L", 0x1d}, {"Control_R", 0x11d},
-    {"Alt_L", 0x38},      {"Alt_R", 0x138},     {"Super_L", 0x15b},  {"Super_R", 0x15c},
-    {"Menu", 0x15d},      {"Caps_Lock", 0x3a},  {"KP_Enter", 0x11c},
+    {"Return", 0x1c},    {"Enter", 0x1c},     {"Tab", 0x0f},       {"Escape", 0x01},
+    {"BackSpace", 0x0e}, {"space", 0x39},     {"Delete", 0x153},   {"Insert", 0x152},
+    {"Home", 0x147},     {"End", 0x14f},      {"Page_Up", 0x149},  {"Page_Down", 0x151},
+    {"Up", 0x148},       {"Down", 0x150},     {"Left", 0x14b},     {"Right", 0x14d},
+    {"F1", 0x3b},        {"F2", 0x3c},        {"F3", 0x3d},        {"F4", 0x3e},
+    {"F5", 0x3f},        {"F6", 0x40},        {"F7", 0x41},        {"F8", 0x42},
+    {"F9", 0x43},        {"F10", 0x44},       {"F11", 0x57},       {"F12", 0x58},
+    {"Shift_L", 0x2a},   {"Shift_R", 0x36},   {"Control_L", 0x1d}, {"Control_R", 0x11d},
+    {"Alt_L", 0x38},     {"Alt_R", 0x138},    {"Super_L", 0x15b},  {"Super_R", 0x15c},
+    {"Menu", 0x15d},     {"Caps_Lock", 0x3a}, {"KP_Enter", 0x11c},
 };
 
 static const struct {
     const char *name;
     guint code;
 } modifiers[] = {
-    {"ctrl", SC_LCTRL}, {"shift", SC_LSHIFT}, {"alt", SC_LALT}, {"altgr", SC_RALT},
-    {"super", SC_LSUPER},
+    {"ctrl", SC_LCTRL}, {"shift", SC_LSHIFT}, {"alt", SC_LALT},
+    {"altgr", SC_RALT}, {"super", SC_LSUPER},
 };
 
 static void push(GArray *out, guint code, bool press)
@@ -116,7 +116,9 @@ static bool parse_braced(GArray *out, const char *body, char **ret_error)
             }
         }
         if (!found) {
-            *ret_error = g_strdup_printf("--send-keys: unknown modifier '%s' in {%s} (expected ctrl, shift, alt, altgr or super)", parts[i], body);
+            *ret_error = g_strdup_printf(
+                "--send-keys: unknown modifier '%s' in {%s} (expected ctrl, shift, alt, altgr or super)",
+                parts[i], body);
             return false;
         }
     }
@@ -127,7 +129,9 @@ static bool parse_braced(GArray *out, const char *body, char **ret_error)
         if (strcmp(named[k].name, key) == 0)
             code = named[k].code;
     if (!code && !(strlen(key) == 1 && char_code(key[0], &code, &shift))) {
-        *ret_error = g_strdup_printf("--send-keys: unknown key name '%s' (expected Return, Tab, Escape, BackSpace, Up, F1, ... or one character)", key);
+        *ret_error = g_strdup_printf(
+            "--send-keys: unknown key name '%s' (expected Return, Tab, Escape, BackSpace, Up, F1, ... or one character)",
+            key);
         return false;
     }
     for (guint i = 0; i < n_mods; i++)
@@ -150,7 +154,9 @@ GArray *keys_parse(const char *script, char **ret_error)
         } else if (*p == '{') {
             const char *close = strchr(p + 1, '}');
             if (!close || close == p + 1) {
-                *ret_error = g_strdup_printf("--send-keys: unclosed or empty '{' at offset %d (write {{ for a brace)", (int)(p - script));
+                *ret_error = g_strdup_printf(
+                    "--send-keys: unclosed or empty '{' at offset %d (write {{ for a brace)",
+                    (int)(p - script));
                 return NULL;
             }
             g_autofree char *body = g_strndup(p + 1, close - p - 1);
@@ -164,7 +170,9 @@ GArray *keys_parse(const char *script, char **ret_error)
         } else if (char_code(*p, &code, &shift)) {
             type_code(out, code, shift);
         } else {
-            *ret_error = g_strdup_printf("--send-keys: cannot type byte 0x%02x at offset %d with a US layout (use {Name} for keys)", (guint8)*p, (int)(p - script));
+            *ret_error = g_strdup_printf(
+                "--send-keys: cannot type byte 0x%02x at offset %d with a US layout (use {Name} for keys)",
+                (guint8)*p, (int)(p - script));
             return NULL;
         }
     }

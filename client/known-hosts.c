@@ -98,9 +98,8 @@ int known_hosts_add(struct known_hosts *kh, const char *host, int port, const ch
     return 0;
 }
 
-enum known_hosts_verdict known_hosts_check(const struct known_hosts *kh, const char *host,
-                                           int port, const char *fingerprint,
-                                           const char **ret_pinned)
+enum known_hosts_verdict known_hosts_check(const struct known_hosts *kh, const char *host, int port,
+                                           const char *fingerprint, const char **ret_pinned)
 {
     struct entry *e = find(kh, host, port);
     if (!e)
@@ -111,8 +110,7 @@ enum known_hosts_verdict known_hosts_check(const struct known_hosts *kh, const c
                                                                 : KNOWN_HOSTS_MISMATCH;
 }
 
-int known_hosts_parse(struct known_hosts *kh, const char *name, const char *text,
-                      char **ret_error)
+int known_hosts_parse(struct known_hosts *kh, const char *name, const char *text, char **ret_error)
 {
     g_autoptr(GArray) old = g_steal_pointer(&kh->entries);
     kh->entries = g_array_new(FALSE, TRUE, sizeof(struct entry));
@@ -140,7 +138,9 @@ int known_hosts_parse(struct known_hosts *kh, const char *name, const char *text
         long port = n == 3 ? strtol(fields[1], &end, 10) : 0;
         if (too_many || n != 3 || !end || *end || port < 1 || port > 65535 ||
             known_hosts_add(kh, fields[0], (int)port, fields[2]) < 0) {
-            *ret_error = g_strdup_printf("%s:%d: malformed line; expected HOST PORT sha256:HEX (fix or delete that line)", name, i + 1);
+            *ret_error = g_strdup_printf(
+                "%s:%d: malformed line; expected HOST PORT sha256:HEX (fix or delete that line)",
+                name, i + 1);
             g_array_unref(kh->entries);
             kh->entries = g_steal_pointer(&old);
             return -EINVAL;
@@ -161,7 +161,8 @@ int known_hosts_load(struct known_hosts *kh, const char *path, char **ret_error)
         return -EIO;
     }
     if (memchr(text, '\0', len)) {
-        *ret_error = g_strdup_printf("%s: binary data; expected HOST PORT sha256:HEX lines (fix or delete the file)", path);
+        *ret_error = g_strdup_printf(
+            "%s: binary data; expected HOST PORT sha256:HEX lines (fix or delete the file)", path);
         return -EINVAL;
     }
     return known_hosts_parse(kh, path, text, ret_error);

@@ -33,15 +33,13 @@ char *known_hosts_default_path(void);
 int known_hosts_load(struct known_hosts *kh, const char *path, char **ret_error);
 
 /* Same, from text in memory (@name is used in messages). */
-int known_hosts_parse(struct known_hosts *kh, const char *name, const char *text,
-                      char **ret_error);
+int known_hosts_parse(struct known_hosts *kh, const char *name, const char *text, char **ret_error);
 
 /* Host names compare case-insensitively; @fingerprint as from
  * known_hosts_fingerprint(). If @ret_pinned is not NULL and the host is
  * known, it receives the pinned fingerprint (owned by @kh). */
-enum known_hosts_verdict known_hosts_check(const struct known_hosts *kh, const char *host,
-                                           int port, const char *fingerprint,
-                                           const char **ret_pinned);
+enum known_hosts_verdict known_hosts_check(const struct known_hosts *kh, const char *host, int port,
+                                           const char *fingerprint, const char **ret_pinned);
 
 /* Pins @fingerprint for host:port, replacing an older pin. 0 or -EINVAL for a
  * host name with spaces or a malformed fingerprint. */

@@ -34,7 +34,8 @@ int main(int argc, char **argv)
     }
     /* remote-viewer deletes such a file as soon as it has read it. */
     if (s.delete_vv_file && g_unlink(s.target) < 0 && errno != ENOENT)
-        fprintf(stderr, "thindesk: %s: cannot delete it as it asks: %s\n", s.target, g_strerror(errno));
+        fprintf(stderr, "thindesk: %s: cannot delete it as it asks: %s\n", s.target,
+                g_strerror(errno));
     if (s.usb_list) {
         int r = usb_list_devices(stdout, &error);
         if (r < 0)

@@ -25,7 +25,7 @@ enum opt_where {
 };
 
 struct opt {
-    const char *name;   /* --name, and key in [client] */
+    const char *name; /* --name, and key in [client] */
     enum opt_type type;
     size_t offset, offset2;
     const char *vv_key; /* key in [virt-viewer] of a .vv file, or NULL */
@@ -37,7 +37,7 @@ struct opt {
 };
 
 #define OFF(field) offsetof(struct settings, field)
-#define NOFIELD ((size_t)-1)
+#define NOFIELD    ((size_t)-1)
 
 static const struct opt table[] = {
     /* connection */
@@ -59,10 +59,10 @@ static const struct opt table[] = {
      "kiosk mode for thin clients: full screen on all monitors, no menus, the window cannot be closed, local hotkeys off except --admin-hotkey, reconnect forever, a status page while disconnected"},
     {"admin-hotkey", OPT_STRING, OFF(admin_hotkey), 0, NULL, "ctrl+alt+shift+F12", "KEYS",
      "in kiosk mode, the key combination that closes the client (for administrators); Ctrl+Alt+F1..F12 without Shift never reach it, X switches terminals with them"},
-    {"release-cursor", OPT_STRING, OFF(release_cursor), 0, "release-cursor", "shift+F12",
-     "KEYS", "key combination that releases the keyboard and pointer grab"},
-    {"toggle-fullscreen", OPT_STRING, OFF(toggle_fullscreen), 0, "toggle-fullscreen",
-     "shift+F11", "KEYS", "key combination that toggles full screen"},
+    {"release-cursor", OPT_STRING, OFF(release_cursor), 0, "release-cursor", "shift+F12", "KEYS",
+     "key combination that releases the keyboard and pointer grab"},
+    {"toggle-fullscreen", OPT_STRING, OFF(toggle_fullscreen), 0, "toggle-fullscreen", "shift+F11",
+     "KEYS", "key combination that toggles full screen"},
     {"audio", OPT_BOOL, OFF(audio), 0, NULL, "true", NULL,
      "play the desktop's sound and send the microphone (--audio=false turns both off)"},
     {"reconnect", OPT_RECONNECT, OFF(reconnect), 0, NULL, "never", "never|N|always",
@@ -90,8 +90,8 @@ static const struct opt table[] = {
      "verify the server's TLS certificate against the CA certificates in FILE"},
     {"host-subject", OPT_STRING, OFF(host_subject), 0, "host-subject", NULL, "SUBJECT",
      "verify that the server certificate's subject is SUBJECT (\"C=XX,L=city,O=org,CN=name\")"},
-    {"secure-channels", OPT_STRING, OFF(secure_channels), 0, "secure-channels", NULL,
-     "LIST", "channels that must use TLS (main;display;inputs;... or all)"},
+    {"secure-channels", OPT_STRING, OFF(secure_channels), 0, "secure-channels", NULL, "LIST",
+     "channels that must use TLS (main;display;inputs;... or all)"},
     {"known-hosts", OPT_STRING, OFF(known_hosts), 0, NULL, NULL, "FILE",
      "where server keys are pinned when there is no CA (default: $XDG_CONFIG_HOME/thindesk/known_hosts)"},
     /* USB */
@@ -263,7 +263,8 @@ static int load_config(struct settings *s, const char *path, bool must_exist, ch
     g_auto(GStrv) groups = g_key_file_get_groups(kf, &n_groups);
     for (gsize g = 0; g < n_groups; g++) {
         if (strcmp(groups[g], "client") != 0) {
-            *ret_error = g_strdup_printf("config file %s: unknown group [%s] (expected [client])", path, groups[g]);
+            *ret_error = g_strdup_printf("config file %s: unknown group [%s] (expected [client])",
+                                         path, groups[g]);
             return -1;
         }
     }
@@ -272,7 +273,8 @@ static int load_config(struct settings *s, const char *path, bool must_exist, ch
     for (gsize k = 0; k < n_keys; k++) {
         const struct opt *opt = find_opt(keys[k], strlen(keys[k]));
         if (!opt || opt->where != WHERE_ALL) {
-            *ret_error = g_strdup_printf("config file %s: unknown key '%s' in [client]", path, keys[k]);
+            *ret_error =
+                g_strdup_printf("config file %s: unknown key '%s' in [client]", path, keys[k]);
             return -1;
         }
         g_autofree char *value = g_key_file_get_string(kf, "client", keys[k], NULL);
@@ -293,7 +295,8 @@ static bool apply_vv(struct settings *s, const struct vv_file *vv, FILE *warn, c
             return false;
     }
     for (guint i = 0; warn && i < vv->unknown->len; i++)
-        fprintf(warn, "thindesk: %s: ignoring unknown key '%s' in [virt-viewer]\n", vv->path, (const char *)g_ptr_array_index(vv->unknown, i));
+        fprintf(warn, "thindesk: %s: ignoring unknown key '%s' in [virt-viewer]\n", vv->path,
+                (const char *)g_ptr_array_index(vv->unknown, i));
     s->delete_vv_file = vv->delete_this_file;
     return true;
 }
@@ -339,7 +342,8 @@ static bool apply_uri(struct settings *s, const char *uri, char **ret_error)
             if (strcmp(parts[i], "port") == 0 || strcmp(parts[i], "tls-port") == 0)
                 opt = find_opt(parts[i], strlen(parts[i]));
             if (!opt) {
-                *ret_error = g_strdup_printf("%s: unknown URI parameter '%s' (expected port or tls-port)", uri, parts[i]);
+                *ret_error = g_strdup_printf(
+                    "%s: unknown URI parameter '%s' (expected port or tls-port)", uri, parts[i]);
                 return false;
             }
             if (!set_value(s, opt, eq + 1, "command line", ret_error))
@@ -375,38 +379,39 @@ void settings_print_help(FILE *out)
             fprintf(out, " [.vv: %s]", opt->vv_key);
         fputc('\n', out);
     }
-    fprintf(out,
-            "  --help\n      show this help and exit\n"
-            "  --version\n      show the version and exit\n\n"
-            "Connection files:\n"
-            "  The [virt-viewer] group of a .vv file is read: type (must be spice), host, port,\n"
-            "  tls-port, password, title, fullscreen, ca, host-subject, secure-channels,\n"
-            "  enable-usbredir, usb-filter, enable-usb-autoshare, release-cursor,\n"
-            "  toggle-fullscreen, delete-this-file (the file is deleted once read).\n"
-            "  Other keys are ignored with a warning.\n\n"
-            "Settings:\n"
-            "  Read from /etc/thindesk/client.conf, then $XDG_CONFIG_HOME/thindesk/client.conf,\n"
-            "  then --config=FILE (group [client], option names as keys), then the .vv file;\n"
-            "  the command line wins.\n\n"
-            "TLS:\n"
-            "  With --ca-file (or ca= in a .vv file) the server certificate is verified against\n"
-            "  the CA, and against --host-subject if given. Without a CA the server's public key\n"
-            "  is pinned on first use in the known-hosts file; a later change is refused.\n\n"
-            "Exit status:\n"
-            "  0   done: screenshot written, duration over, or closed by the user\n"
-            "  1   other error (for example a file could not be written)\n"
-            "  2   bad command line or config file\n"
-            "  3   malformed .vv connection file\n"
-            "  10  the host could not be reached\n"
-            "  11  the server refused the password\n"
-            "  12  the server's TLS certificate failed verification or its pinned key changed\n"
-            "  13  the server closed the connection\n"
-            "  14  no complete frame within --timeout\n"
-            "  15  the server does not speak a SPICE we understand\n\n"
-            "Examples:\n"
-            "  thindesk spice://desktop42.example.com:5900\n"
-            "  thindesk --kiosk --admin-hotkey=ctrl+alt+F10 /run/broker/seat0.vv\n"
-            "  thindesk --headless --password-file=pw --screenshot=shot.png spice://127.0.0.1:5900\n");
+    fprintf(
+        out,
+        "  --help\n      show this help and exit\n"
+        "  --version\n      show the version and exit\n\n"
+        "Connection files:\n"
+        "  The [virt-viewer] group of a .vv file is read: type (must be spice), host, port,\n"
+        "  tls-port, password, title, fullscreen, ca, host-subject, secure-channels,\n"
+        "  enable-usbredir, usb-filter, enable-usb-autoshare, release-cursor,\n"
+        "  toggle-fullscreen, delete-this-file (the file is deleted once read).\n"
+        "  Other keys are ignored with a warning.\n\n"
+        "Settings:\n"
+        "  Read from /etc/thindesk/client.conf, then $XDG_CONFIG_HOME/thindesk/client.conf,\n"
+        "  then --config=FILE (group [client], option names as keys), then the .vv file;\n"
+        "  the command line wins.\n\n"
+        "TLS:\n"
+        "  With --ca-file (or ca= in a .vv file) the server certificate is verified against\n"
+        "  the CA, and against --host-subject if given. Without a CA the server's public key\n"
+        "  is pinned on first use in the known-hosts file; a later change is refused.\n\n"
+        "Exit status:\n"
+        "  0   done: screenshot written, duration over, or closed by the user\n"
+        "  1   other error (for example a file could not be written)\n"
+        "  2   bad command line or config file\n"
+        "  3   malformed .vv connection file\n"
+        "  10  the host could not be reached\n"
+        "  11  the server refused the password\n"
+        "  12  the server's TLS certificate failed verification or its pinned key changed\n"
+        "  13  the server closed the connection\n"
+        "  14  no complete frame within --timeout\n"
+        "  15  the server does not speak a SPICE we understand\n\n"
+        "Examples:\n"
+        "  thindesk spice://desktop42.example.com:5900\n"
+        "  thindesk --kiosk --admin-hotkey=ctrl+alt+F10 /run/broker/seat0.vv\n"
+        "  thindesk --headless --password-file=pw --screenshot=shot.png spice://127.0.0.1:5900\n");
 }
 
 enum settings_result settings_load(struct settings *s, int argc, char **argv,
@@ -435,7 +440,8 @@ enum settings_result settings_load(struct settings *s, int argc, char **argv,
         }
         if (options_done || strncmp(a, "--", 2) != 0) {
             if (s->target) {
-                *ret_error = g_strdup_printf("unexpected argument '%s': give one address or .vv file (see --help)", a);
+                *ret_error = g_strdup_printf(
+                    "unexpected argument '%s': give one address or .vv file (see --help)", a);
                 return SETTINGS_USAGE;
             }
             s->target = g_strdup(a);
@@ -479,7 +485,8 @@ enum settings_result settings_load(struct settings *s, int argc, char **argv,
         if (!ok)
             return SETTINGS_BAD_FILE;
     } else if (s->target && !g_str_has_prefix(s->target, "spice://")) {
-        *ret_error = g_strdup_printf("%s: unsupported address; expected spice://HOST:PORT or a .vv file", s->target);
+        *ret_error = g_strdup_printf(
+            "%s: unsupported address; expected spice://HOST:PORT or a .vv file", s->target);
         return SETTINGS_USAGE;
     } else if (s->target && !apply_uri(s, s->target, ret_error)) {
         return SETTINGS_USAGE;
@@ -498,7 +505,8 @@ enum settings_result settings_load(struct settings *s, int argc, char **argv,
         const char *eq = strchr(a + 2, '=');
         size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
         const struct opt *opt = find_opt(a + 2, len);
-        const char *value = opt->type == OPT_BOOL ? (eq ? eq + 1 : "true") : (eq ? eq + 1 : argv[++i]);
+        const char *value =
+            opt->type == OPT_BOOL ? (eq ? eq + 1 : "true") : (eq ? eq + 1 : argv[++i]);
         if (!set_value(s, opt, value, "command line", ret_error))
             return SETTINGS_USAGE;
     }
@@ -523,7 +531,8 @@ enum settings_result settings_load(struct settings *s, int argc, char **argv,
         }
     }
     if (!s->headless && (s->screenshot || s->send_keys || s->have_pointer || s->record_audio)) {
-        *ret_error = g_strdup("--screenshot, --send-keys, --pointer and --record-audio need --headless");
+        *ret_error =
+            g_strdup("--screenshot, --send-keys, --pointer and --record-audio need --headless");
         return SETTINGS_USAGE;
     }
     return SETTINGS_OK;

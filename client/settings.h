@@ -16,16 +16,16 @@
 
 struct settings {
     /* where to connect */
-    char *target;         /* the positional argument: URI or .vv path */
+    char *target; /* the positional argument: URI or .vv path */
     char *host;
-    int port, tls_port;   /* 0: none */
-    char *password;       /* from a .vv file or --password-file */
+    int port, tls_port; /* 0: none */
+    char *password;     /* from a .vv file or --password-file */
     char *password_file;
     char *title;
     /* window */
     bool fullscreen, kiosk, headless, audio;
     char *admin_hotkey, *release_cursor, *toggle_fullscreen;
-    int reconnect;        /* 0 never, N attempts, SETTINGS_RECONNECT_ALWAYS */
+    int reconnect; /* 0 never, N attempts, SETTINGS_RECONNECT_ALWAYS */
     /* headless actions */
     char *screenshot, *send_keys, *record_audio;
     bool have_pointer;
@@ -37,8 +37,8 @@ struct settings {
     /* USB */
     bool usbredir, usb_autoshare, usb_list;
     char *usb_redirect, *usb_auto_filter, *share_cd;
-    char **sources;       /* per table entry: where its value came from */
-    bool delete_vv_file;  /* the .vv file asked to be deleted */
+    char **sources;      /* per table entry: where its value came from */
+    bool delete_vv_file; /* the .vv file asked to be deleted */
 };
 
 enum settings_result {

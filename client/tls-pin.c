@@ -64,7 +64,8 @@ static void decide(struct tls_pin *p, GTlsCertificate *cert)
     g_autoptr(GBytes) der_bytes = der ? g_bytes_new(der->data, der->len) : NULL;
     g_autoptr(GBytes) key = der_bytes ? tls_pin_public_key(der_bytes) : NULL;
     if (!key) {
-        g_autofree char *msg = g_strdup_printf("%s: cannot read the server's TLS certificate", p->address);
+        g_autofree char *msg =
+            g_strdup_printf("%s: cannot read the server's TLS certificate", p->address);
         p->done(NULL, EXIT_STATUS_CERTIFICATE, msg, p->data);
         return;
     }
@@ -86,13 +87,17 @@ static void decide(struct tls_pin *p, GTlsCertificate *cert)
     case KNOWN_HOSTS_NEW:
         if (known_hosts_add(kh, s->host, s->tls_port, fp) < 0 ||
             known_hosts_save(kh, path, &err) < 0) {
-            g_printerr("thindesk: %s: could not pin the server key: %s\n", p->address, err ? err : "bad host name");
+            g_printerr("thindesk: %s: could not pin the server key: %s\n", p->address,
+                       err ? err : "bad host name");
         } else {
-            g_printerr("thindesk: %s: first connection, pinned the server key %s in %s\n", p->address, fp, path);
+            g_printerr("thindesk: %s: first connection, pinned the server key %s in %s\n",
+                       p->address, fp, path);
         }
         break;
     case KNOWN_HOSTS_MISMATCH: {
-        g_autofree char *msg = g_strdup_printf("%s: the server key changed (pinned %s, now %s); if the server was reinstalled, delete its line from %s", p->address, pinned, fp, path);
+        g_autofree char *msg = g_strdup_printf(
+            "%s: the server key changed (pinned %s, now %s); if the server was reinstalled, delete its line from %s",
+            p->address, pinned, fp, path);
         known_hosts_destroy(kh);
         p->done(NULL, EXIT_STATUS_CERTIFICATE, msg, p->data);
         return;
@@ -114,19 +119,23 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     if (!conn) {
-        g_autofree char *msg = g_strdup_printf("cannot connect to %s: %s", p->address, err->message);
-        enum exit_status st = err->domain == G_TLS_ERROR ? EXIT_STATUS_CERTIFICATE : EXIT_STATUS_UNREACHABLE;
+        g_autofree char *msg =
+            g_strdup_printf("cannot connect to %s: %s", p->address, err->message);
+        enum exit_status st =
+            err->domain == G_TLS_ERROR ? EXIT_STATUS_CERTIFICATE : EXIT_STATUS_UNREACHABLE;
         p->done(NULL, st, msg, p->data);
         return;
     }
     GTlsCertificate *cert = NULL;
     if (G_IS_TCP_WRAPPER_CONNECTION(conn)) {
-        GIOStream *base = g_tcp_wrapper_connection_get_base_io_stream(G_TCP_WRAPPER_CONNECTION(conn));
+        GIOStream *base =
+            g_tcp_wrapper_connection_get_base_io_stream(G_TCP_WRAPPER_CONNECTION(conn));
         if (G_IS_TLS_CONNECTION(base))
             cert = g_tls_connection_get_peer_certificate(G_TLS_CONNECTION(base));
     }
     if (!cert) {
-        g_autofree char *msg = g_strdup_printf("%s: the server sent no TLS certificate", p->address);
+        g_autofree char *msg =
+            g_strdup_printf("%s: the server sent no TLS certificate", p->address);
         p->done(NULL, EXIT_STATUS_CERTIFICATE, msg, p->data);
         return;
     }

@@ -21,18 +21,17 @@ struct ui {
     void *data;
     GPtrArray *windows; /* struct ui_window*, [0] always exists */
     struct connection *conn;
-    GObject *audio;     /* SpiceAudio of the current session */
+    GObject *audio; /* SpiceAudio of the current session */
     bool ready;
     struct hotkey admin, toggle_fullscreen, release_cursor;
     bool have_admin, have_toggle, have_release;
     GtkWidget *password_dialog;
 };
 
-static const char css[] =
-    ".thindesk-status { background-color: #1d2430; }"
-    ".thindesk-status label { color: #e8ecf2; }"
-    ".thindesk-headline { font-size: 28px; font-weight: bold; }"
-    ".thindesk-reason { font-size: 16px; }";
+static const char css[] = ".thindesk-status { background-color: #1d2430; }"
+                          ".thindesk-status label { color: #e8ecf2; }"
+                          ".thindesk-headline { font-size: 28px; font-weight: bold; }"
+                          ".thindesk-reason { font-size: 16px; }";
 
 static void window_set_fullscreen(struct ui_window *w, bool on)
 {
@@ -47,8 +46,7 @@ static void window_set_fullscreen(struct ui_window *w, bool on)
          * window over the monitor ourselves as well. */
         gtk_window_move(GTK_WINDOW(w->window), geo.x, geo.y);
         gtk_window_resize(GTK_WINDOW(w->window), geo.width, geo.height);
-        gtk_window_fullscreen_on_monitor(GTK_WINDOW(w->window),
-                                         gtk_widget_get_screen(w->window),
+        gtk_window_fullscreen_on_monitor(GTK_WINDOW(w->window), gtk_widget_get_screen(w->window),
                                          w->monitor_id < n ? w->monitor_id : 0);
     } else {
         gtk_window_unfullscreen(GTK_WINDOW(w->window));
@@ -68,7 +66,8 @@ static gboolean on_key(GtkWidget *widget, GdkEventKey *event, gpointer data)
 {
     struct ui_window *w = data;
     struct ui *ui = w->ui;
-    g_debug("key %s (keycode %u, state 0x%x)", gdk_keyval_name(event->keyval), event->hardware_keycode, event->state);
+    g_debug("key %s (keycode %u, state 0x%x)", gdk_keyval_name(event->keyval),
+            event->hardware_keycode, event->state);
     if (ui->s->kiosk) {
         if (ui->have_admin && hotkey_matches(&ui->admin, event)) {
             g_printerr("thindesk: admin hotkey pressed, leaving kiosk mode\n");
@@ -153,14 +152,18 @@ struct ui *ui_create(const struct settings *s, const struct ui_callbacks *cb, vo
     ui->data = data;
     ui->windows = g_ptr_array_new_with_free_func(window_free);
     ui->have_admin = s->admin_hotkey && hotkey_parse(s->admin_hotkey, &ui->admin);
-    ui->have_toggle = s->toggle_fullscreen && hotkey_parse(s->toggle_fullscreen, &ui->toggle_fullscreen);
+    ui->have_toggle =
+        s->toggle_fullscreen && hotkey_parse(s->toggle_fullscreen, &ui->toggle_fullscreen);
     ui->have_release = s->release_cursor && hotkey_parse(s->release_cursor, &ui->release_cursor);
     if (s->admin_hotkey && !ui->have_admin)
-        g_printerr("thindesk: cannot understand --admin-hotkey=%s (example: ctrl+alt+shift+F12)\n", s->admin_hotkey);
+        g_printerr("thindesk: cannot understand --admin-hotkey=%s (example: ctrl+alt+shift+F12)\n",
+                   s->admin_hotkey);
     if (s->toggle_fullscreen && !ui->have_toggle)
-        g_printerr("thindesk: cannot understand toggle-fullscreen=%s (example: shift+F11)\n", s->toggle_fullscreen);
+        g_printerr("thindesk: cannot understand toggle-fullscreen=%s (example: shift+F11)\n",
+                   s->toggle_fullscreen);
     if (s->release_cursor && !ui->have_release)
-        g_printerr("thindesk: cannot understand release-cursor=%s (example: shift+F12)\n", s->release_cursor);
+        g_printerr("thindesk: cannot understand release-cursor=%s (example: shift+F12)\n",
+                   s->release_cursor);
 
     g_autoptr(GtkCssProvider) provider = gtk_css_provider_new();
     gtk_css_provider_load_from_data(provider, css, -1, NULL);
@@ -198,10 +201,10 @@ static void attach_display(struct ui *ui, int channel_id, int monitor_id)
         w = window_new(ui, channel_id, monitor_id);
     if (w->display)
         return;
-    SpiceDisplay *d = spice_display_new_with_monitor(connection_get_session(ui->conn),
-                                                     channel_id, monitor_id);
-    g_object_set(d, "grab-keyboard", TRUE, "grab-mouse", TRUE, "resize-guest", FALSE,
-                 "scaling", TRUE, NULL);
+    SpiceDisplay *d =
+        spice_display_new_with_monitor(connection_get_session(ui->conn), channel_id, monitor_id);
+    g_object_set(d, "grab-keyboard", TRUE, "grab-mouse", TRUE, "resize-guest", FALSE, "scaling",
+                 TRUE, NULL);
     guint keysyms[5];
     struct hotkey *grab = ui->s->kiosk ? (ui->have_admin ? &ui->admin : NULL)
                                        : (ui->have_release ? &ui->release_cursor : NULL);
@@ -297,9 +300,8 @@ static void on_password_response(GtkDialog *dialog, gint response, gpointer data
 {
     struct ui *ui = data;
     GtkWidget *entry = g_object_get_data(G_OBJECT(dialog), "entry");
-    g_autofree char *pw = response == GTK_RESPONSE_OK
-                              ? g_strdup(gtk_entry_get_text(GTK_ENTRY(entry)))
-                              : NULL;
+    g_autofree char *pw =
+        response == GTK_RESPONSE_OK ? g_strdup(gtk_entry_get_text(GTK_ENTRY(entry))) : NULL;
     gtk_widget_destroy(GTK_WIDGET(dialog));
     ui->password_dialog = NULL;
     ui->cb.password(pw, ui->data);
@@ -311,12 +313,13 @@ void ui_ask_password(struct ui *ui, const char *reason)
     ui_show_status(ui, "Password needed", reason);
     if (ui->password_dialog)
         return;
-    GtkWidget *d = gtk_dialog_new_with_buttons("Password", GTK_WINDOW(w->window), GTK_DIALOG_MODAL,
-                                               "_Cancel", GTK_RESPONSE_CANCEL, "_Connect",
-                                               GTK_RESPONSE_OK, NULL);
+    GtkWidget *d =
+        gtk_dialog_new_with_buttons("Password", GTK_WINDOW(w->window), GTK_DIALOG_MODAL, "_Cancel",
+                                    GTK_RESPONSE_CANCEL, "_Connect", GTK_RESPONSE_OK, NULL);
     gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_OK);
     GtkWidget *box = gtk_dialog_get_content_area(GTK_DIALOG(d));
-    g_autofree char *text = g_strdup_printf("Password for %s:", ui->s->title ? ui->s->title : ui->s->host);
+    g_autofree char *text =
+        g_strdup_printf("Password for %s:", ui->s->title ? ui->s->title : ui->s->host);
     GtkWidget *label = gtk_label_new(text);
     GtkWidget *entry = gtk_entry_new();
     gtk_entry_set_visibility(GTK_ENTRY(entry), FALSE);

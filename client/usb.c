@@ -31,7 +31,8 @@ static void redirect(struct usb *u, SpiceUsbDevice *dev)
     g_autoptr(GError) err = NULL;
     if (!spice_usb_device_manager_can_redirect_device(u->manager, dev, &err)) {
         g_autofree char *desc = spice_usb_device_get_description(dev, "%s %s %s");
-        g_printerr("thindesk: cannot redirect USB device %s: %s\n", desc, err ? err->message : "not allowed");
+        g_printerr("thindesk: cannot redirect USB device %s: %s\n", desc,
+                   err ? err->message : "not allowed");
         return;
     }
     spice_usb_device_manager_connect_device_async(u->manager, dev, u->cancel, on_connected,
@@ -53,7 +54,8 @@ struct usb *usb_create(const struct settings *s, SpiceSession *session)
     SpiceUsbDeviceManager *manager = spice_usb_device_manager_get(session, &err);
     if (!manager) {
         if (s->usb_redirect || s->share_cd || s->usb_autoshare)
-            g_printerr("thindesk: USB redirection is not available: %s\n", err ? err->message : "unknown reason");
+            g_printerr("thindesk: USB redirection is not available: %s\n",
+                       err ? err->message : "unknown reason");
         return NULL;
     }
     struct usb *u = g_new0(struct usb, 1);
@@ -88,14 +90,16 @@ void usb_session_ready(struct usb *u)
         g_autoptr(GPtrArray) devs =
             spice_usb_device_manager_get_devices_with_filter(u->manager, s->usb_redirect);
         if (!devs || devs->len == 0)
-            g_printerr("thindesk: no local USB device matches --usb-redirect=%s\n", s->usb_redirect);
+            g_printerr("thindesk: no local USB device matches --usb-redirect=%s\n",
+                       s->usb_redirect);
         for (guint i = 0; devs && i < devs->len; i++)
             redirect(u, g_ptr_array_index(devs, i));
     }
     if (s->share_cd) {
         g_autoptr(GError) err = NULL;
         if (!spice_usb_device_manager_create_shared_cd_device(u->manager, s->share_cd, &err))
-            g_printerr("thindesk: cannot share %s as a USB CD: %s\n", s->share_cd, err ? err->message : "unknown reason");
+            g_printerr("thindesk: cannot share %s as a USB CD: %s\n", s->share_cd,
+                       err ? err->message : "unknown reason");
     }
 }
 
@@ -107,7 +111,8 @@ int usb_list_devices(FILE *out, char **ret_error)
     g_autoptr(GError) err = NULL;
     SpiceUsbDeviceManager *manager = spice_usb_device_manager_get(session, &err);
     if (!manager) {
-        *ret_error = g_strdup_printf("USB is not available: %s", err ? err->message : "unknown reason");
+        *ret_error =
+            g_strdup_printf("USB is not available: %s", err ? err->message : "unknown reason");
         return -ENODEV;
     }
     g_autoptr(GPtrArray) devs = spice_usb_device_manager_get_devices(manager);

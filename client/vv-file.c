@@ -9,9 +9,22 @@
 /* The [virt-viewer] keys we act on. Others that remote-viewer knows but we do
  * not implement are reported as unknown, so the user sees they are ignored. */
 static const char *const known_keys[] = {
-    "type", "host", "port", "tls-port", "password", "title", "fullscreen", "ca",
-    "host-subject", "secure-channels", "enable-usbredir", "usb-filter",
-    "enable-usb-autoshare", "delete-this-file", "release-cursor", "toggle-fullscreen",
+    "type",
+    "host",
+    "port",
+    "tls-port",
+    "password",
+    "title",
+    "fullscreen",
+    "ca",
+    "host-subject",
+    "secure-channels",
+    "enable-usbredir",
+    "usb-filter",
+    "enable-usb-autoshare",
+    "delete-this-file",
+    "release-cursor",
+    "toggle-fullscreen",
     NULL,
 };
 
@@ -79,7 +92,8 @@ struct vv_file *vv_file_parse(const char *path, const char *data, size_t len, ch
         return NULL;
     }
     if (!g_key_file_has_group(kf, GROUP)) {
-        *ret_error = g_strdup_printf("%s: no [virt-viewer] group; is this a .vv connection file?", path);
+        *ret_error =
+            g_strdup_printf("%s: no [virt-viewer] group; is this a .vv connection file?", path);
         return NULL;
     }
     gsize n = 0;
@@ -120,7 +134,8 @@ struct vv_file *vv_file_parse(const char *path, const char *data, size_t len, ch
         goto err_free;
     }
     if (strcmp(type, "spice") != 0) {
-        *ret_error = g_strdup_printf("%s: type=%s is not supported; thindesk speaks only type=spice", path, type);
+        *ret_error = g_strdup_printf(
+            "%s: type=%s is not supported; thindesk speaks only type=spice", path, type);
         goto err_free;
     }
     const char *host = vv_file_get(vv, "host");
@@ -130,7 +145,8 @@ struct vv_file *vv_file_parse(const char *path, const char *data, size_t len, ch
     }
     const char *port = vv_file_get(vv, "port"), *tls_port = vv_file_get(vv, "tls-port");
     if ((port && !is_port(port)) || (tls_port && !is_port(tls_port))) {
-        *ret_error = g_strdup_printf("%s: port=%s tls-port=%s: a port is a number from 1 to 65535", path, port ? port : "", tls_port ? tls_port : "");
+        *ret_error = g_strdup_printf("%s: port=%s tls-port=%s: a port is a number from 1 to 65535",
+                                     path, port ? port : "", tls_port ? tls_port : "");
         goto err_free;
     }
     if (!has_port(port) && !has_port(tls_port)) {

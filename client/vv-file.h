@@ -13,9 +13,9 @@
 
 struct vv_file {
     char *path;
-    GPtrArray *keys;   /* char*, known keys in file order */
-    GPtrArray *values; /* char*, same index; \n escapes already decoded */
-    GPtrArray *unknown;  /* char*, names of keys we do not know */
+    GPtrArray *keys;    /* char*, known keys in file order */
+    GPtrArray *values;  /* char*, same index; \n escapes already decoded */
+    GPtrArray *unknown; /* char*, names of keys we do not know */
     bool delete_this_file;
 };
 
@@ -42,4 +42,3 @@ int vv_file_delete_if_asked(const struct vv_file *vv);
 
 /* True when @path looks like a connection file rather than a URI. */
 bool vv_file_is_path(const char *arg);
-

@@ -77,13 +77,15 @@ static void check_bad(const char *text, int line)
 
 static void test_malformed(void)
 {
-    const char *good = "h 1 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const char *good =
+        "h 1 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     g_autofree char *two = g_strdup_printf("# c\n\n%s\nh2 2\n", good);
     check_bad(two, 4);
     check_bad("h 1 md5:abcd\n", 1);
     check_bad("h x sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", 1);
     check_bad("h 0 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", 1);
-    check_bad("h 70000 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", 1);
+    check_bad("h 70000 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+              1);
     check_bad("h 1 sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85\n", 1);
     check_bad("h 1 sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n", 1);
     check_bad("h 1 sha256:z3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", 1);

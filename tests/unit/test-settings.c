@@ -92,9 +92,9 @@ static void test_precedence(struct fixture *f, gconstpointer data)
     g_assert_cmpint(load(f, &s, &err, cfg, f->vv, "--title", "cli", NULL), ==, SETTINGS_OK);
     g_assert_cmpstr(s.title, ==, "cli");
     g_assert_cmpstr(settings_source(&s, "title"), ==, "command line");
-    g_assert_cmpint(s.timeout, ==, 12);  /* user over system */
+    g_assert_cmpint(s.timeout, ==, 12); /* user over system */
     g_assert_cmpstr(settings_source(&s, "timeout"), ==, f->user_file);
-    g_assert_cmpint(s.reconnect, ==, 3); /* only in the system file */
+    g_assert_cmpint(s.reconnect, ==, 3);             /* only in the system file */
     g_assert_cmpstr(s.release_cursor, ==, "ctrl+b"); /* .vv over system */
     g_assert_cmpstr(settings_source(&s, "release-cursor"), ==, f->vv);
     g_assert_cmpstr(s.host_subject, ==, "CN=sys");
@@ -132,8 +132,8 @@ static void test_password_file(struct fixture *f, gconstpointer data)
     g_assert_cmpstr(s.password, ==, "s3cret");
     settings_finish(&s);
 
-    g_assert_cmpint(load(f, &s, &err, "--password-file=/nonexistent/pw", "spice://h:1", NULL),
-                    ==, SETTINGS_OK);
+    g_assert_cmpint(load(f, &s, &err, "--password-file=/nonexistent/pw", "spice://h:1", NULL), ==,
+                    SETTINGS_OK);
     g_assert_cmpint(settings_read_password(&s, &err), <, 0);
     g_assert_nonnull(strstr(err, "password file"));
     g_free(err);
@@ -154,9 +154,9 @@ static void test_uri(struct fixture *f, gconstpointer data)
     g_assert_cmpint(s.tls_port, ==, 5901);
     settings_finish(&s);
 
-    const char *bad[] = {"spice://", "spice://h", "spice://h:x", "spice://h:99999",
-                         "spice://[::1", "spice://h:1?foo=2", "spice://h:1?tls-port",
-                         "vnc://h:1"};
+    const char *bad[] = {
+        "spice://",     "spice://h",         "spice://h:x",          "spice://h:99999",
+        "spice://[::1", "spice://h:1?foo=2", "spice://h:1?tls-port", "vnc://h:1"};
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         enum settings_result r = load(f, &s, &err, bad[i], NULL);
         if (r != SETTINGS_USAGE && r != SETTINGS_BAD_FILE)
@@ -181,8 +181,8 @@ static void expect(struct fixture *f, enum settings_result want, const char *nee
     struct settings s;
     char *err = NULL;
     FILE *out = fopen("/dev/null", "w");
-    enum settings_result r = settings_load(&s, (int)argv->len, (char **)argv->pdata, &paths,
-                                           out, out, &err);
+    enum settings_result r =
+        settings_load(&s, (int)argv->len, (char **)argv->pdata, &paths, out, out, &err);
     fclose(out);
     if (r != want)
         g_error("argv[1]=%s: result %d, expected %d (%s)", (char *)argv->pdata[1], r, want, err);
@@ -218,8 +218,8 @@ static void test_bad(struct fixture *f, gconstpointer data)
     write(f->user_file, "[agent]\nlisten=1\n");
     expect(f, SETTINGS_CONFIG, "[agent]", "spice://h:1", NULL);
     g_unlink(f->user_file);
-    expect(f, SETTINGS_CONFIG, "missing.conf", "--config=/nonexistent/missing.conf",
-           "spice://h:1", NULL);
+    expect(f, SETTINGS_CONFIG, "missing.conf", "--config=/nonexistent/missing.conf", "spice://h:1",
+           NULL);
     expect(f, SETTINGS_EXIT_OK, NULL, "--help", NULL);
     expect(f, SETTINGS_EXIT_OK, NULL, "--version", NULL);
     expect(f, SETTINGS_OK, NULL, "--usb-list", NULL);
@@ -234,8 +234,9 @@ static void test_kiosk_implies(struct fixture *f, gconstpointer data)
     g_assert_true(s.fullscreen);
     g_assert_cmpint(s.reconnect, ==, SETTINGS_RECONNECT_ALWAYS);
     settings_finish(&s);
-    g_assert_cmpint(load(f, &s, &err, "--headless", "--pointer=10,20", "--reconnect=4",
-                         "--", "spice://h:1", NULL), ==, SETTINGS_OK);
+    g_assert_cmpint(load(f, &s, &err, "--headless", "--pointer=10,20", "--reconnect=4", "--",
+                         "spice://h:1", NULL),
+                    ==, SETTINGS_OK);
     g_assert_true(s.have_pointer);
     g_assert_cmpint(s.pointer_x, ==, 10);
     g_assert_cmpint(s.pointer_y, ==, 20);
@@ -250,8 +251,13 @@ static void test_help(struct fixture *f, gconstpointer data)
     FILE *out = open_memstream(&buf, &len);
     settings_print_help(out);
     fclose(out);
-    const char *must[] = {"Usage: thindesk", "--headless", "--screenshot=FILE.png", "--kiosk",
-                          "--reconnect=never|N|always", "--share-cd=FILE.iso", "Exit status:",
+    const char *must[] = {"Usage: thindesk",
+                          "--headless",
+                          "--screenshot=FILE.png",
+                          "--kiosk",
+                          "--reconnect=never|N|always",
+                          "--share-cd=FILE.iso",
+                          "Exit status:",
                           "  11  the server refused the password"};
     for (guint i = 0; i < G_N_ELEMENTS(must); i++)
         if (!strstr(buf, must[i]))
@@ -263,8 +269,7 @@ static void test_help(struct fixture *f, gconstpointer data)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) \
-    g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD(path, fn) g_test_add(path, struct fixture, NULL, fixture_setup, fn, fixture_teardown)
     ADD("/settings/defaults", test_defaults);
     ADD("/settings/precedence", test_precedence);
     ADD("/settings/password-file", test_password_file);

@@ -14,14 +14,15 @@ static struct vv_file *parse(const char *text, char **ret_error)
 static void test_good(void)
 {
     char *err = NULL;
-    struct vv_file *vv = parse("[virt-viewer]\ntype=spice\nhost=10.0.0.5\nport=5901\n"
-                               "tls-port=5902\npassword=pa ss\ntitle=Desk 42\nfullscreen=1\n"
-                               "ca=-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n\n"
-                               "host-subject=C=XX,O=org,CN=desk\nsecure-channels=main;inputs\n"
-                               "enable-usbredir=1\nusb-filter=-1,-1,-1,-1,0\n"
-                               "enable-usb-autoshare=1\ndelete-this-file=0\n"
-                               "release-cursor=shift+f12\n\n[ovirt]\nhost=engine\n",
-                               &err);
+    struct vv_file *vv =
+        parse("[virt-viewer]\ntype=spice\nhost=10.0.0.5\nport=5901\n"
+              "tls-port=5902\npassword=pa ss\ntitle=Desk 42\nfullscreen=1\n"
+              "ca=-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n\n"
+              "host-subject=C=XX,O=org,CN=desk\nsecure-channels=main;inputs\n"
+              "enable-usbredir=1\nusb-filter=-1,-1,-1,-1,0\n"
+              "enable-usb-autoshare=1\ndelete-this-file=0\n"
+              "release-cursor=shift+f12\n\n[ovirt]\nhost=engine\n",
+              &err);
     g_assert_no_error(NULL);
     g_assert_null(err);
     g_assert_nonnull(vv);
@@ -45,7 +46,8 @@ static void test_unknown_keys_are_listed(void)
 {
     char *err = NULL;
     struct vv_file *vv = parse("[virt-viewer]\ntype=spice\nhost=h\nport=1\nzoom=120\n"
-                               "smartcard-insert=shift+f8\n", &err);
+                               "smartcard-insert=shift+f8\n",
+                               &err);
     g_assert_nonnull(vv);
     g_assert_cmpuint(vv->unknown->len, ==, 2);
     g_assert_cmpstr(g_ptr_array_index(vv->unknown, 0), ==, "zoom");
@@ -108,8 +110,10 @@ static void test_load_and_delete(void)
     g_autofree char *dir = g_dir_make_tmp("test-vv-XXXXXX", NULL);
     g_autofree char *path = g_build_filename(dir, "c.vv", NULL);
     char *err = NULL;
-    g_assert_true(g_file_set_contents(path, "[virt-viewer]\ntype=spice\nhost=h\nport=5\n"
-                                      "password=x\ndelete-this-file=1\n", -1, NULL));
+    g_assert_true(g_file_set_contents(path,
+                                      "[virt-viewer]\ntype=spice\nhost=h\nport=5\n"
+                                      "password=x\ndelete-this-file=1\n",
+                                      -1, NULL));
     struct vv_file *vv = vv_file_load(path, &err);
     g_assert_nonnull(vv);
     g_assert_true(vv->delete_this_file);
@@ -119,7 +123,8 @@ static void test_load_and_delete(void)
     vv_file_destroy(vv);
 
     /* A file that does not ask to be deleted stays. */
-    g_assert_true(g_file_set_contents(path, "[virt-viewer]\ntype=spice\nhost=h\nport=5\n", -1, NULL));
+    g_assert_true(
+        g_file_set_contents(path, "[virt-viewer]\ntype=spice\nhost=h\nport=5\n", -1, NULL));
     vv = vv_file_load(path, &err);
     g_assert_cmpint(vv_file_delete_if_asked(vv), ==, 0);
     g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
