@@ -77,6 +77,7 @@ class GuiTest(unittest.TestCase):
                 c = self.start(["--password-file=" + pw, "spice://127.0.0.1:%d" % agent.port],
                                client_x.display)
                 self.shows(server_x, client_x, c, "window")
+                self.assertEqual(tdtest.stop_process(c), 0, tc.read(c.err_path))
 
     def test_password_prompt(self):
         """Without a password the client asks for one, then shows the desktop."""
@@ -97,34 +98,32 @@ class GuiTest(unittest.TestCase):
                                check=True)
                 subprocess.run(["xdotool", "key", "Return"], env=env, check=True)
                 self.shows(server_x, client_x, c, "password")
+                self.assertEqual(tdtest.stop_process(c), 0, tc.read(c.err_path))
 
     def test_reconnects_after_agent_restart(self):
         with tdtest.Xvfb(1024, 768) as server_x, tdtest.Xvfb(1600, 1000) as client_x:
             desktop(server_x)
-            agent = tdtest.Agent(server_x.display)
-            port = agent.port
-            try:
+            with tdtest.Agent(server_x.display) as agent:
+                port = agent.port
                 pw = tc.password_file(self.tmp, agent.password)
                 c = self.start(["--password-file=" + pw, "--reconnect=always",
                                 "spice://127.0.0.1:%d" % port], client_x.display)
                 self.shows(server_x, client_x, c, "before")
-                agent.stop()
-                agent.__exit__(None, None, None)
-                tdtest.wait_for(lambda: "reconnecting" in tc.read(c.err_path), 15,
-                                what="client to notice and say it reconnects")
-                self.assertIn("closed the connection", tc.read(c.err_path))
-                # The desktop changes while the agent is away.
-                server_x.check(["xsetroot", "-solid", "#884422"])
-                time.sleep(3)
-                self.assertIsNone(c.poll(), "client gave up: " + tc.read(c.err_path))
-                agent = tdtest.Agent(server_x.display, port=port)
+            # The agent is gone (and stopped cleanly: checked on leaving the block).
+            tdtest.wait_for(lambda: "reconnecting" in tc.read(c.err_path), 15,
+                            what="client to notice and say it reconnects")
+            self.assertIn("closed the connection", tc.read(c.err_path))
+            # The desktop changes while the agent is away.
+            server_x.check(["xsetroot", "-solid", "#884422"])
+            time.sleep(3)
+            self.assertIsNone(c.poll(), "client gave up: " + tc.read(c.err_path))
+            with tdtest.Agent(server_x.display, port=port):
                 back = time.monotonic()
                 self.shows(server_x, client_x, c, "after", timeout=30)
                 took = time.monotonic() - back
                 self.assertLessEqual(took, 5.0, "reconnected %.1f s after the agent was back"
                                      % took)
-            finally:
-                agent.__exit__(None, None, None)
+                self.assertEqual(tdtest.stop_process(c), 0, tc.read(c.err_path))
 
     def test_kiosk(self):
         with tdtest.Xvfb(1280, 720) as server_x, tdtest.Xvfb(1280, 720) as client_x:

@@ -172,21 +172,18 @@ class HeadlessTest(unittest.TestCase):
 
     def test_server_gone(self):
         with tdtest.Xvfb(640, 480) as x:
-            agent = tdtest.Agent(x.display)
-            try:
+            with tdtest.Agent(x.display) as agent:
                 pw = tc.password_file(self.tmp, agent.password)
                 c = tc.start(["--headless", "--password-file=" + pw, "--stats",
                               "spice://127.0.0.1:%d" % agent.port], tmp=self.tmp)
                 tdtest.wait_for(lambda: '"connected":true' in tc.read(c.out_path), 20,
                                 what="client connected")
-                agent.stop()
-                rc = c.wait(15)
-                self.assertEqual(rc, 13, tc.read(c.err_path))
-                err = tc.messages(tc.read(c.err_path))
-                self.assertEqual(len(err), 1, err)
-                self.assertIn("closed the connection", err[0])
-            finally:
-                agent.__exit__(None, None, None)
+            # The agent stopped (cleanly: checked on leaving the block).
+            rc = c.wait(15)
+            self.assertEqual(rc, 13, tc.read(c.err_path))
+            err = tc.messages(tc.read(c.err_path))
+            self.assertEqual(len(err), 1, err)
+            self.assertIn("closed the connection", err[0])
 
     def test_bad_command_lines_and_files(self):
         p = tc.run(["--headless", "--colour=blue", "spice://127.0.0.1:1"])
