@@ -2,7 +2,6 @@
 
 #include <glib.h>
 #include <linux/input-event-codes.h>
-#include <string.h>
 
 /* Set-1 make codes (the IBM PC AT "scan code set 1", as translated by the
  * 8042 and documented in Microsoft's keyboard scan code specification) for
@@ -272,10 +271,9 @@ uint16_t keymap_lookup(bool extended, uint8_t scancode)
 
 void keymap_decoder_reset(struct keymap_decoder *d)
 {
-    uint32_t logged[G_N_ELEMENTS(d->unknown_logged)];
-    memcpy(logged, d->unknown_logged, sizeof(logged));
-    memset(d, 0, sizeof(*d));
-    memcpy(d->unknown_logged, logged, sizeof(logged));
+    /* What was logged stays logged. */
+    d->state = STATE_IDLE;
+    d->pause_release = false;
 }
 
 bool keymap_decoder_pending(const struct keymap_decoder *d)
@@ -291,6 +289,14 @@ static void log_unknown_once(struct keymap_decoder *d, bool extended, uint8_t ma
         return;
     d->unknown_logged[bit / 32] |= mask;
     g_debug("dropping unknown scancode %s0x%02x", extended ? "0xe0 " : "", make);
+}
+
+static void log_broken_once(struct keymap_decoder *d, const char *what)
+{
+    if (d->broken_logged)
+        return;
+    d->broken_logged = true;
+    g_debug("dropping a broken Pause sequence (%s); further ones are not logged", what);
 }
 
 static bool emit(struct keymap_decoder *d, bool extended, uint8_t byte,
@@ -324,21 +330,20 @@ bool keymap_decoder_feed(struct keymap_decoder *d, uint8_t byte, struct keymap_e
             return false;
         }
         d->state = STATE_IDLE;
-        g_debug("broken Pause sequence: 0xe1 then 0x%02x", byte);
+        log_broken_once(d, "0xe1 followed by another key");
         break;
     case STATE_E1_1D:
         d->state = STATE_IDLE;
         if ((byte & ~RELEASE_BIT) == PAUSE_NUMLOCK) {
             if (!!(byte & RELEASE_BIT) != d->pause_release) {
-                g_debug("broken Pause sequence: press and release mixed");
+                log_broken_once(d, "press and release halves mixed");
                 return false; /* never turn half a Pause into Num Lock */
             }
             ret->code = KEY_PAUSE;
             ret->pressed = !d->pause_release;
             return true;
         }
-        g_debug("broken Pause sequence: 0xe1 0x%02x then 0x%02x",
-                d->pause_release ? 0x9d : PAUSE_CTRL, byte);
+        log_broken_once(d, "0xe1 0x1d followed by another key");
         break;
     default:
         break;

@@ -25,6 +25,7 @@ struct keymap_event {
 struct keymap_decoder {
     uint8_t state;
     bool pause_release;
+    bool broken_logged;
     uint32_t unknown_logged[8]; /* one bit per (extended, scancode): logged once */
 };
 
