@@ -33,7 +33,7 @@ struct agent {
     struct spice_display *display;
     struct spice_input *input;
     struct frame_pump *pump;
-    guint sig_int, sig_term;
+    guint sig_int, sig_term, sig_usr1;
 };
 
 static void agent_quit(struct agent *a, int code)
@@ -119,6 +119,23 @@ static gboolean on_signal(gpointer data)
     struct agent *a = data;
     g_message("stopping on signal");
     agent_quit(a, 0);
+    return G_SOURCE_CONTINUE;
+}
+
+/* SIGUSR1 logs the counters, for benchmarks and for a curious admin. */
+static gboolean on_stats_signal(gpointer data)
+{
+    struct agent *a = data;
+    struct frame_pump_stats ps;
+    struct spice_display_stats ds;
+    frame_pump_get_stats(a->pump, &ps);
+    spice_display_get_stats(a->display, &ds);
+    g_message("stats: grabs=%" G_GUINT64_FORMAT " grab_us=%" G_GUINT64_FORMAT
+              " grab_cpu_us=%" G_GUINT64_FORMAT " pixels=%" G_GUINT64_FORMAT
+              " drawables=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT
+              " failed=%" G_GUINT64_FORMAT,
+              ps.grabs, ps.grab_usec, ps.grab_cpu_usec, ps.pixels, ds.drawables, ds.bytes,
+              ps.failed);
     return G_SOURCE_CONTINUE;
 }
 
@@ -273,6 +290,7 @@ struct agent *agent_create(const struct agent_options *opts)
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
     a->sig_term = g_unix_signal_add(SIGTERM, on_signal, a);
+    a->sig_usr1 = g_unix_signal_add(SIGUSR1, on_stats_signal, a);
     print_banner(a);
     return a;
 
@@ -298,6 +316,8 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_int);
     if (a->sig_term)
         g_source_remove(a->sig_term);
+    if (a->sig_usr1)
+        g_source_remove(a->sig_usr1);
     frame_pump_destroy(a->pump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);

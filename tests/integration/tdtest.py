@@ -135,8 +135,9 @@ class Agent:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=e,
                                          stdin=subprocess.DEVNULL)
         if wait:
-            wait_for(lambda: self.proc.poll() is not None or port_open(self.port), 20,
-                     what="agent to listen")
+            # The banner is printed once the agent is ready for clients.
+            wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), 30,
+                     what="agent to start serving")
             if self.proc.poll() is not None:
                 raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode,
                                                                     self.stderr()))
@@ -201,3 +202,38 @@ def image_size(path):
 
 def main():
     unittest.main(verbosity=2)
+
+
+def read_ppm(path):
+    """Returns (width, height, rows) of any image, as 8-bit RGB rows (bytes)."""
+    p = subprocess.run(["convert", path, "-depth", "8", "ppm:-"], capture_output=True,
+                       check=True)
+    data = p.stdout
+    # P6\nW H\n255\n (ImageMagick writes no comments)
+    parts = data.split(b"\n", 3)
+    w, h = map(int, parts[1].split())
+    pix = parts[3]
+    return w, h, [pix[y * w * 3:(y + 1) * w * 3] for y in range(h)]
+
+
+def find_subimage(big_path, small_path):
+    """Where the whole of small_path appears exactly inside big_path: (x, y),
+    or None. Searches by the small image's most varied row."""
+    bw, bh, big = read_ppm(big_path)
+    sw, sh, small = read_ppm(small_path)
+    key = max(range(sh), key=lambda r: len(set(small[r][i:i + 3] for i in range(0, sw * 3, 3))))
+    for by in range(bh):
+        start = 0
+        while True:
+            i = big[by].find(small[key], start)
+            if i < 0:
+                break
+            start = i + 1
+            if i % 3:
+                continue
+            x, y = i // 3, by - key
+            if y < 0 or y + sh > bh:
+                continue
+            if all(big[y + r][x * 3:(x + sw) * 3] == small[r] for r in range(sh)):
+                return (x, y)
+    return None
