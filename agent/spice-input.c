@@ -23,8 +23,8 @@ G_STATIC_ASSERT((int)INJECTOR_LED_CAPS_LOCK == (int)SPICE_KEYBOARD_MODIFIER_FLAG
 
 /* spice-server hands the tablet and mouse buttons over in its "local" order:
  * bit 0 left, bit 1 right, bit 2 middle (ARCHITECTURE.md, fact 8). */
-#define LOCAL_BUTTON_LEFT (1u << 0)
-#define LOCAL_BUTTON_RIGHT (1u << 1)
+#define LOCAL_BUTTON_LEFT   (1u << 0)
+#define LOCAL_BUTTON_RIGHT  (1u << 1)
 #define LOCAL_BUTTON_MIDDLE (1u << 2)
 
 static unsigned buttons_from_local(uint32_t local)
@@ -145,8 +145,7 @@ static const struct injector_listener injector_listener = {
 };
 
 struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
-                                       const char *display, int width, int height,
-                                       char **ret_error)
+                                       const char *display, int width, int height, char **ret_error)
 {
     struct spice_input *in = g_new0(struct spice_input, 1);
     in->view_only = opts->view_only;

@@ -9,8 +9,7 @@ struct fake {
     unsigned leds;
 };
 
-static int fake_create(struct injector *inj, const struct injector_config *config,
-                       char **ret_error)
+static int fake_create(struct injector *inj, const struct injector_config *config, char **ret_error)
 {
     struct fake *f = g_new0(struct fake, 1);
     f->events = g_array_new(FALSE, TRUE, sizeof(struct injector_fake_event));
@@ -25,12 +24,16 @@ static void fake_destroy(struct injector *inj)
     g_free(f);
 }
 
-static void record(struct injector *inj, enum injector_fake_type type, unsigned code,
-                   bool pressed, int x, int y)
+static void record(struct injector *inj, enum injector_fake_type type, unsigned code, bool pressed,
+                   int x, int y)
 {
     struct fake *f = inj->priv;
     struct injector_fake_event ev = {
-        .type = type, .code = code, .pressed = pressed, .x = x, .y = y,
+        .type = type,
+        .code = code,
+        .pressed = pressed,
+        .x = x,
+        .y = y,
         .time_us = g_get_monotonic_time(),
     };
     g_array_append_val(f->events, ev);
@@ -40,9 +43,10 @@ static void fake_key(struct injector *inj, unsigned code, bool pressed)
 {
     record(inj, INJECTOR_FAKE_KEY, code, pressed, 0, 0);
     /* Like a desktop: a lock key toggles its LED when pressed. */
-    unsigned led = code == KEY_CAPSLOCK ? INJECTOR_LED_CAPS_LOCK
-                 : code == KEY_NUMLOCK ? INJECTOR_LED_NUM_LOCK
-                 : code == KEY_SCROLLLOCK ? INJECTOR_LED_SCROLL_LOCK : 0;
+    unsigned led = code == KEY_CAPSLOCK     ? INJECTOR_LED_CAPS_LOCK
+                   : code == KEY_NUMLOCK    ? INJECTOR_LED_NUM_LOCK
+                   : code == KEY_SCROLLLOCK ? INJECTOR_LED_SCROLL_LOCK
+                                            : 0;
     if (led && pressed)
         injector_fake_set_leds(inj, injector_get_leds(inj) ^ led);
 }

@@ -15,7 +15,7 @@ enum injector_fake_type {
 
 struct injector_fake_event {
     enum injector_fake_type type;
-    unsigned code;   /* key code or enum injector_button */
+    unsigned code; /* key code or enum injector_button */
     bool pressed;
     int x, y;        /* position, motion or wheel (dx, dy) */
     int64_t time_us; /* g_get_monotonic_time() when injected */

@@ -18,8 +18,8 @@
 
 #include "input/injector-priv.h"
 
-#define DEFAULT_UINPUT_PATH "/dev/uinput"
-#define ABS_RANGE 32767
+#define DEFAULT_UINPUT_PATH    "/dev/uinput"
+#define ABS_RANGE              32767
 #define WHEEL_HI_RES_PER_CLICK 120
 
 struct uinput {
@@ -40,10 +40,8 @@ bool injector_uinput_usable(const char *path)
 }
 
 static const unsigned pointer_buttons[INJECTOR_N_BUTTONS] = {
-    [INJECTOR_BUTTON_LEFT] = BTN_LEFT,
-    [INJECTOR_BUTTON_MIDDLE] = BTN_MIDDLE,
-    [INJECTOR_BUTTON_RIGHT] = BTN_RIGHT,
-    [INJECTOR_BUTTON_SIDE] = BTN_SIDE,
+    [INJECTOR_BUTTON_LEFT] = BTN_LEFT,   [INJECTOR_BUTTON_MIDDLE] = BTN_MIDDLE,
+    [INJECTOR_BUTTON_RIGHT] = BTN_RIGHT, [INJECTOR_BUTTON_SIDE] = BTN_SIDE,
     [INJECTOR_BUTTON_EXTRA] = BTN_EXTRA,
 };
 
@@ -82,9 +80,10 @@ static void destroy_device(struct libevdev_uinput *ui)
 
 static unsigned leds_from_evdev(unsigned code, bool on, unsigned leds)
 {
-    unsigned bit = code == LED_CAPSL ? INJECTOR_LED_CAPS_LOCK
-                 : code == LED_NUML ? INJECTOR_LED_NUM_LOCK
-                 : code == LED_SCROLLL ? INJECTOR_LED_SCROLL_LOCK : 0;
+    unsigned bit = code == LED_CAPSL     ? INJECTOR_LED_CAPS_LOCK
+                   : code == LED_NUML    ? INJECTOR_LED_NUM_LOCK
+                   : code == LED_SCROLLL ? INJECTOR_LED_SCROLL_LOCK
+                                         : 0;
     return on ? (leds | bit) : (leds & ~bit);
 }
 
@@ -173,7 +172,9 @@ err_keyboard:
 err_free:
     g_free(u);
     inj->priv = NULL;
+    /* clang-format off */
     *ret_error = g_strdup_printf("input: cannot create uinput devices on %s: %s (load the uinput module and give this user write access, or use --input=xtest)", path, g_strerror(-err));
+    /* clang-format on */
     return err;
 }
 

@@ -11,16 +11,16 @@
 
 #include "input/injector-priv.h"
 
-#define X_KEYCODE_OFFSET 8
-#define X_BUTTON_WHEEL_UP 4
-#define X_BUTTON_WHEEL_DOWN 5
-#define X_BUTTON_WHEEL_LEFT 6
+#define X_KEYCODE_OFFSET     8
+#define X_BUTTON_WHEEL_UP    4
+#define X_BUTTON_WHEEL_DOWN  5
+#define X_BUTTON_WHEEL_LEFT  6
 #define X_BUTTON_WHEEL_RIGHT 7
 
 /* Core LED numbers (bit n = LED n+1) as the evdev/xfree86 XKB keycodes
  * define their indicators: 1 Caps Lock, 2 Num Lock, 3 Scroll Lock. */
-#define CORE_LED_CAPS (1u << 0)
-#define CORE_LED_NUM (1u << 1)
+#define CORE_LED_CAPS   (1u << 0)
+#define CORE_LED_NUM    (1u << 1)
 #define CORE_LED_SCROLL (1u << 2)
 
 struct xtest {
@@ -70,8 +70,7 @@ static gboolean on_x_events(int fd, GIOCondition cond, gpointer data)
                 XCB_XKB_INDICATOR_STATE_NOTIFY)
             indicators = true;
         else if (ev->response_type == 0)
-            g_debug("X error %d from an input request",
-                    ((xcb_generic_error_t *)ev)->error_code);
+            g_debug("X error %d from an input request", ((xcb_generic_error_t *)ev)->error_code);
         free(ev);
     }
     if (xcb_connection_has_error(x->conn)) {
@@ -115,7 +114,9 @@ static int xtest_create(struct injector *inj, const struct injector_config *conf
     int screen_no = 0;
     xcb_connection_t *conn = xcb_connect(config->display, &screen_no);
     if (xcb_connection_has_error(conn)) {
-        *ret_error = g_strdup_printf("input: cannot connect to X display %s for XTEST", config->display ? config->display : g_getenv("DISPLAY") ? g_getenv("DISPLAY") : "(unset)");
+        const char *name = config->display ? config->display : g_getenv("DISPLAY");
+        *ret_error = g_strdup_printf("input: cannot connect to X display %s for XTEST",
+                                     name ? name : "(unset)");
         xcb_disconnect(conn);
         return -ECONNREFUSED;
     }
@@ -154,8 +155,7 @@ static void fake_input(struct xtest *x, uint8_t type, uint8_t detail, int16_t px
     if (x->lost)
         return;
     xcb_test_fake_input(x->conn, type, detail, XCB_CURRENT_TIME,
-                        type == XCB_MOTION_NOTIFY && detail == 0 ? x->root : XCB_NONE, px, py,
-                        0);
+                        type == XCB_MOTION_NOTIFY && detail == 0 ? x->root : XCB_NONE, px, py, 0);
 }
 
 static void xtest_key(struct injector *inj, unsigned code, bool pressed)
@@ -183,11 +183,8 @@ static void xtest_move_by(struct injector *inj, int dx, int dy)
 }
 
 static const uint8_t x_buttons[INJECTOR_N_BUTTONS] = {
-    [INJECTOR_BUTTON_LEFT] = 1,
-    [INJECTOR_BUTTON_MIDDLE] = 2,
-    [INJECTOR_BUTTON_RIGHT] = 3,
-    [INJECTOR_BUTTON_SIDE] = 8,
-    [INJECTOR_BUTTON_EXTRA] = 9,
+    [INJECTOR_BUTTON_LEFT] = 1, [INJECTOR_BUTTON_MIDDLE] = 2, [INJECTOR_BUTTON_RIGHT] = 3,
+    [INJECTOR_BUTTON_SIDE] = 8, [INJECTOR_BUTTON_EXTRA] = 9,
 };
 
 static void xtest_button(struct injector *inj, enum injector_button button, bool pressed)

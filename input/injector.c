@@ -28,7 +28,8 @@ struct injector *injector_create(const struct injector_config *config,
         name = injector_uinput_usable(config->uinput_path) ? "uinput" : "xtest";
     const struct injector_ops *ops = find_backend(name);
     if (!ops) {
-        *ret_error = g_strdup_printf("unknown input backend '%s' (expected auto, uinput, xtest or fake)", name);
+        *ret_error = g_strdup_printf(
+            "unknown input backend '%s' (expected auto, uinput, xtest or fake)", name);
         return NULL;
     }
     struct injector *inj = g_new0(struct injector, 1);

@@ -35,9 +35,9 @@ enum injector_led {
 };
 
 struct injector_config {
-    const char *backend;   /* "auto", "uinput", "xtest" or "fake" */
-    const char *display;   /* X display for xtest; NULL: $DISPLAY */
-    int width, height;     /* screen size in pixels */
+    const char *backend;     /* "auto", "uinput", "xtest" or "fake" */
+    const char *display;     /* X display for xtest; NULL: $DISPLAY */
+    int width, height;       /* screen size in pixels */
     const char *uinput_path; /* NULL: /dev/uinput */
 };
 

@@ -251,15 +251,15 @@ static const uint16_t extended_keys[0x80] = {
 
 enum {
     STATE_IDLE,
-    STATE_E0,       /* got 0xe0 */
-    STATE_E1,       /* got 0xe1 */
-    STATE_E1_1D,    /* got 0xe1 0x1d (or 0xe1 0x9d) */
+    STATE_E0,    /* got 0xe0 */
+    STATE_E1,    /* got 0xe1 */
+    STATE_E1_1D, /* got 0xe1 0x1d (or 0xe1 0x9d) */
 };
 
-#define BYTE_E0 0xe0
-#define BYTE_E1 0xe1
-#define RELEASE_BIT 0x80
-#define PAUSE_CTRL 0x1d
+#define BYTE_E0       0xe0
+#define BYTE_E1       0xe1
+#define RELEASE_BIT   0x80
+#define PAUSE_CTRL    0x1d
 #define PAUSE_NUMLOCK 0x45
 
 uint16_t keymap_lookup(bool extended, uint8_t scancode)
@@ -299,8 +299,7 @@ static void log_broken_once(struct keymap_decoder *d, const char *what)
     g_debug("dropping a broken Pause sequence (%s); further ones are not logged", what);
 }
 
-static bool emit(struct keymap_decoder *d, bool extended, uint8_t byte,
-                 struct keymap_event *ret)
+static bool emit(struct keymap_decoder *d, bool extended, uint8_t byte, struct keymap_event *ret)
 {
     uint8_t make = byte & ~RELEASE_BIT;
     uint16_t code = keymap_lookup(extended, make);

@@ -16,7 +16,7 @@
 uint16_t keymap_lookup(bool extended, uint8_t scancode);
 
 struct keymap_event {
-    uint16_t code;  /* evdev KEY_* code, never 0 */
+    uint16_t code; /* evdev KEY_* code, never 0 */
     bool pressed;
 };
 

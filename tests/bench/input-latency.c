@@ -22,7 +22,7 @@
 #include "input/injector.h"
 #include "input/keymap.h"
 
-#define SCANCODE_A 0x1e
+#define SCANCODE_A  0x1e
 #define RELEASE_BIT 0x80
 #define X_KEYCODE_A (KEY_A + 8)
 
@@ -43,8 +43,8 @@ static int cmp_i64(const void *a, const void *b)
 static void report(const char *name, int64_t *ns, int n)
 {
     qsort(ns, n, sizeof(ns[0]), cmp_i64);
-    printf("%s n=%d median_us=%.3f p95_us=%.3f min_us=%.3f max_us=%.3f\n", name, n,
-           ns[n / 2] / 1e3, ns[(n * 95) / 100] / 1e3, ns[0] / 1e3, ns[n - 1] / 1e3);
+    printf("%s n=%d median_us=%.3f p95_us=%.3f min_us=%.3f max_us=%.3f\n", name, n, ns[n / 2] / 1e3,
+           ns[(n * 95) / 100] / 1e3, ns[0] / 1e3, ns[n - 1] / 1e3);
     fflush(stdout);
 }
 

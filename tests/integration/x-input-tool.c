@@ -87,8 +87,7 @@ static int keys(int argc, char **argv)
         if (strcmp(mode, "release"))
             xcb_test_fake_input(conn, XCB_KEY_PRESS, code, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
         if (strcmp(mode, "press"))
-            xcb_test_fake_input(conn, XCB_KEY_RELEASE, code, XCB_CURRENT_TIME, XCB_NONE, 0, 0,
-                                0);
+            xcb_test_fake_input(conn, XCB_KEY_RELEASE, code, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
         /* One round trip per key: the server has handled it before the next. */
         free(xcb_get_input_focus_reply(conn, xcb_get_input_focus(conn), NULL));
     }

@@ -121,7 +121,7 @@ static void test_buttons(void)
     g_assert_cmpuint(ev(inj, 3)->code, ==, INJECTOR_BUTTON_MIDDLE);
     g_assert_true(ev(inj, 3)->pressed);
     g_assert_cmpuint(injector_get_buttons(inj), ==, R | M);
-    injector_button(inj, INJECTOR_N_BUTTONS, true); /* out of range */
+    injector_button(inj, INJECTOR_N_BUTTONS, true);    /* out of range */
     injector_button(inj, INJECTOR_BUTTON_RIGHT, true); /* already down */
     g_assert_cmpuint(injector_fake_count(inj), ==, 4);
     injector_destroy(inj);

@@ -66,6 +66,7 @@ static const struct {
     uint16_t scancode;
     uint16_t code;
 } pc105[] = {
+    /* clang-format off */
     {0x01, KEY_ESC}, {0x3b, KEY_F1}, {0x3c, KEY_F2}, {0x3d, KEY_F3}, {0x3e, KEY_F4},
     {0x3f, KEY_F5}, {0x40, KEY_F6}, {0x41, KEY_F7}, {0x42, KEY_F8}, {0x43, KEY_F9},
     {0x44, KEY_F10}, {0x57, KEY_F11}, {0x58, KEY_F12}, {0x137, KEY_SYSRQ}, {0x46, KEY_SCROLLLOCK},
@@ -88,6 +89,7 @@ static const struct {
     {0x15b, KEY_LEFTMETA}, {0x38, KEY_LEFTALT}, {0x39, KEY_SPACE}, {0x138, KEY_RIGHTALT},
     {0x15c, KEY_RIGHTMETA}, {0x15d, KEY_COMPOSE}, {0x11d, KEY_RIGHTCTRL}, {0x14b, KEY_LEFT},
     {0x150, KEY_DOWN}, {0x14d, KEY_RIGHT}, {0x52, KEY_KP0}, {0x53, KEY_KPDOT},
+    /* clang-format on */
 };
 
 static void test_pc105(void)
