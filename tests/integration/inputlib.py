@@ -31,8 +31,9 @@ class Recorder:
             raise AssertionError("recorder did not start: %r" % first)
 
     def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.strip())
+        with self.proc.stdout:
+            for line in self.proc.stdout:
+                self.lines.put(line.strip())
 
     def _drain(self):
         while True:
@@ -42,13 +43,17 @@ class Recorder:
                 return
             self.events.append(tuple(line.split()))
 
-    def wait_count(self, n, timeout=30):
+    def wait_count(self, n, timeout=30, client=None):
+        """Waits for @n events; keeps @client's GLib loop running meanwhile."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._drain()
             if len(self.events) >= n:
                 return self.events
-            time.sleep(0.02)
+            if client:
+                client.iterate(0.02)
+            else:
+                time.sleep(0.02)
         self._drain()
         return self.events
 

@@ -53,7 +53,7 @@ BUTTON_LEFT, BUTTON_MIDDLE, BUTTON_RIGHT, BUTTON_UP, BUTTON_DOWN = 1, 2, 3, 4, 5
 MASK = {BUTTON_LEFT: 1, BUTTON_MIDDLE: 2, BUTTON_RIGHT: 4}
 LOCK_CAPS = 4
 CORE_LED_CAPS = 1
-MOUSE_MODE_CLIENT = 2
+MOUSE_MODE_SERVER, MOUSE_MODE_CLIENT = 1, 2
 
 
 class InputTest(unittest.TestCase):
@@ -100,7 +100,7 @@ class InputTest(unittest.TestCase):
                 # Print Screen as a hardware keyboard sends it (0xe0 0x37).
                 self.send_keys(c, [(0x137, True), (0x137, False)])
                 expected += [("key-press", "107"), ("key-release", "107")]
-                got = rec.wait_count(len(expected), 60)
+                got = rec.wait_count(len(expected), 60, client=c)
                 for i, (want, have) in enumerate(zip(expected, got)):
                     self.assertEqual(have, want, "event %d: %s" % (i, (PC105 + [("Pause",)])[
                         min(i // 2, len(PC105))][0]))
@@ -147,7 +147,7 @@ class InputTest(unittest.TestCase):
                              ("button-release", "4", "700", "500"),
                              ("button-press", "5", "700", "500"),
                              ("button-release", "5", "700", "500")]
-                got = rec.wait_count(len(expected), 30)
+                got = rec.wait_count(len(expected), 30, client=c)
                 self.assertEqual(got, expected)
             finally:
                 c.close()
@@ -164,7 +164,7 @@ class InputTest(unittest.TestCase):
             c.inputs.key_press(0x138)    # AltGr
             c.inputs.button_press(BUTTON_LEFT, MASK[BUTTON_LEFT])
             c.iterate(0.3)
-            held = rec.wait_count(3, 15)
+            held = rec.wait_count(3, 15, client=c)
             self.assertEqual(sorted(held), sorted([("key-press", "50"), ("key-press", "108"),
                                                    ("button-press", "1", "50", "60")]))
             rec.take()
@@ -210,6 +210,77 @@ class InputTest(unittest.TestCase):
                 self.assertTrue(c.wait(lambda: mods() & LOCK_CAPS, 15))
             finally:
                 c.close()
+
+    def test_relative_mouse_in_server_mode(self):
+        with tdtest.Xvfb(800, 600) as x, \
+                tdtest.Agent(x.display, args=["--input=xtest"]) as agent:
+            rec = inputlib.Recorder(x)
+            c = self.connect(agent)
+            try:
+                c.inputs.position(400, 300, 0, 0)
+                tdtest.wait_for(lambda: c.iterate(0.05) or
+                                inputlib.mouse_location(x) == (400, 300), 15,
+                                what="pointer at 400,300")
+                c.main.request_mouse_mode(MOUSE_MODE_SERVER)
+                self.assertTrue(c.wait(lambda: c.main.get_property("mouse-mode") ==
+                                       MOUSE_MODE_SERVER, 15), "server mouse mode refused")
+                # Small steps: below X's acceleration threshold, so they add up exactly.
+                for _ in range(10):
+                    c.inputs.motion(3, -2, 0)
+                    c.iterate(0.02)
+                tdtest.wait_for(lambda: c.iterate(0.05) or
+                                inputlib.mouse_location(x) == (430, 280), 15,
+                                what="pointer moved by (30, -20)")
+                c.inputs.button_press(BUTTON_RIGHT, MASK[BUTTON_RIGHT])
+                c.inputs.button_release(BUTTON_RIGHT, 0)
+                c.inputs.button_press(BUTTON_DOWN, 0)
+                c.inputs.button_release(BUTTON_DOWN, 0)
+                c.iterate(0.2)
+                self.assertEqual(rec.wait_count(4, 15, client=c), [
+                    ("button-press", "3", "430", "280"), ("button-release", "3", "430", "280"),
+                    ("button-press", "5", "430", "280"), ("button-release", "5", "430", "280")])
+            finally:
+                c.close()
+
+    def test_bad_input_is_clamped_and_floods_are_survived(self):
+        w, h = 800, 600
+        with tdtest.Xvfb(w, h) as x, \
+                tdtest.Agent(x.display, args=["--input=xtest"]) as agent:
+            rec = inputlib.Recorder(x)
+            c = self.connect(agent)
+            try:
+                for (px, py), want in [((5000, 7000), (w - 1, h - 1)), ((-50, -70), (0, 0)),
+                                       ((w, 10), (w - 1, 10))]:
+                    c.inputs.position(px, py, 0, 0)
+                    tdtest.wait_for(lambda: c.iterate(0.05) or
+                                    inputlib.mouse_location(x) == want, 15,
+                                    what="pointer clamped to %s" % (want,))
+                # A flood: 5,000 presses and releases of F13 as fast as the
+                # client sends them; every one arrives, in order.
+                n = 5000
+                for i in range(n):
+                    c.inputs.key_press(0x5d)
+                    c.inputs.key_release(0x5d)
+                    if i % 100 == 0:
+                        c.iterate(0.001)
+                got = rec.wait_count(2 * n, 120, client=c)
+                self.assertEqual(len(got), 2 * n)
+                self.assertEqual(got[:2], [("key-press", "191"), ("key-release", "191")])
+                self.assertTrue(all(e == ("key-press" if i % 2 == 0 else "key-release", "191")
+                                    for i, e in enumerate(got)))
+                # And the agent still answers promptly.
+                c.inputs.position(321, 123, 0, 0)
+                tdtest.wait_for(lambda: c.iterate(0.05) or
+                                inputlib.mouse_location(x) == (321, 123), 15,
+                                what="pointer after the flood")
+            finally:
+                c.close()
+
+    def test_auto_says_which_backend(self):
+        with tdtest.Xvfb(640, 480) as x, tdtest.Agent(x.display) as agent:
+            want = ("input: using uinput" if os.access("/dev/uinput", os.W_OK)
+                    else "input: using xtest (/dev/uinput is not writable)")
+            tdtest.wait_for(lambda: want in agent.stderr(), 10, what=want)
 
     def test_view_only_ignores_input(self):
         with tdtest.Xvfb(800, 600) as x, \
