@@ -18,20 +18,12 @@ static const struct injector_ops *find_backend(const char *name)
     return NULL;
 }
 
-struct injector *injector_create(const struct injector_config *config,
-                                 const struct injector_listener *listener, void *user_data,
-                                 char **ret_error)
+/* Runs @ops->create on a new injector. Returns NULL and sets *ret_error. */
+static struct injector *try_create(const struct injector_ops *ops,
+                                   const struct injector_config *config,
+                                   const struct injector_listener *listener, void *user_data,
+                                   char **ret_error)
 {
-    const char *name = config->backend ? config->backend : "auto";
-    bool automatic = strcmp(name, "auto") == 0;
-    if (automatic)
-        name = injector_uinput_usable(config->uinput_path) ? "uinput" : "xtest";
-    const struct injector_ops *ops = find_backend(name);
-    if (!ops) {
-        *ret_error = g_strdup_printf(
-            "unknown input backend '%s' (expected auto, uinput, xtest or fake)", name);
-        return NULL;
-    }
     struct injector *inj = g_new0(struct injector, 1);
     inj->ops = ops;
     inj->listener = listener;
@@ -45,10 +37,41 @@ struct injector *injector_create(const struct injector_config *config,
         return NULL;
     }
     g_free(error);
-    if (automatic)
-        g_message("input: using %s (%s)", ops->name,
-                  ops == &injector_uinput_ops ? "/dev/uinput is writable"
-                                              : "/dev/uinput is not writable");
+    return inj;
+}
+
+struct injector *injector_create(const struct injector_config *config,
+                                 const struct injector_listener *listener, void *user_data,
+                                 char **ret_error)
+{
+    const char *name = config->backend ? config->backend : "auto";
+    if (strcmp(name, "auto") != 0) {
+        const struct injector_ops *ops = find_backend(name);
+        if (!ops) {
+            *ret_error = g_strdup_printf(
+                "unknown input backend '%s' (expected auto, uinput, xtest or fake)", name);
+            return NULL;
+        }
+        return try_create(ops, config, listener, user_data, ret_error);
+    }
+
+    /* auto: uinput when /dev/uinput is writable, else (or if it fails) xtest. */
+    bool uinput_writable = injector_uinput_usable(config->uinput_path);
+    if (uinput_writable) {
+        char *error = NULL;
+        struct injector *inj =
+            try_create(&injector_uinput_ops, config, listener, user_data, &error);
+        if (inj) {
+            g_message("input: using uinput (/dev/uinput is writable)");
+            return inj;
+        }
+        g_warning("%s; trying xtest", error);
+        g_free(error);
+    }
+    struct injector *inj = try_create(&injector_xtest_ops, config, listener, user_data, ret_error);
+    if (inj)
+        g_message("input: using xtest (%s)",
+                  uinput_writable ? "uinput failed" : "/dev/uinput is not writable");
     return inj;
 }
 

@@ -207,6 +207,15 @@ static void test_choice(void)
     g_assert_null(injector_create(&c, &listener, NULL, &error));
     g_assert_nonnull(strstr(error, path));
     g_clear_pointer(&error, g_free);
+    /* auto: that file is writable, so uinput is tried, fails, and xtest
+     * follows (here an X display that is not there). */
+    c.backend = "auto";
+    c.display = ":31999";
+    g_test_expect_message("thindesk-input", G_LOG_LEVEL_WARNING, "*trying xtest*");
+    g_assert_null(injector_create(&c, &listener, NULL, &error));
+    g_test_assert_expected_messages();
+    g_assert_nonnull(strstr(error, "XTEST"));
+    g_clear_pointer(&error, g_free);
     g_unlink(path);
     g_free(path);
 
