@@ -34,6 +34,7 @@ struct agent {
     struct spice_input *input;
     struct frame_pump *pump;
     guint sig_int, sig_term, sig_usr1;
+    bool stopping; /* in agent_destroy: events from modules are ignored */
 };
 
 static void agent_quit(struct agent *a, int code)
@@ -48,12 +49,16 @@ static void agent_quit(struct agent *a, int code)
 static void on_damage_pending(void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     frame_pump_kick(a->pump);
 }
 
 static void on_resized(int width, int height, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     g_message("desktop is now %dx%d", width, height);
     spice_display_resize(a->display, width, height);
     spice_input_set_screen_size(a->input, width, height);
@@ -63,6 +68,8 @@ static void on_resized(int width, int height, void *data)
 static void on_cursor_changed(const struct cursor_image *cursor, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     if (a->display)
         spice_display_set_cursor(a->display, cursor);
 }
@@ -89,6 +96,8 @@ static const struct capture_listener capture_listener = {
 static void on_client_changed(bool present, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     if (present)
         frame_pump_kick(a->pump);
 }
@@ -96,6 +105,8 @@ static void on_client_changed(bool present, void *data)
 static void on_drained(void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     frame_pump_kick(a->pump);
 }
 
@@ -104,6 +115,8 @@ static void on_drained(void *data)
 static void on_client(bool connected, const char *address, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     frame_pump_set_active(a->pump, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
@@ -312,6 +325,9 @@ void agent_destroy(struct agent *a)
 {
     if (!a)
         return;
+    /* Tearing down spice-server reports the client's disconnection: the
+     * modules that would react are gone by then. */
+    a->stopping = true;
     if (a->sig_int)
         g_source_remove(a->sig_int);
     if (a->sig_term)

@@ -191,9 +191,9 @@ void spice_input_destroy(struct spice_input *in)
     if (!in)
         return;
     in->registered = false;
+    /* spice-server 0.15 can remove only the tablet; the keyboard and mouse
+     * go with spice_server_destroy(), which the agent calls next. */
     spice_server_remove_interface(&in->tablet.base);
-    spice_server_remove_interface(&in->mouse.base);
-    spice_server_remove_interface(&in->kbd.base);
     injector_destroy(in->injector); /* releases whatever is still held */
     g_free(in);
 }
