@@ -7,14 +7,23 @@
 #include "input/keymap.h"
 
 struct spice_input {
-    SpiceKbdInstance kbd;
     SpiceTabletInstance tablet;
-    SpiceMouseInstance mouse;
     bool view_only;
     bool registered;
     struct keymap_decoder decoder;
     struct injector *injector; /* NULL when view-only */
 };
+
+/* spice-server 0.15 cannot remove a keyboard or mouse interface: it keeps
+ * using them until spice_server_destroy(), which runs after
+ * spice_input_destroy() and releases the keys a client still holds through
+ * them. So these two instances outlive struct spice_input (one per process,
+ * like the server) and reach it through @owner, NULL once it is gone. */
+static struct {
+    SpiceKbdInstance kbd;
+    SpiceMouseInstance mouse;
+    struct spice_input *owner;
+} lasting;
 
 /* The injector's LED bits are SPICE's keyboard modifier flags. */
 G_STATIC_ASSERT((int)INJECTOR_LED_SCROLL_LOCK == (int)SPICE_KEYBOARD_MODIFIER_FLAGS_SCROLL_LOCK);
@@ -36,9 +45,9 @@ static unsigned buttons_from_local(uint32_t local)
 
 static void kbd_push_scan(SpiceKbdInstance *sin, uint8_t frag)
 {
-    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, kbd);
+    struct spice_input *in = lasting.owner;
     struct keymap_event ev;
-    if (!in->injector)
+    if (!in || !in->injector)
         return;
     if (keymap_decoder_feed(&in->decoder, frag, &ev))
         injector_key(in->injector, ev.code, ev.pressed);
@@ -46,8 +55,8 @@ static void kbd_push_scan(SpiceKbdInstance *sin, uint8_t frag)
 
 static uint8_t kbd_get_leds(SpiceKbdInstance *sin)
 {
-    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, kbd);
-    return in->injector ? injector_get_leds(in->injector) : 0;
+    struct spice_input *in = lasting.owner;
+    return in && in->injector ? injector_get_leds(in->injector) : 0;
 }
 
 static const SpiceKbdInterface kbd_interface = {
@@ -108,8 +117,8 @@ static const SpiceTabletInterface tablet_interface = {
 /* Server mouse mode: relative motion; presses and wheel come as motion(0, 0, dz, ...). */
 static void mouse_motion(SpiceMouseInstance *sin, int dx, int dy, int dz, uint32_t buttons)
 {
-    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, mouse);
-    if (!in->injector)
+    struct spice_input *in = lasting.owner;
+    if (!in || !in->injector)
         return;
     injector_move_by(in->injector, dx, dy);
     injector_set_buttons(in->injector, buttons_from_local(buttons));
@@ -118,8 +127,8 @@ static void mouse_motion(SpiceMouseInstance *sin, int dx, int dy, int dz, uint32
 
 static void mouse_buttons(SpiceMouseInstance *sin, uint32_t buttons)
 {
-    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, mouse);
-    if (in->injector)
+    struct spice_input *in = lasting.owner;
+    if (in && in->injector)
         injector_set_buttons(in->injector, buttons_from_local(buttons));
 }
 
@@ -137,7 +146,7 @@ static void on_leds_changed(unsigned leds, void *data)
 {
     struct spice_input *in = data;
     if (in->registered)
-        spice_server_kbd_leds(&in->kbd, (int)leds);
+        spice_server_kbd_leds(&lasting.kbd, (int)leds);
 }
 
 static const struct injector_listener injector_listener = {
@@ -147,6 +156,10 @@ static const struct injector_listener injector_listener = {
 struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
                                        const char *display, int width, int height, char **ret_error)
 {
+    if (lasting.owner) {
+        *ret_error = g_strdup("only one SPICE input per process");
+        return NULL;
+    }
     struct spice_input *in = g_new0(struct spice_input, 1);
     in->view_only = opts->view_only;
     if (in->view_only) {
@@ -171,11 +184,11 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
             return NULL;
         }
     }
-    in->kbd.base.sif = &kbd_interface.base;
+    lasting.kbd.base.sif = &kbd_interface.base;
+    lasting.mouse.base.sif = &mouse_interface.base;
     in->tablet.base.sif = &tablet_interface.base;
-    in->mouse.base.sif = &mouse_interface.base;
-    if (spice_server_add_interface(server, &in->kbd.base) != 0 ||
-        spice_server_add_interface(server, &in->mouse.base) != 0 ||
+    if (spice_server_add_interface(server, &lasting.kbd.base) != 0 ||
+        spice_server_add_interface(server, &lasting.mouse.base) != 0 ||
         spice_server_add_interface(server, &in->tablet.base) != 0) {
         *ret_error = g_strdup("spice-server refused the input interfaces");
         injector_destroy(in->injector);
@@ -183,6 +196,7 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
         return NULL;
     }
     in->registered = true;
+    lasting.owner = in;
     return in;
 }
 
@@ -191,6 +205,8 @@ void spice_input_destroy(struct spice_input *in)
     if (!in)
         return;
     in->registered = false;
+    /* From here on the keyboard and mouse (see "lasting") reach nothing. */
+    lasting.owner = NULL;
     /* spice-server 0.15 can remove only the tablet; the keyboard and mouse
      * go with spice_server_destroy(), which the agent calls next. */
     spice_server_remove_interface(&in->tablet.base);

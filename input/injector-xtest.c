@@ -146,6 +146,10 @@ static void xtest_destroy(struct injector *inj)
     struct xtest *x = inj->priv;
     if (x->watch)
         g_source_remove(x->watch);
+    /* A round trip first: the server may drop requests still unread when a
+     * client closes, such as the releases injector_destroy() just sent. */
+    if (!x->lost)
+        free(xcb_get_input_focus_reply(x->conn, xcb_get_input_focus(x->conn), NULL));
     xcb_disconnect(x->conn);
     g_free(x);
 }

@@ -177,6 +177,31 @@ class InputTest(unittest.TestCase):
             p = x.check(["xdotool", "getmouselocation"])
             self.assertIn(b"x:50 y:60", p.stdout)
 
+    def test_agent_stop_releases_what_a_client_holds(self):
+        """The agent stops while a connected client holds keys and a button:
+        it lets go of them and exits cleanly (spice-server releases held
+        keys through our keyboard while it is torn down)."""
+        with tdtest.Xvfb(800, 600) as x:
+            agent = tdtest.Agent(x.display, args=["--input=xtest"])
+            with agent:
+                rec = inputlib.Recorder(x)
+                c = self.connect(agent)
+                c.inputs.position(20, 30, 0, 0)
+                tdtest.wait_for(lambda: c.iterate(0.05) or
+                                inputlib.mouse_location(x) == (20, 30), 15,
+                                what="pointer at 20,30")
+                c.inputs.key_press(0x2a)
+                c.inputs.key_press(0x11d)
+                c.inputs.button_press(BUTTON_LEFT, MASK[BUTTON_LEFT])
+                self.assertEqual(len(rec.wait_count(3, 15, client=c)), 3)
+                rec.take()
+                self.assertEqual(agent.stop(), 0, agent.stderr())
+            released = rec.wait_count(3, 15)
+            c.close()
+            self.assertEqual(sorted(released), sorted([
+                ("key-release", "50"), ("key-release", "105"),
+                ("button-release", "1", "20", "30")]))
+
     def test_caps_lock_led_both_ways(self):
         with tdtest.Xvfb(800, 600) as x, \
                 tdtest.Agent(x.display, args=["--input=xtest"]) as agent:
