@@ -11,6 +11,8 @@ BUILD_PKGS=(
   libxcb-xtest0-dev libxcb-randr0-dev
   # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
   libspice-client-gtk-3.0-dev libssl-dev
+  # input: uinput injector, X LED state through XKB
+  libevdev-dev libxcb-xkb-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -19,6 +21,8 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  # input: layout tests need an X server that honours setxkbmap
+  xserver-xorg-core xserver-xorg-video-dummy
 )
 
 what=${1:-test}
