@@ -87,6 +87,7 @@ class RecordAudioTest(unittest.TestCase):
         self.assertLessEqual(abs(freq - 440), 5, "recorded %.1f Hz, played 440 Hz" % freq)
         level = 20 * math.log10(rms / SOURCE_RMS)
         self.assertLessEqual(abs(level), 3.0, "level %.2f dB off the source" % level)
+        sys.stderr.write("\n440 Hz tone: recorded %.1f Hz at %+.2f dB\n" % (freq, level))
 
 
 if __name__ == "__main__":
