@@ -130,9 +130,10 @@ static struct ui_window *window_new(struct ui *ui, int channel_id, int monitor_i
     gtk_box_pack_start(GTK_BOX(w->status), spacer_bottom, TRUE, TRUE, 0);
     gtk_stack_add_named(GTK_STACK(w->stack), w->status, "status");
     gtk_container_add(GTK_CONTAINER(w->window), w->stack);
-    gtk_widget_show_all(w->window);
+    /* Placed before it maps, so it never shows at the default size first. */
     if (ui->s->fullscreen)
         window_set_fullscreen(w, true);
+    gtk_widget_show_all(w->window);
     g_ptr_array_add(ui->windows, w);
     return w;
 }

@@ -137,8 +137,13 @@ class GuiTest(unittest.TestCase):
             c = self.start(["--kiosk", "--password-file=" + pw, "--admin-hotkey=ctrl+shift+F9",
                             "spice://127.0.0.1:%d" % port], client_x.display)
             # No agent yet: a full-screen status page, and the client keeps trying.
-            x, y, w, h, wid = self.window(client_x.display, c)
-            self.assertEqual((x, y, w, h), (0, 0, 1280, 720), "status page must cover the screen")
+            full = (0, 0, 1280, 720)
+            try:
+                tdtest.wait_for(lambda: self.window(client_x.display, c)[:4] == full, 20,
+                                what="status page to cover the screen")
+            except AssertionError:
+                self.fail("status page at %s, screen %s" % (self.window(client_x.display, c)[:4],
+                                                            full))
             tdtest.wait_for(lambda: "reconnecting" in tc.read(c.err_path), 15,
                             what="kiosk to say it reconnects")
             with tdtest.Agent(server_x.display, port=port, password="kiosk-pw"):

@@ -20,6 +20,10 @@ def client_env(extra=None):
     # and leaks what it sets up (seen by LeakSanitizer); the client is tested,
     # not the bridge.
     e["NO_AT_BRIDGE"] = "1"
+    # Sanitizer builds: whole stacks, so that tests/lsan.supp can name the
+    # library that leaked (as tdtest does for the agent).
+    e.setdefault("LSAN_OPTIONS", "suppressions=" + os.path.join(SOURCE, "tests", "lsan.supp"))
+    e.setdefault("ASAN_OPTIONS", "fast_unwind_on_malloc=0")
     if extra:
         e.update(extra)
     return e
