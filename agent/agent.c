@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/audio.h"
 #include "agent/frame-pump.h"
 #include "agent/password.h"
 #include "agent/spice-display.h"
@@ -33,6 +34,7 @@ struct agent {
     struct spice_display *display;
     struct spice_input *input;
     struct frame_pump *pump;
+    struct audio *audio; /* NULL with --audio=off */
     guint sig_int, sig_term;
 };
 
@@ -105,6 +107,7 @@ static void on_client(bool connected, const char *address, void *data)
 {
     struct agent *a = data;
     frame_pump_set_active(a->pump, connected);
+    audio_set_client(a->audio, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
         if (cursor)
@@ -269,6 +272,11 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->input)
         goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps);
+    if (opts->audio) {
+        a->audio = audio_create(a->server, opts, &error);
+        if (!a->audio)
+            goto err_print;
+    }
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -298,6 +306,7 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_int);
     if (a->sig_term)
         g_source_remove(a->sig_term);
+    audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);

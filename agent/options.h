@@ -42,6 +42,8 @@ struct agent_options {
     int max_fps;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
+    bool audio;              /* desktop sound and microphone through the sound server */
+    char *audio_sink;        /* NULL: create the session's own sink "thindesk" */
     char *log_level;         /* error, warning, info, debug */
     char **sources;          /* per table entry: where its value came from */
 };
