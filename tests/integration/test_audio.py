@@ -47,7 +47,8 @@ def setUpModule():
 def tearDownModule():
     os.dup2(_saved_stdout, 1)
     os.close(_saved_stdout)
-    os.unlink(SPICE_LOG)
+    if not os.environ.get("THINDESK_KEEP_LOGS"):
+        os.unlink(SPICE_LOG)
 
 
 def spice_log():
@@ -145,6 +146,31 @@ class AudioTest(unittest.TestCase):
             self.assert_tone(self.received_tone(c, t1, 1.0), 660)
             self.assertGreaterEqual(len(c.playback_starts), 2)
 
+    def test_guest_volume_and_mute_apply(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            pa.pactl("set-sink-volume", "thindesk", "50%")
+            c = self.connect(agent)
+            c.iterate(0.5)
+            t0 = time.monotonic()
+            self.play(pa, self.tone_file(440, 2.5))
+            samples = self.received_tone(c, t0, 1.0)
+            self.assert_tone(samples, 440)
+            # PulseAudio volumes are cubic: 50% is 20*log10(0.5**3) = -18.06 dB.
+            level = audioclient.level_db(samples, SOURCE_RMS)
+            self.assertLessEqual(abs(level + 18.06), 3.0, "level %.2f dB at 50%% volume" % level)
+            self.assertTrue(c.wait(lambda: c.playback_stops >= 1, 15))
+            pa.pactl("set-sink-volume", "thindesk", "100%")
+            pa.pactl("set-sink-mute", "thindesk", "1")
+            t1 = time.monotonic()
+            player = self.play(pa, self.tone_file(440, 2.0))
+            tdtest.wait_for(lambda: player.poll() is not None, 20, what="paplay to finish")
+            c.iterate(0.5)
+            got = audioclient.mono(c.pcm(t1))
+            self.assertIsNone(audioclient.onset_index(got, 100),
+                              "the client heard a muted desktop")
+
     def test_configured_sink(self):
         with soundserver.PulseAudio() as pa:
             agent = self.start_agent(pa, ["--audio-sink=speakers"])
@@ -175,6 +201,8 @@ class AudioTest(unittest.TestCase):
             c = self.connect(agent)
             self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
             self.assertEqual(c.record_format[1:], (2, RATE))
+            self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode opus",
+                             "spice-gtk did not negotiate Opus for the microphone")
             tdtest.wait_for(lambda: pa.default("source") == "thindesk-mic", 10,
                             what="thindesk-mic to become the default source")
             out = os.path.join(self.tmp, "mic.raw")
@@ -203,6 +231,54 @@ class AudioTest(unittest.TestCase):
             c.close()
             tdtest.wait_for(lambda: pa.default("source") == before, 10,
                             what="the default source to return to %s" % before)
+
+    def test_microphone_at_wrong_rate_is_converted(self):
+        # Without Opus the record channel carries raw PCM, and nothing stops
+        # a client from sending it at 44.1 kHz although 48 kHz was asked for.
+        os.environ["SPICE_DISABLE_OPUS"] = "1"
+        try:
+            self.check_wrong_rate()
+        finally:
+            del os.environ["SPICE_DISABLE_OPUS"]
+
+    def check_wrong_rate(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            c = self.connect(agent)
+            self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
+            self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode raw")
+            out = os.path.join(self.tmp, "mic-44k.raw")
+            sent, start = 0, time.monotonic()
+            rec = None
+            f = open(out, "wb")
+            self.addCleanup(f.close)
+            while time.monotonic() - start < 9.0:
+                due = int((time.monotonic() - start) * 44100)
+                while sent + 441 <= due:
+                    c.send_mic(soundserver.tone_frames(1000, 441, sent, AMPLITUDE, 44100))
+                    sent += 441
+                if rec is None and "converting from 44100 Hz" in agent.stderr():
+                    rec = subprocess.Popen(["parec", "--device=thindesk-mic", "--format=s16le",
+                                            "--rate=48000", "--channels=2",
+                                            "--latency-msec=20"],
+                                           env=pa.env, stdout=f, stderr=subprocess.DEVNULL)
+                    self.procs.append(rec)
+                    converted_at = time.monotonic()
+                c.iterate(0.003)
+            self.assertIsNotNone(rec, "the agent did not notice the 44.1 kHz microphone:\n"
+                                 + agent.stderr())
+            self.assertGreater(time.monotonic() - converted_at, 2.0)
+            tdtest.stop_process(rec)
+            f.close()
+            with open(out, "rb") as fr:
+                samples = audioclient.mono(fr.read())
+            start = audioclient.onset_index(samples)
+            self.assertIsNotNone(start, "parec recorded only silence from thindesk-mic")
+            tone = samples[start + RATE // 5:start + RATE // 5 + RATE]
+            self.assertGreaterEqual(len(tone), RATE // 2)
+            self.assert_tone(tone, 1000)
+            self.assertIsNone(agent.proc.poll())
 
     def test_sound_server_restart(self):
         with soundserver.PulseAudio() as pa:
