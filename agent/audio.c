@@ -36,7 +36,10 @@ struct audio {
     struct pcm_rate mic_rate;
     uint32_t mic_stream_rate;
     bool client;
+    bool desktop_playing;         /* some application plays to the desktop sink */
+    bool mic_listened;            /* some application records from thindesk-mic */
     bool playing;                 /* spice_server_playback_start was called */
+    bool recording;               /* spice_server_record_start was called */
     gint64 last_sound_us;
     guint mic_tick;
     uint64_t play_dropped;
@@ -67,6 +70,8 @@ static bool is_silent(const uint32_t *frames, size_t n)
             return false;
     return true;
 }
+
+static void update(struct audio *a);
 
 static void playback_stop(struct audio *a)
 {
@@ -113,6 +118,7 @@ static void on_captured(const uint32_t *frames, size_t n, void *data)
         }
     } else if (a->playing && now - a->last_sound_us > SILENCE_STOP_US) {
         playback_stop(a);
+        update(a);
     }
     if (!a->playing)
         return;
@@ -184,8 +190,7 @@ static void create_streams(struct audio *a, pa_context *ctx, const char *monitor
         a->mic_stream_rate = RATE;
         pcm_rate_reset(&a->mic_rate);
     }
-    pulse_stream_set_corked(a->capture, !a->client);
-    pulse_stream_set_corked(a->mic, !a->client);
+    update(a);
 }
 
 static void on_sound_ready(pa_context *ctx, const char *monitor, const char *mic_sink,
@@ -198,33 +203,62 @@ static void on_sound_lost(void *data)
 {
     struct audio *a = data;
     playback_stop(a);
+    a->desktop_playing = a->mic_listened = false;
+    update(a);
     g_clear_pointer(&a->capture, pulse_stream_destroy);
     g_clear_pointer(&a->mic, pulse_stream_destroy);
-    pcm_fifo_clear(a->mic_queue);
 }
 
-/* --- clients --- */
+static void on_sound_usage(bool playing, bool listening, void *data)
+{
+    struct audio *a = data;
+    a->desktop_playing = playing;
+    a->mic_listened = listening;
+    update(a);
+}
 
 void audio_set_client(struct audio *a, bool connected)
 {
     if (!a || a->client == connected)
         return;
     a->client = connected;
-    pulse_stream_set_corked(a->capture, !connected);
-    pulse_stream_set_corked(a->mic, !connected);
     pulse_server_set_mic_default(a->ps, connected);
-    if (connected) {
+    update(a);
+    if (!connected && a->play_dropped)
+        g_debug("audio: %" G_GUINT64_FORMAT " playback frames dropped so far", a->play_dropped);
+}
+
+/* --- what runs when --- */
+
+static void record_set(struct audio *a, bool on)
+{
+    if (a->recording == on)
+        return;
+    a->recording = on;
+    pulse_stream_set_corked(a->mic, !on);
+    if (on) {
+        g_debug("audio: microphone starts");
         spice_server_record_start(&a->rec);
         pcm_rate_reset(&a->mic_rate);
         a->mic_tick = g_timeout_add(MIC_TICK_MS, on_mic_tick, a);
     } else {
-        playback_stop(a);
+        g_debug("audio: microphone stops");
         g_clear_handle_id(&a->mic_tick, g_source_remove);
         spice_server_record_stop(&a->rec);
         pcm_fifo_clear(a->mic_queue);
-        if (a->play_dropped)
-            g_debug("audio: %" G_GUINT64_FORMAT " playback frames dropped", a->play_dropped);
     }
+}
+
+/* The desktop sink's monitor is recorded while a client is connected and
+ * an application plays (or the stream still ends in silence); the client's
+ * microphone runs while a client is connected and an application records
+ * from thindesk-mic, so the client's microphone is open only when used. */
+static void update(struct audio *a)
+{
+    if (!a->client)
+        playback_stop(a);
+    pulse_stream_set_corked(a->capture, !(a->client && (a->desktop_playing || a->playing)));
+    record_set(a, a->client && a->mic_listened);
 }
 
 struct audio *audio_create(SpiceServer *server, const struct agent_options *opts,
@@ -247,7 +281,8 @@ struct audio *audio_create(SpiceServer *server, const struct agent_options *opts
     spice_server_set_playback_rate(&a->play, RATE);
     spice_server_set_record_rate(&a->rec, RATE);
     struct pulse_server_events ev = {
-        .ready = on_sound_ready, .lost = on_sound_lost, .user_data = a};
+        .ready = on_sound_ready, .lost = on_sound_lost, .usage = on_sound_usage,
+        .user_data = a};
     a->ps = pulse_server_create(opts->audio_sink, &ev);
     return a;
 }
@@ -256,11 +291,8 @@ void audio_destroy(struct audio *a)
 {
     if (!a)
         return;
-    g_clear_handle_id(&a->mic_tick, g_source_remove);
-    if (a->client) {
-        playback_stop(a);
-        spice_server_record_stop(&a->rec);
-    }
+    a->client = false;
+    update(a);
     pulse_stream_destroy(a->capture);
     pulse_stream_destroy(a->mic);
     pulse_server_destroy(a->ps);

@@ -5,6 +5,7 @@
 #include <pulse/glib-mainloop.h>
 #include <pulse/introspect.h>
 #include <pulse/proplist.h>
+#include <pulse/subscribe.h>
 #include <string.h>
 
 #define RETRY_MS 1000
@@ -23,6 +24,12 @@ struct pulse_server {
     bool said_missing;     /* "no sound server" was logged */
     enum step step;
     bool found;            /* result of the current lookup */
+    bool loaded;           /* this step loaded its module already */
+    uint32_t sink_index;   /* the sink we record, PA_INVALID_INDEX if none */
+    uint32_t mic_index;    /* the source thindesk-mic */
+    bool census_running, census_again;
+    int n_playing, n_listening; /* counts of the census in progress */
+    bool playing, listening;    /* last reported usage */
     char *monitor;         /* source the agent records */
     GArray *modules;       /* uint32_t indices of modules we loaded */
     bool mic_wanted;       /* thindesk-mic should be the default source */
@@ -31,7 +38,10 @@ struct pulse_server {
 };
 
 static void connect_now(struct pulse_server *ps);
+static void on_event(pa_context *c, pa_subscription_event_type_t type, uint32_t idx,
+                     void *data);
 static void setup_step(struct pulse_server *ps);
+static void next_step(struct pulse_server *ps);
 
 static const char *ctx_error(pa_context *c)
 {
@@ -94,6 +104,13 @@ static void on_state(pa_context *c, void *data)
         ps->ever_connected = true;
         ps->said_missing = false;
         ps->step = STEP_SINK;
+        ps->loaded = false;
+        ps->sink_index = ps->mic_index = PA_INVALID_INDEX;
+        ps->playing = ps->listening = false;
+        ps->census_running = ps->census_again = false;
+        pa_context_set_subscribe_callback(c, on_event, ps);
+        drop_op(pa_context_subscribe(c, PA_SUBSCRIPTION_MASK_SINK_INPUT |
+                                            PA_SUBSCRIPTION_MASK_SOURCE_OUTPUT, NULL, NULL));
         setup_step(ps);
         break;
     case PA_CONTEXT_FAILED:
@@ -134,12 +151,8 @@ static void on_module_loaded(pa_context *c, uint32_t idx, void *data)
         return;
     }
     g_array_append_val(ps->modules, idx);
-    if (ps->step == STEP_SINK) {
-        g_free(ps->monitor);
-        ps->monitor = g_strdup(PULSE_SERVER_SINK ".monitor");
-    }
-    ps->step++;
-    setup_step(ps);
+    ps->loaded = true;
+    setup_step(ps); /* look it up again, now to learn its index */
 }
 
 static void load_module(struct pulse_server *ps, const char *name, const char *args)
@@ -158,18 +171,19 @@ static void on_sink_info(pa_context *c, const pa_sink_info *info, int eol, void 
         if (ps->step == STEP_SINK) {
             g_free(ps->monitor);
             ps->monitor = g_strdup(info->monitor_source_name);
+            ps->sink_index = info->index;
         }
         return;
     }
     if (!eol)
         return;
     if (ps->found) {
-        ps->step++;
-        setup_step(ps);
+        next_step(ps);
+    } else if (ps->loaded) {
+        g_warning("audio: the sound server loaded a module but shows no sink from it; audio stays off until it restarts");
     } else if (ps->step == STEP_SINK && ps->sink_name) {
         g_warning("audio: the sound server has no sink named '%s' (--audio-sink): clients get no desktop sound; check 'pactl list short sinks'", ps->sink_name);
-        ps->step++;
-        setup_step(ps);
+        next_step(ps);
     } else if (ps->step == STEP_SINK) {
         load_module(ps, "module-null-sink",
                     "sink_name=" PULSE_SERVER_SINK " rate=48000 channels=2 format=s16le "
@@ -188,13 +202,17 @@ static void on_source_info(pa_context *c, const pa_source_info *info, int eol, v
         return;
     if (info) {
         ps->found = true;
+        ps->mic_index = info->index;
         return;
     }
     if (!eol)
         return;
     if (ps->found) {
-        ps->step++;
-        setup_step(ps);
+        next_step(ps);
+        return;
+    }
+    if (ps->loaded) {
+        g_warning("audio: the sound server loaded a module but shows no source from it; the microphone stays off until it restarts");
         return;
     }
     load_module(ps, "module-remap-source",
@@ -203,6 +221,14 @@ static void on_source_info(pa_context *c, const pa_source_info *info, int eol, v
 }
 
 static void apply_mic_default(struct pulse_server *ps);
+static void census(struct pulse_server *ps);
+
+static void next_step(struct pulse_server *ps)
+{
+    ps->step++;
+    ps->loaded = false;
+    setup_step(ps);
+}
 
 static void setup_step(struct pulse_server *ps)
 {
@@ -229,8 +255,75 @@ static void setup_step(struct pulse_server *ps)
             ps->ev.ready(ps->ctx, ps->monitor, PULSE_SERVER_MIC_SINK, ps->ev.user_data);
         if (ps->mic_wanted)
             apply_mic_default(ps);
+        census(ps);
         break;
     }
+}
+
+/* --- usage: who plays to our sink, who records from our microphone --- */
+
+static void on_source_outputs(pa_context *c, const pa_source_output_info *info, int eol,
+                              void *data)
+{
+    struct pulse_server *ps = data;
+    if (c != ps->ctx)
+        return;
+    if (info) {
+        ps->n_listening += info->source == ps->mic_index;
+        return;
+    }
+    ps->census_running = false;
+    if (eol < 0)
+        return;
+    bool playing = ps->n_playing > 0, listening = ps->n_listening > 0;
+    if (playing != ps->playing || listening != ps->listening) {
+        ps->playing = playing;
+        ps->listening = listening;
+        g_debug("audio: %d stream(s) play to the desktop sink, %d record the microphone",
+                ps->n_playing, ps->n_listening);
+        if (ps->ev.usage)
+            ps->ev.usage(playing, listening, ps->ev.user_data);
+    }
+    if (ps->census_again)
+        census(ps);
+}
+
+static void on_sink_inputs(pa_context *c, const pa_sink_input_info *info, int eol, void *data)
+{
+    struct pulse_server *ps = data;
+    if (c != ps->ctx)
+        return;
+    if (info) {
+        ps->n_playing += info->sink == ps->sink_index;
+        return;
+    }
+    if (eol < 0) {
+        ps->census_running = false;
+        return;
+    }
+    drop_op(pa_context_get_source_output_info_list(c, on_source_outputs, ps));
+}
+
+/* Counts the streams on our devices; runs again if events came meanwhile. */
+static void census(struct pulse_server *ps)
+{
+    if (!ps->ready)
+        return;
+    if (ps->census_running) {
+        ps->census_again = true;
+        return;
+    }
+    ps->census_running = true;
+    ps->census_again = false;
+    ps->n_playing = ps->n_listening = 0;
+    drop_op(pa_context_get_sink_input_info_list(ps->ctx, on_sink_inputs, ps));
+}
+
+static void on_event(pa_context *c, pa_subscription_event_type_t type, uint32_t idx, void *data)
+{
+    struct pulse_server *ps = data;
+    if (c == ps->ctx)
+        census(ps);
 }
 
 /* --- default source --- */

@@ -26,6 +26,10 @@ struct pulse_server_events {
                   void *user_data);
     /* The connection is gone; drop every stream of the old context now. */
     void (*lost)(void *user_data);
+    /* Whether any application plays to the desktop sink (@playing) and
+     * records from thindesk-mic (@listening) changed. Both start false at
+     * ready(). */
+    void (*usage)(bool playing, bool listening, void *user_data);
     void *user_data;
 };
 

@@ -193,32 +193,44 @@ class AudioTest(unittest.TestCase):
             self.assertIsNone(c.playback)
             self.assertNotIn("thindesk", pa.names("sinks"))
 
+    def parec(self, pa, out_file):
+        p = subprocess.Popen(["parec", "--device=thindesk-mic", "--format=s16le",
+                              "--rate=48000", "--channels=2", "--latency-msec=20"],
+                             env=pa.env, stdout=out_file, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def send_tone(self, c, freq, rate, seconds, until=None):
+        """Real-time microphone: 10 ms of a tone every 10 ms. Stops early
+        when @until() is true; returns the time it stopped."""
+        sent, start, block = 0, time.monotonic(), rate // 100
+        while time.monotonic() - start < seconds and not (until and until()):
+            due = int((time.monotonic() - start) * rate)
+            while sent + block <= due:
+                c.send_mic(soundserver.tone_frames(freq, block, sent, AMPLITUDE, rate))
+                sent += block
+            c.iterate(0.003)
+        return time.monotonic()
+
     def test_microphone_reaches_guest_source(self):
         with soundserver.PulseAudio() as pa:
             agent = self.start_agent(pa)
             self.wait_agent_log(agent, "sound server ready")
             before = pa.default("source")
             c = self.connect(agent)
-            self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
-            self.assertEqual(c.record_format[1:], (2, RATE))
-            self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode opus",
-                             "spice-gtk did not negotiate Opus for the microphone")
             tdtest.wait_for(lambda: pa.default("source") == "thindesk-mic", 10,
                             what="thindesk-mic to become the default source")
+            # The client's microphone stays closed until a guest application records.
+            c.iterate(1.5)
+            self.assertIsNone(c.record_format, "the client's microphone opened for nobody")
             out = os.path.join(self.tmp, "mic.raw")
             with open(out, "wb") as f:
-                rec = subprocess.Popen(["parec", "--device=thindesk-mic", "--format=s16le",
-                                        "--rate=48000", "--channels=2", "--latency-msec=20"],
-                                       env=pa.env, stdout=f, stderr=subprocess.DEVNULL)
-                self.procs.append(rec)
-                # Real-time microphone: 10 ms of a 1 kHz tone every 10 ms.
-                sent, start = 0, time.monotonic()
-                while time.monotonic() - start < 3.0:
-                    due = int((time.monotonic() - start) * RATE)
-                    while sent + 480 <= due:
-                        c.send_mic(soundserver.tone_frames(1000, 480, sent, AMPLITUDE))
-                        sent += 480
-                    c.iterate(0.003)
+                rec = self.parec(pa, f)
+                self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
+                self.assertEqual(c.record_format[1:], (2, RATE))
+                self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode opus",
+                                 "spice-gtk did not negotiate Opus for the microphone")
+                self.send_tone(c, 1000, RATE, 3.0)
                 tdtest.stop_process(rec)
             with open(out, "rb") as f:
                 samples = audioclient.mono(f.read())
@@ -228,6 +240,8 @@ class AudioTest(unittest.TestCase):
             self.assertGreaterEqual(len(tone), RATE // 2, "too little microphone sound")
             freq = self.assert_tone(tone, 1000)
             sys.stderr.write("\n1 kHz microphone: guest recorded %.1f Hz\n" % freq)
+            # Nobody records any more: the client's microphone closes.
+            self.assertTrue(c.wait(lambda: c.record_stops >= 1, 15), "no record-stop")
             c.close()
             tdtest.wait_for(lambda: pa.default("source") == before, 10,
                             what="the default source to return to %s" % before)
@@ -246,33 +260,23 @@ class AudioTest(unittest.TestCase):
             agent = self.start_agent(pa)
             self.wait_agent_log(agent, "sound server ready")
             c = self.connect(agent)
-            self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
+            with open(os.devnull, "wb") as null:
+                self.parec(pa, null)  # a guest application listens
+                self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
             self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode raw")
+            # 44.1 kHz sent as if it were 48 kHz: until converted, 1 kHz would
+            # come out at 1088 Hz.
+            self.send_tone(c, 1000, 44100, 15.0,
+                           until=lambda: "converting from 44100 Hz" in agent.stderr())
+            self.assertIn("converting from 44100 Hz", agent.stderr(),
+                          "the agent did not notice the 44.1 kHz microphone")
             out = os.path.join(self.tmp, "mic-44k.raw")
-            sent, start = 0, time.monotonic()
-            rec = None
-            f = open(out, "wb")
-            self.addCleanup(f.close)
-            while time.monotonic() - start < 9.0:
-                due = int((time.monotonic() - start) * 44100)
-                while sent + 441 <= due:
-                    c.send_mic(soundserver.tone_frames(1000, 441, sent, AMPLITUDE, 44100))
-                    sent += 441
-                if rec is None and "converting from 44100 Hz" in agent.stderr():
-                    rec = subprocess.Popen(["parec", "--device=thindesk-mic", "--format=s16le",
-                                            "--rate=48000", "--channels=2",
-                                            "--latency-msec=20"],
-                                           env=pa.env, stdout=f, stderr=subprocess.DEVNULL)
-                    self.procs.append(rec)
-                    converted_at = time.monotonic()
-                c.iterate(0.003)
-            self.assertIsNotNone(rec, "the agent did not notice the 44.1 kHz microphone:\n"
-                                 + agent.stderr())
-            self.assertGreater(time.monotonic() - converted_at, 2.0)
-            tdtest.stop_process(rec)
-            f.close()
-            with open(out, "rb") as fr:
-                samples = audioclient.mono(fr.read())
+            with open(out, "wb") as f:
+                rec = self.parec(pa, f)
+                self.send_tone(c, 1000, 44100, 3.0)
+                tdtest.stop_process(rec)
+            with open(out, "rb") as f:
+                samples = audioclient.mono(f.read())
             start = audioclient.onset_index(samples)
             self.assertIsNotNone(start, "parec recorded only silence from thindesk-mic")
             tone = samples[start + RATE // 5:start + RATE // 5 + RATE]
