@@ -11,7 +11,7 @@ the guest to a real spice-gtk client through thindesk-agent.
 - CPU: the agent's user+system CPU during N seconds of continuous tone,
   against the same N seconds of silence (client connected) in the same run.
 
-Usage: tests/bench/audio.py [--runs=20] [--cpu-seconds=10]"""
+Usage: tests/bench/bench_audio.py [--runs=20] [--cpu-seconds=10]"""
 
 import argparse
 import ctypes
@@ -111,6 +111,34 @@ class Player(threading.Thread):
         self.lib.pa_simple_free(self.pa)
 
 
+class MonitorTap(threading.Thread):
+    """parec on a monitor with 5 ms latency: times when sound appears there."""
+
+    def __init__(self, env, source):
+        super().__init__(daemon=True)
+        import subprocess
+        self.proc = subprocess.Popen(["parec", "--device=" + source, "--format=s16le",
+                                      "--rate=48000", "--channels=2", "--latency-msec=5"],
+                                     env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        self.loud = []  # monotonic times of reads with a loud sample
+        self.start()
+
+    def run(self):
+        while True:
+            data = os.read(self.proc.stdout.fileno(), 960)
+            if not data:
+                return
+            if audioclient.onset_index(audioclient.mono(data), 1000) is not None:
+                self.loud.append(time.monotonic())
+
+    def first_after(self, since):
+        return next((t for t in self.loud if t >= since), None)
+
+    def close(self):
+        tdtest.stop_process(self.proc)
+
+
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -162,7 +190,35 @@ def main():
                 client.wait(lambda: False, 1.6)  # the agent stops the stream after 1 s silence
                 client.chunks.clear()
 
+            # Cold: a new paplay stream each run, so the agent also uncorks
+            # its monitor stream. Reference: a 5 ms parec on the same monitor.
+            player.close()
+            client.iterate(1.5)
+            wav = os.path.join(pa.dir, "tone.wav")
+            soundserver.write_tone(wav, 440, 0.3, 0.5)
+            tap = MonitorTap(pa.env, "thindesk.monitor")
+            client.iterate(0.5)
+            cold_lat = []
+            import subprocess
+            for _ in range(args.runs):
+                since = time.monotonic()
+                # Popen, not run: the client must keep iterating to timestamp chunks.
+                paplay = subprocess.Popen(["paplay", "--device=thindesk", wav], env=pa.env)
+                if not client.wait(lambda: client_onset(client, since) and tap.first_after(since), 10):
+                    raise AssertionError("the cold tone never reached the client")
+                client.wait(lambda: paplay.poll() is not None, 10)
+                cold_lat.append((client_onset(client, since) - tap.first_after(since)) * 1000)
+                client.wait(lambda: False, 1.6)
+                client.chunks.clear()
+            tap.close()
             n = args.cpu_seconds
+            client.iterate(1.5)
+            c0 = cpu_seconds(agent.proc.pid)
+            client.iterate(n)
+            no_stream = cpu_seconds(agent.proc.pid) - c0
+            player = Player("thindesk")
+            player.start()
+
             client.iterate(1.5)
             c0 = cpu_seconds(agent.proc.pid)
             client.iterate(n)
@@ -187,9 +243,14 @@ def main():
     w = sorted(from_write)
     print("  (from the player's write call, including the guest stream's own buffer: "
           "median %.1f ms, min %.1f, max %.1f)" % (statistics.median(w), w[0], w[-1]))
+    c = sorted(cold_lat)
+    print("cold onset (new paplay stream each run, agent monitor stream corked before), "
+          "client minus a 5 ms parec on the same monitor: median %.1f ms, min %.1f, max %.1f"
+          % (statistics.median(c), c[0], c[-1]))
     print("agent CPU: %.2f ms per second of audio (tone %.1f s: %.3f s CPU; "
-          "client received %.1f s) vs %.2f ms/s with silence (same run)"
-          % (busy / n * 1000, n, busy, received, idle / n * 1000))
+          "client received %.1f s) vs %.2f ms/s while a guest stream plays silence and "
+          "%.2f ms/s with no guest stream (client connected, same run)"
+          % (busy / n * 1000, n, busy, received, idle / n * 1000, no_stream / n * 1000))
     return 0
 
 
