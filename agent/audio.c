@@ -184,7 +184,7 @@ static void create_streams(struct audio *a, pa_context *ctx, const char *monitor
     if (monitor && !a->capture)
         a->capture = pulse_stream_create(ctx, PULSE_STREAM_RECORD, monitor, "desktop sound",
                                          RATE, PLAYBACK_FRAGMENT_MS, on_captured, a);
-    if (!a->mic) {
+    if (mic_sink && !a->mic) {
         a->mic = pulse_stream_create(ctx, PULSE_STREAM_PLAYBACK, mic_sink, "client microphone",
                                      RATE, MIC_STREAM_MS, NULL, NULL);
         a->mic_stream_rate = RATE;

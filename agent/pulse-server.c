@@ -25,6 +25,7 @@ struct pulse_server {
     enum step step;
     bool found;            /* result of the current lookup */
     bool loaded;           /* this step loaded its module already */
+    bool mic_ok;           /* thindesk-mic exists */
     uint32_t sink_index;   /* the sink we record, PA_INVALID_INDEX if none */
     uint32_t mic_index;    /* the source thindesk-mic */
     bool census_running, census_again;
@@ -105,6 +106,7 @@ static void on_state(pa_context *c, void *data)
         ps->said_missing = false;
         ps->step = STEP_SINK;
         ps->loaded = false;
+        ps->mic_ok = true;
         ps->sink_index = ps->mic_index = PA_INVALID_INDEX;
         ps->playing = ps->listening = false;
         ps->census_running = ps->census_again = false;
@@ -141,18 +143,37 @@ static void connect_now(struct pulse_server *ps)
 
 /* --- device set-up: one lookup, then maybe one module load, per step --- */
 
+static void step_failed(struct pulse_server *ps, const char *why);
+static void next_step(struct pulse_server *ps);
+
 static void on_module_loaded(pa_context *c, uint32_t idx, void *data)
 {
     struct pulse_server *ps = data;
     if (c != ps->ctx)
         return;
     if (idx == PA_INVALID_INDEX) {
-        g_warning("audio: the sound server refused to load a module (%s); audio stays off until it restarts", ctx_error(c));
+        step_failed(ps, ctx_error(c));
         return;
     }
     g_array_append_val(ps->modules, idx);
     ps->loaded = true;
     setup_step(ps); /* look it up again, now to learn its index */
+}
+
+/* A module of this step could not be loaded: go on without that device. */
+static void step_failed(struct pulse_server *ps, const char *why)
+{
+    if (ps->step == STEP_SINK) {
+        g_warning("audio: cannot create the sink " PULSE_SERVER_SINK " (%s): clients get no desktop sound", why);
+        g_clear_pointer(&ps->monitor, g_free);
+        next_step(ps);
+    } else {
+        g_warning("audio: cannot create the source " PULSE_SERVER_MIC " (%s): the client's microphone stays off", why);
+        ps->mic_ok = false;
+        ps->step = STEP_DONE;
+        ps->loaded = false;
+        setup_step(ps);
+    }
 }
 
 static void load_module(struct pulse_server *ps, const char *name, const char *args)
@@ -180,7 +201,7 @@ static void on_sink_info(pa_context *c, const pa_sink_info *info, int eol, void 
     if (ps->found) {
         next_step(ps);
     } else if (ps->loaded) {
-        g_warning("audio: the sound server loaded a module but shows no sink from it; audio stays off until it restarts");
+        step_failed(ps, "its sink did not appear");
     } else if (ps->step == STEP_SINK && ps->sink_name) {
         g_warning("audio: the sound server has no sink named '%s' (--audio-sink): clients get no desktop sound; check 'pactl list short sinks'", ps->sink_name);
         next_step(ps);
@@ -212,7 +233,7 @@ static void on_source_info(pa_context *c, const pa_source_info *info, int eol, v
         return;
     }
     if (ps->loaded) {
-        g_warning("audio: the sound server loaded a module but shows no source from it; the microphone stays off until it restarts");
+        step_failed(ps, "its source did not appear");
         return;
     }
     load_module(ps, "module-remap-source",
@@ -250,10 +271,11 @@ static void setup_step(struct pulse_server *ps)
     case STEP_DONE:
         ps->ready = true;
         g_message("audio: sound server ready: desktop sound from %s, microphone as source %s",
-                  ps->monitor ? ps->monitor : "(none)", PULSE_SERVER_MIC);
+                  ps->monitor ? ps->monitor : "(none)", ps->mic_ok ? PULSE_SERVER_MIC : "(none)");
         if (ps->ev.ready)
-            ps->ev.ready(ps->ctx, ps->monitor, PULSE_SERVER_MIC_SINK, ps->ev.user_data);
-        if (ps->mic_wanted)
+            ps->ev.ready(ps->ctx, ps->monitor, ps->mic_ok ? PULSE_SERVER_MIC_SINK : NULL,
+                         ps->ev.user_data);
+        if (ps->mic_wanted && ps->mic_ok)
             apply_mic_default(ps);
         census(ps);
         break;
@@ -372,7 +394,7 @@ void pulse_server_set_mic_default(struct pulse_server *ps, bool on)
     if (!ps || ps->mic_wanted == on)
         return;
     ps->mic_wanted = on;
-    if (ps->ready)
+    if (ps->ready && ps->mic_ok)
         apply_mic_default(ps);
 }
 

@@ -21,7 +21,8 @@ struct pulse_server;
 
 struct pulse_server_events {
     /* Devices are ready on @context (valid until lost()): record from
-     * @monitor, play the microphone into @mic_sink. */
+     * @monitor, play the microphone into @mic_sink; either is NULL when that
+     * device could not be found or made (logged). */
     void (*ready)(pa_context *context, const char *monitor, const char *mic_sink,
                   void *user_data);
     /* The connection is gone; drop every stream of the old context now. */

@@ -145,6 +145,12 @@ class AudioTest(unittest.TestCase):
             self.play(pa, self.tone_file(660, 1.5))
             self.assert_tone(self.received_tone(c, t1, 1.0), 660)
             self.assertGreaterEqual(len(c.playback_starts), 2)
+            # A stopped agent leaves the sound server as it found it.
+            c.close()
+            self.assertEqual(agent.stop(), 0)
+            self.assertNotIn("thindesk", pa.names("sinks"))
+            self.assertNotIn("thindesk-mic", pa.names("sources"))
+            self.assertEqual(pa.default("sink"), "speakers")
 
     def test_guest_volume_and_mute_apply(self):
         with soundserver.PulseAudio() as pa:
@@ -182,6 +188,15 @@ class AudioTest(unittest.TestCase):
             t0 = time.monotonic()
             self.play(pa, self.tone_file(440, 2.5), device="speakers")
             self.assert_tone(self.received_tone(c, t0, 1.0), 440)
+
+    def test_missing_configured_sink(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa, ["--audio-sink=nosuch"])
+            self.wait_agent_log(agent, "sound server ready")
+            err = agent.stderr()
+            self.assertIn("no sink named 'nosuch'", err)
+            self.assertIn("microphone as source thindesk-mic", err)
+            self.assertIn("thindesk-mic", pa.names("sources"))
 
     def test_audio_off(self):
         with soundserver.PulseAudio() as pa:
