@@ -9,21 +9,21 @@
 #include "agent/pulse-server.h"
 #include "agent/pulse-stream.h"
 
-#define RATE 48000
+#define RATE          48000
 #define FRAMES_PER_MS (RATE / 1000)
 /* The sound server hands over about 10 ms at a time, spice-server takes
  * 10 ms (480-frame) Opus frames: the queue between them holds at most 30 ms. */
 #define PLAYBACK_FRAGMENT_MS 10
-#define PLAYBACK_QUEUE_MS 30
+#define PLAYBACK_QUEUE_MS    30
 /* The microphone: pulled from spice-server every 10 ms; at most 20 ms wait
  * in the agent and 20 ms in the sound server's stream buffer. */
-#define MIC_TICK_MS 10
-#define MIC_QUEUE_MS 20
+#define MIC_TICK_MS   10
+#define MIC_QUEUE_MS  20
 #define MIC_STREAM_MS 20
 /* Stop the playback stream after this much digital silence. */
 #define SILENCE_STOP_US (1000 * 1000)
-#define SILENCE_LEVEL 2
-#define RATE_WINDOW_US (3 * G_USEC_PER_SEC)
+#define SILENCE_LEVEL   2
+#define RATE_WINDOW_US  (3 * G_USEC_PER_SEC)
 
 struct audio {
     SpicePlaybackInstance play;
@@ -36,14 +36,14 @@ struct audio {
     struct pcm_rate mic_rate;
     uint32_t mic_stream_rate;
     bool client;
-    bool desktop_playing;         /* some application plays to the desktop sink */
-    bool mic_listened;            /* some application records from thindesk-mic */
-    bool playing;                 /* spice_server_playback_start was called */
-    bool recording;               /* spice_server_record_start was called */
+    bool desktop_playing; /* some application plays to the desktop sink */
+    bool mic_listened;    /* some application records from thindesk-mic */
+    bool playing;         /* spice_server_playback_start was called */
+    bool recording;       /* spice_server_record_start was called */
     gint64 last_sound_us;
     guint mic_tick;
     uint64_t play_dropped;
-    uint32_t frame_size;          /* frames per spice-server buffer */
+    uint32_t frame_size; /* frames per spice-server buffer */
 };
 
 static const SpicePlaybackInterface playback_interface = {
@@ -142,7 +142,8 @@ static void mic_check_rate(struct audio *a, size_t n)
         g_warning("audio: the client sends its microphone at %u Hz although %d Hz was negotiated; converting from %u Hz", real, RATE, real);
         a->mic_stream_rate = real;
     } else {
-        g_warning("audio: the client sends its microphone at %u Hz although %d Hz was negotiated, and the sound server cannot convert it: refusing its microphone", real, RATE);
+        g_warning("audio: the client sends its microphone at %u Hz although %d Hz was negotiated, and the sound server cannot convert it: refusing its microphone",
+                  real, RATE);
         pulse_stream_destroy(a->mic);
         a->mic = NULL;
     }
@@ -182,8 +183,8 @@ static void create_streams(struct audio *a, pa_context *ctx, const char *monitor
                            const char *mic_sink)
 {
     if (monitor && !a->capture)
-        a->capture = pulse_stream_create(ctx, PULSE_STREAM_RECORD, monitor, "desktop sound",
-                                         RATE, PLAYBACK_FRAGMENT_MS, on_captured, a);
+        a->capture = pulse_stream_create(ctx, PULSE_STREAM_RECORD, monitor, "desktop sound", RATE,
+                                         PLAYBACK_FRAGMENT_MS, on_captured, a);
     if (mic_sink && !a->mic) {
         a->mic = pulse_stream_create(ctx, PULSE_STREAM_PLAYBACK, mic_sink, "client microphone",
                                      RATE, MIC_STREAM_MS, NULL, NULL);
@@ -193,8 +194,7 @@ static void create_streams(struct audio *a, pa_context *ctx, const char *monitor
     update(a);
 }
 
-static void on_sound_ready(pa_context *ctx, const char *monitor, const char *mic_sink,
-                           void *data)
+static void on_sound_ready(pa_context *ctx, const char *monitor, const char *mic_sink, void *data)
 {
     create_streams(data, ctx, monitor, mic_sink);
 }
@@ -261,8 +261,7 @@ static void update(struct audio *a)
     record_set(a, a->client && a->mic_listened);
 }
 
-struct audio *audio_create(SpiceServer *server, const struct agent_options *opts,
-                           char **ret_error)
+struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error)
 {
     struct audio *a = g_new0(struct audio, 1);
     a->play.base.sif = &playback_interface.base;
@@ -281,8 +280,7 @@ struct audio *audio_create(SpiceServer *server, const struct agent_options *opts
     spice_server_set_playback_rate(&a->play, RATE);
     spice_server_set_record_rate(&a->rec, RATE);
     struct pulse_server_events ev = {
-        .ready = on_sound_ready, .lost = on_sound_lost, .usage = on_sound_usage,
-        .user_data = a};
+        .ready = on_sound_ready, .lost = on_sound_lost, .usage = on_sound_usage, .user_data = a};
     a->ps = pulse_server_create(opts->audio_sink, &ev);
     return a;
 }

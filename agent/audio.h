@@ -15,8 +15,7 @@ struct audio;
  * server_start) and connects to the sound server in the background; without
  * one the agent serves without audio and says so once. NULL on failure,
  * with *ret_error set (new string). */
-struct audio *audio_create(SpiceServer *server, const struct agent_options *opts,
-                           char **ret_error);
+struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error);
 void audio_destroy(struct audio *audio);
 
 /* A client connected (true) or left: sound flows only while one is there. */

@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 struct pcm_rate {
-    uint32_t nominal;   /* the negotiated rate */
-    int64_t window_us;  /* length of one measurement window */
-    int64_t start_us;   /* start of the current window, 0 before the first frames */
-    uint64_t frames;    /* frames seen in the current window */
-    int64_t last_us;    /* time of the latest frames */
+    uint32_t nominal;  /* the negotiated rate */
+    int64_t window_us; /* length of one measurement window */
+    int64_t start_us;  /* start of the current window, 0 before the first frames */
+    uint64_t frames;   /* frames seen in the current window */
+    int64_t last_us;   /* time of the latest frames */
 };
 
 void pcm_rate_init(struct pcm_rate *r, uint32_t nominal, int64_t window_us);

@@ -8,39 +8,38 @@
 #include <pulse/subscribe.h>
 #include <string.h>
 
-#define RETRY_MS 1000
+#define RETRY_MS            1000
 #define SHUTDOWN_TIMEOUT_US (2 * G_USEC_PER_SEC)
 
 enum step { STEP_SINK, STEP_MIC_SINK, STEP_MIC, STEP_DONE };
 
 struct pulse_server {
     struct pulse_server_events ev;
-    char *sink_name;       /* NULL: our own "thindesk" */
+    char *sink_name; /* NULL: our own "thindesk" */
     pa_glib_mainloop *mainloop;
     pa_context *ctx;
     guint retry;
-    bool ready;            /* devices set up, ready() was called */
+    bool ready; /* devices set up, ready() was called */
     bool ever_connected;
-    bool said_missing;     /* "no sound server" was logged */
+    bool said_missing; /* "no sound server" was logged */
     enum step step;
-    bool found;            /* result of the current lookup */
-    bool loaded;           /* this step loaded its module already */
-    bool mic_ok;           /* thindesk-mic exists */
-    uint32_t sink_index;   /* the sink we record, PA_INVALID_INDEX if none */
-    uint32_t mic_index;    /* the source thindesk-mic */
+    bool found;          /* result of the current lookup */
+    bool loaded;         /* this step loaded its module already */
+    bool mic_ok;         /* thindesk-mic exists */
+    uint32_t sink_index; /* the sink we record, PA_INVALID_INDEX if none */
+    uint32_t mic_index;  /* the source thindesk-mic */
     bool census_running, census_again;
     int n_playing, n_listening; /* counts of the census in progress */
     bool playing, listening;    /* last reported usage */
-    char *monitor;         /* source the agent records */
-    GArray *modules;       /* uint32_t indices of modules we loaded */
-    bool mic_wanted;       /* thindesk-mic should be the default source */
-    char *saved_source;    /* default source before we took it */
-    int pending;           /* operations awaited at shutdown */
+    char *monitor;              /* source the agent records */
+    GArray *modules;            /* uint32_t indices of modules we loaded */
+    bool mic_wanted;            /* thindesk-mic should be the default source */
+    char *saved_source;         /* default source before we took it */
+    int pending;                /* operations awaited at shutdown */
 };
 
 static void connect_now(struct pulse_server *ps);
-static void on_event(pa_context *c, pa_subscription_event_type_t type, uint32_t idx,
-                     void *data);
+static void on_event(pa_context *c, pa_subscription_event_type_t type, uint32_t idx, void *data);
 static void setup_step(struct pulse_server *ps);
 static void next_step(struct pulse_server *ps);
 
@@ -86,7 +85,9 @@ static void connection_failed(struct pulse_server *ps, const char *why)
             ps->ev.lost(ps->ev.user_data);
     } else if (!ps->ever_connected && !ps->said_missing) {
         ps->said_missing = true;
-        g_message("audio: no sound server in this session (%s): serving without audio until one appears", why);
+        g_message(
+            "audio: no sound server in this session (%s): serving without audio until one appears",
+            why);
     }
     g_array_set_size(ps->modules, 0);
     g_clear_pointer(&ps->monitor, g_free);
@@ -111,8 +112,8 @@ static void on_state(pa_context *c, void *data)
         ps->playing = ps->listening = false;
         ps->census_running = ps->census_again = false;
         pa_context_set_subscribe_callback(c, on_event, ps);
-        drop_op(pa_context_subscribe(c, PA_SUBSCRIPTION_MASK_SINK_INPUT |
-                                            PA_SUBSCRIPTION_MASK_SOURCE_OUTPUT, NULL, NULL));
+        drop_op(pa_context_subscribe(
+            c, PA_SUBSCRIPTION_MASK_SINK_INPUT | PA_SUBSCRIPTION_MASK_SOURCE_OUTPUT, NULL, NULL));
         setup_step(ps);
         break;
     case PA_CONTEXT_FAILED:
@@ -129,8 +130,8 @@ static void connect_now(struct pulse_server *ps)
     pa_proplist *props = pa_proplist_new();
     pa_proplist_sets(props, PA_PROP_APPLICATION_NAME, "thindesk-agent");
     pa_proplist_sets(props, PA_PROP_APPLICATION_ID, "org.thindesk.agent");
-    ps->ctx = pa_context_new_with_proplist(pa_glib_mainloop_get_api(ps->mainloop),
-                                           "thindesk-agent", props);
+    ps->ctx = pa_context_new_with_proplist(pa_glib_mainloop_get_api(ps->mainloop), "thindesk-agent",
+                                           props);
     pa_proplist_free(props);
     if (!ps->ctx) {
         connection_failed(ps, "cannot create a libpulse context");
@@ -164,11 +165,11 @@ static void on_module_loaded(pa_context *c, uint32_t idx, void *data)
 static void step_failed(struct pulse_server *ps, const char *why)
 {
     if (ps->step == STEP_SINK) {
-        g_warning("audio: cannot create the sink " PULSE_SERVER_SINK " (%s): clients get no desktop sound", why);
+        g_warning("audio: cannot create the sink thindesk (%s): clients get no desktop sound", why);
         g_clear_pointer(&ps->monitor, g_free);
         next_step(ps);
     } else {
-        g_warning("audio: cannot create the source " PULSE_SERVER_MIC " (%s): the client's microphone stays off", why);
+        g_warning("audio: cannot create the source thindesk-mic (%s): the client's microphone stays off", why);
         ps->mic_ok = false;
         ps->step = STEP_DONE;
         ps->loaded = false;
@@ -203,7 +204,8 @@ static void on_sink_info(pa_context *c, const pa_sink_info *info, int eol, void 
     } else if (ps->loaded) {
         step_failed(ps, "its sink did not appear");
     } else if (ps->step == STEP_SINK && ps->sink_name) {
-        g_warning("audio: the sound server has no sink named '%s' (--audio-sink): clients get no desktop sound; check 'pactl list short sinks'", ps->sink_name);
+        g_warning("audio: the sound server has no sink named '%s' (--audio-sink): clients get no desktop sound; check 'pactl list short sinks'",
+                  ps->sink_name);
         next_step(ps);
     } else if (ps->step == STEP_SINK) {
         load_module(ps, "module-null-sink",
@@ -284,8 +286,7 @@ static void setup_step(struct pulse_server *ps)
 
 /* --- usage: who plays to our sink, who records from our microphone --- */
 
-static void on_source_outputs(pa_context *c, const pa_source_output_info *info, int eol,
-                              void *data)
+static void on_source_outputs(pa_context *c, const pa_source_output_info *info, int eol, void *data)
 {
     struct pulse_server *ps = data;
     if (c != ps->ctx)
@@ -373,8 +374,8 @@ static void restore_source(struct pulse_server *ps, bool track)
     if (!ps->saved_source)
         return;
     g_debug("audio: default source back to %s", ps->saved_source);
-    pa_operation *op = pa_context_set_default_source(ps->ctx, ps->saved_source,
-                                                     track ? on_op_done : NULL, ps);
+    pa_operation *op =
+        pa_context_set_default_source(ps->ctx, ps->saved_source, track ? on_op_done : NULL, ps);
     if (op && track)
         ps->pending++;
     drop_op(op);

@@ -13,9 +13,9 @@
 #include <pulse/context.h>
 #include <stdbool.h>
 
-#define PULSE_SERVER_SINK "thindesk"
+#define PULSE_SERVER_SINK     "thindesk"
 #define PULSE_SERVER_MIC_SINK "thindesk-mic-sink"
-#define PULSE_SERVER_MIC "thindesk-mic"
+#define PULSE_SERVER_MIC      "thindesk-mic"
 
 struct pulse_server;
 
@@ -23,8 +23,7 @@ struct pulse_server_events {
     /* Devices are ready on @context (valid until lost()): record from
      * @monitor, play the microphone into @mic_sink; either is NULL when that
      * device could not be found or made (logged). */
-    void (*ready)(pa_context *context, const char *monitor, const char *mic_sink,
-                  void *user_data);
+    void (*ready)(pa_context *context, const char *monitor, const char *mic_sink, void *user_data);
     /* The connection is gone; drop every stream of the old context now. */
     void (*lost)(void *user_data);
     /* Whether any application plays to the desktop sink (@playing) and

@@ -53,8 +53,7 @@ static void on_state(pa_stream *p, void *data)
     }
 }
 
-struct pulse_stream *pulse_stream_create(pa_context *context,
-                                         enum pulse_stream_direction direction,
+struct pulse_stream *pulse_stream_create(pa_context *context, enum pulse_stream_direction direction,
                                          const char *device, const char *name, uint32_t rate,
                                          unsigned buffer_ms, pulse_stream_data_fn data_fn,
                                          void *user_data)
@@ -81,8 +80,8 @@ struct pulse_stream *pulse_stream_create(pa_context *context,
                            .prebuf = (uint32_t)-1,
                            .minreq = (uint32_t)-1,
                            .fragsize = (uint32_t)-1};
-    pa_stream_flags_t flags = PA_STREAM_ADJUST_LATENCY | PA_STREAM_DONT_MOVE |
-                              PA_STREAM_START_CORKED;
+    pa_stream_flags_t flags =
+        PA_STREAM_ADJUST_LATENCY | PA_STREAM_DONT_MOVE | PA_STREAM_START_CORKED;
     int rc;
     if (direction == PULSE_STREAM_RECORD) {
         attr.fragsize = bytes;

@@ -24,8 +24,7 @@ struct pulse_stream;
  * buffer: the fragment size of a record stream, the target length of a
  * playback stream. The stream starts corked. Returns NULL with a log line
  * on failure. @context must outlive the stream. */
-struct pulse_stream *pulse_stream_create(pa_context *context,
-                                         enum pulse_stream_direction direction,
+struct pulse_stream *pulse_stream_create(pa_context *context, enum pulse_stream_direction direction,
                                          const char *device, const char *name, uint32_t rate,
                                          unsigned buffer_ms, pulse_stream_data_fn data_fn,
                                          void *user_data);
