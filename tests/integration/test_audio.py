@@ -281,7 +281,7 @@ class AudioTest(unittest.TestCase):
             self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode raw")
             # 44.1 kHz sent as if it were 48 kHz: until converted, 1 kHz would
             # come out at 1088 Hz.
-            self.send_tone(c, 1000, 44100, 15.0,
+            self.send_tone(c, 1000, 44100, 30.0,
                            until=lambda: "converting from 44100 Hz" in agent.stderr())
             self.assertIn("converting from 44100 Hz", agent.stderr(),
                           "the agent did not notice the 44.1 kHz microphone")
