@@ -9,7 +9,10 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
-  libpulse-dev  # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
+  # input: uinput injector, X LED state through XKB
+  libevdev-dev libxcb-xkb-dev
+  # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
+  libpulse-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -18,7 +21,10 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
-  pulseaudio pulseaudio-utils  # audio: a real sound server, paplay/parecord/pactl
+  # input: layout tests need an X server that honours setxkbmap
+  xserver-xorg-core xserver-xorg-video-dummy
+  # audio: a real sound server, paplay/parec/pactl
+  pulseaudio pulseaudio-utils
 )
 
 what=${1:-test}
