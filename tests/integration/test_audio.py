@@ -318,6 +318,8 @@ class AudioTest(unittest.TestCase):
             self.play(pa, self.tone_file(440, 3.0))
             self.assert_tone(self.received_tone(c, t1, 1.0), 440)
             self.assertIsNone(agent.proc.poll())
+            # Stopping the agent while a client listens is clean too.
+            self.assertEqual(agent.stop(), 0, agent.stderr())
 
     def test_no_sound_server(self):
         pa_dir = tempfile.mkdtemp(prefix="thindesk-nopulse-")
