@@ -8,7 +8,7 @@ stock kernel, reached from the host through QEMU's user-mode port forwarding.
 The guest's serial console is QEMU's stdio: a thread keeps every line (and
 writes it to console.log); the host writes `stop` to it when done. A guest that
 does not end in time is killed and its console shown. Run it as a script to
-boot a scenario by hand: `guest.py SCENARIO` (or `shell`).
+boot a scenario by hand and connect to it: `guest.py display`.
 """
 
 import os
@@ -92,32 +92,65 @@ def build_image():
 class Guest:
     """One QEMU guest running one scenario. Every guest gets its own host port."""
 
+    _count = 0
+
     def __init__(self, scenario, size="1280x720", timeout=150, memory=768):
         build_image()
+        Guest._count += 1
         self.scenario = scenario
         self.size = size
-        self.port = free_port()
+        self.timeout = timeout
+        self.memory = memory
         self.password = secrets.token_hex(8)
         self.accel, why = choose_accel()
-        self.lines = []
+        self.log_path = os.path.join(IMAGE, "console-%s-%d-%d.log" % (
+            scenario, os.getpid(), Guest._count))
+        self.log = open(self.log_path, "w")
         self.cond = threading.Condition()
-        self.log_path = os.path.join(IMAGE, "console-%s-%d.log" % (scenario, os.getpid()))
         self.times = {}
         self.results = {}
-        self.exit_status = None
         self.killed = False
+        # QEMU binds the forwarded port itself: when another process took the
+        # free port in between, it fails at once; then try another port.
+        for attempt in range(3):
+            self.port = free_port()
+            print("guest: %s, accel %s (%s), host port %d -> guest %d" % (
+                scenario, self.accel, why, self.port, GUEST_PORT), flush=True)
+            self._start()
+            try:
+                self.wait_line("THINDESK-BOOTED", 60)
+                break
+            except GuestError:
+                if attempt < 2 and self.lines_since(0, r"host forwarding|hostfwd"):
+                    self.kill()
+                    continue
+                self.kill()
+                self.dump()
+                raise
+        try:
+            self.times["booted"] = time.monotonic() - self.t0
+            self.ready_line = self.wait_line("THINDESK-READY", 90)
+            self.times["ready"] = time.monotonic() - self.t0
+            print("guest: reached /init after %.1f s, agent listening after %.1f s" % (
+                self.times["booted"], self.times["ready"]), flush=True)
+        except BaseException:
+            self.kill()
+            self.dump()
+            raise
+
+    def _argv(self):
         append = " ".join([
             "console=ttyS0", "quiet", "loglevel=4", "panic=-1", "rdinit=/init",
             "tsc=reliable", "no_timer_check", "i8042.noaux",
-            "thindesk.scenario=" + scenario, "thindesk.port=%d" % GUEST_PORT,
-            "thindesk.size=" + size, "thindesk.password=" + self.password,
-            "thindesk.timeout=%d" % (timeout + 30)])
+            "thindesk.scenario=" + self.scenario, "thindesk.port=%d" % GUEST_PORT,
+            "thindesk.size=" + self.size, "thindesk.password=" + self.password,
+            "thindesk.timeout=%d" % (self.timeout + 30)])
         if self.accel == "kvm":
             accel = ["-accel", "kvm", "-cpu", "host"]
         else:
             accel = ["-accel", "tcg", "-cpu", "max"]
-        self.argv = [
-            QEMU, "-M", "pc", *accel, "-smp", "1", "-m", str(memory),
+        return [
+            QEMU, "-M", "pc", *accel, "-smp", "1", "-m", str(self.memory),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-kernel", os.path.join(IMAGE, "vmlinux"),
             "-initrd", os.path.join(IMAGE, "initrd.img"),
@@ -129,35 +162,25 @@ class Guest:
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
         ]
-        print("guest: %s, accel %s (%s), host port %d -> guest %d" % (
-            scenario, self.accel, why, self.port, GUEST_PORT), flush=True)
+
+    def _start(self):
+        with self.cond:
+            self.lines = []
+            self.exit_status = None
+        self.argv = self._argv()
         self.t0 = time.monotonic()
-        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
-        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
         self.reader.start()
-        self.deadline = self.t0 + timeout
-        self.watchdog = threading.Timer(timeout, self._expire)
+        self.watchdog = threading.Timer(self.timeout, self._expire)
         self.watchdog.daemon = True
         self.watchdog.start()
-        try:
-            self.wait_line("THINDESK-BOOTED", 60)
-            self.times["booted"] = time.monotonic() - self.t0
-            line = self.wait_line("THINDESK-READY", 90)
-            self.times["ready"] = time.monotonic() - self.t0
-            print("guest: reached /init after %.1f s, agent listening after %.1f s" % (
-                self.times["booted"], self.times["ready"]), flush=True)
-        except BaseException:
-            self.kill()
-            self.dump()
-            raise
-        self.ready_line = line
 
-    def _read(self):
+    def _read(self, proc):
         buf = b""
         while True:
-            chunk = self.proc.stdout.read1(4096)
+            chunk = proc.stdout.read1(4096)
             if not chunk:
                 break
             buf += chunk
@@ -166,8 +189,10 @@ class Guest:
                 self._add(raw.decode("utf-8", "replace").rstrip("\r"))
         if buf:
             self._add(buf.decode("utf-8", "replace").rstrip("\r"))
+        status = proc.wait()
         with self.cond:
-            self.exit_status = self.proc.wait()
+            if proc is self.proc:
+                self.exit_status = status
             self.cond.notify_all()
 
     def _add(self, line):
@@ -216,6 +241,19 @@ class Guest:
         rx = re.compile(pattern)
         with self.cond:
             return [l for l in self.lines[start:] if rx.search(l)]
+
+    def wait_clients_gone(self, start=0, timeout=30):
+        """Waits until every client the agent logged as connected since start
+        is logged as disconnected, so the stop that follows finds it idle."""
+        def balance():
+            on = len(self.lines_since(start, r"client \S+ connected"))
+            off = len(self.lines_since(start, r"client \S+ disconnected"))
+            return on - off
+        deadline = time.monotonic() + timeout
+        while balance() > 0:
+            if time.monotonic() > deadline or self.exit_status is not None:
+                raise GuestError("the agent in the guest never saw its client leave")
+            time.sleep(0.05)
 
     def send(self, text):
         self.proc.stdin.write(text.encode())
@@ -283,11 +321,29 @@ class Guest:
             self.dump()
 
 
+def test_main():
+    """unittest.main for the guest tier's scripts, with CTest's convention:
+    exit 77 when every test was skipped (after SKIP: reason lines), 1 on
+    failure, 0 when something ran and passed."""
+    import warnings
+    # gi's importer warns on every import under unittest's default filters.
+    warnings.filterwarnings("ignore", category=ImportWarning)
+    prog = unittest.main(verbosity=2, exit=False, warnings=False)
+    r = prog.result
+    if not r.wasSuccessful():
+        sys.exit(1)
+    if r.testsRun and len(r.skipped) == r.testsRun:
+        for _, reason in r.skipped:
+            print("SKIP: " + reason, flush=True)
+        sys.exit(77)
+    sys.exit(0)
+
+
 def main():
     scenario = sys.argv[1] if len(sys.argv) > 1 else "display"
     with Guest(scenario) as g:
-        print("guest: connect to 127.0.0.1:%d with password %s; Ctrl-C stops" % (
-            g.port, g.password))
+        print("guest: connect to spice://127.0.0.1:%d with password %s; Ctrl-C stops" % (
+            g.port, g.password), flush=True)
         try:
             while g.proc.poll() is None:
                 time.sleep(0.5)

@@ -121,11 +121,6 @@ uinput)
     READER_PID=$!
     start_agent --capture=fake --fake-script=static --fake-size="$SIZE" --input=uinput
     ;;
-shell)
-    say "THINDESK-READY shell"
-    setsid cttyhack sh
-    power_off 0
-    ;;
 *)
     fail "unknown scenario '$SCENARIO'"
     ;;

@@ -68,8 +68,10 @@ class GuestDisplayTest(unittest.TestCase):
                                capture_output=True, text=True, timeout=120)
             print("guest: spicy-screenshot took %.1f s" % (time.monotonic() - t), flush=True)
             self.assertEqual(p.returncode, 0, "spicy-screenshot failed:\n" + p.stdout + p.stderr)
+            g.wait_clients_gone()
             results = g.stop()
-        self.assertEqual(results.get("agent-exit"), "0", "the agent in the guest did not exit cleanly")
+        self.assertEqual(results.get("agent-exit"), "0",
+                         "the agent in the guest did not exit cleanly")
         gw, gh, gpx = read_ppm(got)
         ww, wh, wpx = read_ppm(want)
         self.assertEqual((gw, gh), (ww, wh), "frame size at the client")
@@ -87,9 +89,10 @@ class GuestDisplayTest(unittest.TestCase):
                                capture_output=True, text=True, timeout=120)
             self.assertNotEqual(p.returncode, 0, "a wrong password got a frame")
             self.assertFalse(os.path.exists(got) and os.path.getsize(got) > 0)
+            g.wait_clients_gone()
             results = g.stop()
         self.assertEqual(results.get("agent-exit"), "0")
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    guest.test_main()
