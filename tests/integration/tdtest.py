@@ -14,6 +14,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("THINDESK_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+LSAN_SUPP = os.path.join(HERE, "..", "lsan.supp")
 AGENT = os.environ.get("THINDESK_AGENT", os.path.join(BUILD, "agent", "thindesk-agent"))
 
 
@@ -111,6 +112,7 @@ class Agent:
 
     def __init__(self, display=None, args=(), password="s3cret-pw", port=None, env=None,
                  wait=True):
+        self.check_exit = True  # set False when a test ends the agent another way
         self.port = port or free_port()
         self.password = password
         self.tmp = tempfile.mkdtemp(prefix="thindesk-test-")
@@ -128,6 +130,8 @@ class Agent:
         self.err_path = os.path.join(self.tmp, "stderr")
         e = dict(os.environ)
         e.setdefault("XDG_RUNTIME_DIR", self.tmp)
+        e.setdefault("LSAN_OPTIONS", "suppressions=" + LSAN_SUPP)
+        e.setdefault("ASAN_OPTIONS", "fast_unwind_on_malloc=0")
         e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
         if env:
             e.update(env)
@@ -158,10 +162,19 @@ class Agent:
         return self
 
     def __exit__(self, *exc):
-        self.stop()
+        code = self.stop()
+        err = self.stderr()
         if exc[0] is not None:
-            sys.stderr.write("--- agent stderr ---\n" + self.stderr())
+            sys.stderr.write("--- agent stderr ---\n" + err)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if exc[0] is None:
+            # Every agent a test starts must stop cleanly: exit 0 on SIGTERM,
+            # and no sanitizer report (ASan/UBSan builds run the same tests).
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if marker in err:
+                    raise AssertionError("sanitizer report from the agent:\n" + err)
+            if code not in (0, None) and self.proc.returncode is not None and self.check_exit:
+                raise AssertionError("agent exited with %s on SIGTERM:\n%s" % (code, err))
 
 
 def spicy_screenshot(port, password, out, timeout=30):

@@ -106,6 +106,7 @@ class RuntimeErrorsTest(unittest.TestCase):
         x = tdtest.Xvfb(640, 480)
         try:
             agent = tdtest.Agent(x.display)
+            agent.check_exit = False
             # A client is connected so that capture is live.
             out = os.path.join(self.tmp, "shot.ppm")
             rc, text = tdtest.spicy_screenshot(agent.port, agent.password, out)
@@ -124,6 +125,7 @@ class RuntimeErrorsTest(unittest.TestCase):
         x = tdtest.Xvfb(640, 480)
         try:
             agent = tdtest.Agent(x.display)
+            agent.check_exit = False
             x.proc.kill()
             code = agent.proc.wait(20)
             self.assertEqual(code, 1)
