@@ -56,6 +56,11 @@ for m in virtio_pci virtio_net evdev uinput usbip-core vhci-hcd usb-storage sr_m
     modprobe "$m" || fail "modprobe $m failed"
 done
 
+# The kernel paths the scenarios need, for the host to check.
+say "THINDESK-RESULT kernel=$(uname -r)"
+[ -c /dev/uinput ] && say "THINDESK-RESULT uinput=yes"
+[ -e /sys/devices/platform/vhci_hcd.0/attach ] && say "THINDESK-RESULT vhci=yes"
+
 hostname guest
 ip link set lo up
 n=0

@@ -72,6 +72,11 @@ class GuestDisplayTest(unittest.TestCase):
             results = g.stop()
         self.assertEqual(results.get("agent-exit"), "0",
                          "the agent in the guest did not exit cleanly")
+        # The guest ran Debian's stock kernel with the paths later scenarios use.
+        with open(os.path.join(guest.IMAGE, "kernel-release")) as f:
+            self.assertEqual(results.get("kernel"), f.read().strip())
+        self.assertEqual(results.get("uinput"), "yes", "no /dev/uinput in the guest")
+        self.assertEqual(results.get("vhci"), "yes", "no vhci_hcd attach file in the guest")
         gw, gh, gpx = read_ppm(got)
         ww, wh, wpx = read_ppm(want)
         self.assertEqual((gw, gh), (ww, wh), "frame size at the client")
