@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Guest tier, uinput: keys, absolute pointer moves and clicks sent by a real
-spice-gtk client (Python GI) on the host reach the agent in a QEMU guest
-(Debian's kernel, --input=uinput) and come out of the guest kernel's evdev
-devices with the right codes and scaled coordinates, read in the guest by
-tests/guest/evdev-reader."""
+"""Guest tier, uinput: keys, absolute pointer moves, clicks and the wheel sent
+by a real spice-gtk client (Python GI) on the host reach the agent in a QEMU
+guest (Debian's kernel, --input=uinput) and come out of the guest kernel's
+evdev devices with the right codes and scaled coordinates, read in the guest
+by tests/guest/evdev-reader."""
 
 import os
 import re
@@ -17,8 +17,9 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import guest  # noqa: E402
 
-EV_KEY, EV_ABS = 1, 3
+EV_KEY, EV_REL, EV_ABS = 1, 2, 3
 ABS_X, ABS_Y = 0, 1
+REL_WHEEL = 8
 BTN_LEFT, BTN_RIGHT, BTN_MIDDLE = 0x110, 0x111, 0x112
 
 # PC AT set-1 scancodes as spice-gtk takes them (0xe0-prefixed keys ORed with
@@ -42,7 +43,7 @@ KEYS = [
 ]
 
 # SPICE mouse buttons (spice-protocol enums.h) and their state masks.
-SPICE_LEFT, SPICE_MIDDLE, SPICE_RIGHT = 1, 2, 3
+SPICE_LEFT, SPICE_MIDDLE, SPICE_RIGHT, SPICE_WHEEL_UP, SPICE_WHEEL_DOWN = 1, 2, 3, 4, 5
 SPICE_MASK = {SPICE_LEFT: 1, SPICE_MIDDLE: 2, SPICE_RIGHT: 4}
 SPICE_MOUSE_MODE_CLIENT = 2
 
@@ -129,7 +130,7 @@ class GuestUinputTest(unittest.TestCase):
         self.assertEqual(got[:len(want)], want, "%s: evdev events in the guest" % what)
         return got
 
-    def test_keys_pointer_and_clicks_reach_guest_evdev(self):
+    def test_keys_pointer_clicks_and_wheel_reach_guest_evdev(self):
         w, h = self.SIZE
         with guest.Guest("uinput", size="%dx%d" % (w, h)) as g:
             ev = Evdev(g)
@@ -208,6 +209,21 @@ class GuestUinputTest(unittest.TestCase):
                             if e[0] == EV_KEY and 0x110 <= e[1] <= 0x117]
                 c.wait(lambda: len(clicks()) >= len(want) or g.exit_status is not None, 20)
                 self.assertEqual(clicks(), want, "button events in the guest")
+
+                # Wheel: SPICE's up/down buttons become REL_WHEEL +1/-1 on a
+                # uinput device (high-resolution companions left aside).
+                virtual = [n for n, d in ev.devices().items() if d["virtual"]]
+                start = g.mark()
+                for button in (SPICE_WHEEL_UP, SPICE_WHEEL_UP, SPICE_WHEEL_DOWN):
+                    c.inputs.button_press(button, 0)
+                    c.inputs.button_release(button, 0)
+                want = [(EV_REL, REL_WHEEL, 1), (EV_REL, REL_WHEEL, 1), (EV_REL, REL_WHEEL, -1)]
+
+                def wheel():
+                    return [e for e in ev.events(start, virtual)
+                            if e[0] == EV_REL and e[1] == REL_WHEEL]
+                c.wait(lambda: len(wheel()) >= len(want) or g.exit_status is not None, 20)
+                self.assertEqual(wheel(), want, "wheel events in the guest")
                 print("guest: input exchange took %.1f s" % (time.monotonic() - t), flush=True)
             finally:
                 c.close()
