@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #define MAX_DEVICES 64
-#define BITS_LONG (sizeof(unsigned long) * 8)
-#define NLONGS(n) (((n) + BITS_LONG - 1) / BITS_LONG)
+#define BITS_LONG   (sizeof(unsigned long) * 8)
+#define NLONGS(n)   (((n) + BITS_LONG - 1) / BITS_LONG)
 
 struct device {
     int fd;
