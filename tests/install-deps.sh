@@ -9,6 +9,8 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
+  # input: uinput injector, X LED state through XKB
+  libevdev-dev libxcb-xkb-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -20,6 +22,8 @@ TEST_PKGS=(
   # guest tier (tests/guest): QEMU, a static busybox for the initramfs, kmod
   # (depmod/modprobe on the kernel package's modules, fetched at test time)
   qemu-system-x86 busybox-static kmod
+  # input: layout tests need an X server that honours setxkbmap
+  xserver-xorg-core xserver-xorg-video-dummy
 )
 
 what=${1:-test}
