@@ -224,8 +224,9 @@ class Guest:
                         return self.lines[i]
                     i += 1
                 if self.exit_status is not None:
-                    raise GuestError("the guest ended (QEMU status %s) before '%s'" % (
-                        self.exit_status, pattern))
+                    why = ("killed at its %d s timeout" % self.timeout if self.killed
+                           else self.results.get("error", "QEMU status %s" % self.exit_status))
+                    raise GuestError("the guest ended before '%s': %s" % (pattern, why))
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise GuestError("no '%s' on the guest console within %.0f s" % (
