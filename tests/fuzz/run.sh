@@ -9,9 +9,7 @@ if ! command -v clang >/dev/null; then
     exit 77
 fi
 fuzzdir=$build/fuzz
-if [ ! -f "$fuzzdir/CMakeCache.txt" ]; then
-    CC=clang cmake -S "$src/tests/fuzz" -B "$fuzzdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
+CC=clang cmake -S "$src/tests/fuzz" -B "$fuzzdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$fuzzdir" --target "$target" -j2 >/dev/null
 corpus=$src/tests/fuzz/corpus/${target#fuzz-}
 scratch=$fuzzdir/scratch-$target
