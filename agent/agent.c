@@ -14,6 +14,7 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
+#include "agent/spice-usb.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
 
@@ -32,6 +33,7 @@ struct agent {
     SpiceServer *server;
     struct spice_display *display;
     struct spice_input *input;
+    struct spice_usb *usb;
     struct frame_pump *pump;
     guint sig_int, sig_term;
 };
@@ -268,6 +270,9 @@ struct agent *agent_create(const struct agent_options *opts)
     a->input = spice_input_create(a->server, opts, display, w, h, &error);
     if (!a->input)
         goto err_print;
+    a->usb = spice_usb_create(a->server, opts, &error);
+    if (!a->usb)
+        goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps);
 
     server_start(a->server);
@@ -299,6 +304,7 @@ void agent_destroy(struct agent *a)
     if (a->sig_term)
         g_source_remove(a->sig_term);
     frame_pump_destroy(a->pump);
+    spice_usb_destroy(a->usb);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     server_destroy(a->server);

@@ -440,6 +440,7 @@ struct usb_fake_kernel *usb_fake_kernel_create(const struct usb_fake_kernel_conf
 {
     struct usb_fake_kernel *k = g_new0(struct usb_fake_kernel, 1);
     k->cfg = *config;
+    k->cfg.dump_path = g_strdup(config->dump_path);
     k->events = *events;
     k->user_data = user_data;
     k->in = g_byte_array_new();
@@ -454,6 +455,7 @@ void usb_fake_kernel_destroy(struct usb_fake_kernel *k)
         return;
     if (k->dump)
         fclose(k->dump);
+    g_free((char *)k->cfg.dump_path);
     g_byte_array_unref(k->in);
     g_byte_array_unref(k->out);
     g_byte_array_unref(k->data);

@@ -36,7 +36,7 @@ struct usb_fake_kernel_result {
 
 struct usb_fake_kernel_config {
     uint32_t devid;
-    const char *dump_path;  /* NULL: do not keep what was read */
+    const char *dump_path;  /* copied; NULL: do not keep what was read */
     uint64_t max_bytes;     /* 0: read the whole medium */
     uint32_t transfer_size; /* bytes per READ(10); 0: 64 KiB */
     int hid_reports;        /* HID: reports to read before finishing */
