@@ -221,6 +221,8 @@ static int on_read(void *priv, uint8_t *data, int count)
 {
     struct usb_bridge *b = priv;
     size_t n = MIN((size_t)count, b->in_len);
+    if (n == 0)
+        return 0;
     memcpy(data, b->in, n);
     b->in += n;
     b->in_len -= n;
@@ -406,7 +408,8 @@ static void on_interrupt_packet(void *priv, uint64_t id,
             struct int_packet *p = g_malloc(sizeof(*p) + data_len);
             p->status = map_status(h->status);
             p->len = data_len;
-            memcpy(p->data, data, data_len);
+            if (data_len > 0)
+                memcpy(p->data, data, data_len);
             g_queue_push_tail(&b->int_buf[ep], p);
         }
     } else {
@@ -703,6 +706,8 @@ void usb_bridge_redir_input(struct usb_bridge *b, const uint8_t *data, size_t le
 static size_t take(GByteArray *a, uint8_t *buf, size_t max)
 {
     size_t n = MIN(max, a->len);
+    if (n == 0)
+        return 0;
     memcpy(buf, a->data, n);
     g_byte_array_remove_range(a, 0, n);
     return n;

@@ -325,7 +325,8 @@ static void on_report(struct usb_fake_kernel *k, int status, const uint8_t *d, s
     }
     k->res.reports++;
     k->res.last_report_len = (int)MIN(len, sizeof(k->res.last_report));
-    memcpy(k->res.last_report, d, k->res.last_report_len);
+    if (k->res.last_report_len)
+        memcpy(k->res.last_report, d, k->res.last_report_len);
     if (k->res.reports >= k->cfg.hid_reports) {
         finish(k, NULL);
         return;
@@ -496,6 +497,8 @@ int usb_fake_kernel_input(struct usb_fake_kernel *k, const uint8_t *data, size_t
 size_t usb_fake_kernel_take(struct usb_fake_kernel *k, uint8_t *buf, size_t max)
 {
     size_t n = MIN(max, k->out->len);
+    if (n == 0)
+        return 0;
     memcpy(buf, k->out->data, n);
     g_byte_array_remove_range(k->out, 0, n);
     return n;

@@ -66,6 +66,8 @@ static int on_read(void *priv, uint8_t *data, int count)
 {
     struct fake_host *h = priv;
     size_t n = MIN((size_t)count, h->in_len);
+    if (n == 0)
+        return 0;
     memcpy(data, h->in, n);
     h->in += n;
     h->in_len -= n;
