@@ -51,15 +51,22 @@ class UsbClient:
         channel.connect()
 
     def wait(self, predicate, timeout=30.0):
-        ctx = GLib.MainContext.default()
+        """Runs the GLib main loop (blocking in poll, so USB traffic is served
+        as soon as it arrives) until @predicate is true or @timeout passes."""
+        value = predicate()
+        if value:
+            return value
+        loop = GLib.MainLoop()
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            while ctx.pending():
-                ctx.iteration(False)
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.005)
+
+        def check():
+            if predicate() or time.monotonic() >= deadline:
+                loop.quit()
+                return False
+            return True
+
+        GLib.timeout_add(20, check)
+        loop.run()
         return predicate()
 
     def share_cd(self, path, timeout=30.0):
