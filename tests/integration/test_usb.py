@@ -89,6 +89,18 @@ class UsbRedirection(unittest.TestCase):
             self.assertEqual(os.listdir(self.dump), [])
             client.disconnect()
 
+    def test_bad_policy_or_backend_stops_the_agent(self):
+        for arg, words in (("--usb-policy=8,-1,-1", "invalid USB policy '8,-1,-1'"),
+                           ("--usb-attach=floppy", "unknown USB attach backend 'floppy'")):
+            agent = tdtest.Agent(args=BASE_ARGS + [arg], wait=False)
+            agent.check_exit = False  # exiting with an error is the point
+            try:
+                code = agent.proc.wait(30)
+                self.assertNotEqual(code, 0)
+                self.assertIn(words, agent.stderr())
+            finally:
+                agent.__exit__(None, None, None)
+
 
 if __name__ == "__main__":
     tdtest.main()
