@@ -204,6 +204,10 @@ static void on_control(void *priv, uint64_t id, struct usb_redir_control_packet_
         len = sizeof(hid_report_descriptor);
     } else if (c->requesttype == 0x21 && (c->request == 0x0a || c->request == 0x0b)) {
         /* HID SET_IDLE / SET_PROTOCOL */
+    } else if (c->requesttype == 0x21 && c->request == 0x09 && data_len > 0) {
+        /* HID SET_REPORT (LEDs): remember the data */
+        h->st.last_out_len = MIN((size_t)data_len, sizeof(h->st.last_out));
+        memcpy(h->st.last_out, data, h->st.last_out_len);
     } else if (c->requesttype == 0xa1 && c->request == 0xfe) {
         static const uint8_t zero = 0; /* GET_MAX_LUN */
         reply = &zero;

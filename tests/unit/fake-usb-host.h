@@ -19,6 +19,8 @@ struct fake_host_stats {
     int start_int, stop_int, cancel, disconnect_ack, filter_reject, filter_rules;
     uint64_t last_cancel_id;
     uint8_t configuration;
+    uint8_t last_out[16]; /* data of the last SET_REPORT */
+    size_t last_out_len;
 };
 
 struct fake_host;

@@ -342,6 +342,16 @@ static void test_interrupt_in(void)
     pump(r);
     expect_submit(r, &ret, 25, 0, true);
     g_assert_false(next_reply(r, &ret, true));
+
+    /* a control OUT with data (SET_REPORT: keyboard LEDs) carries its data */
+    static const uint8_t set_report[8] = {0x21, 9, 0, 2, 0, 0, 1, 0};
+    static const uint8_t leds = 0x02;
+    submit(r, 26, 0, false, 1, set_report, &leds);
+    expect_submit(r, &ret, 26, 0, false);
+    g_assert_cmpuint(ret.h.u.ret_submit.actual_length, ==, 1);
+    g_assert_cmpuint(ret.len, ==, 0);
+    g_assert_cmpmem(fake_host_stats(r->host)->last_out, fake_host_stats(r->host)->last_out_len,
+                    &leds, 1);
     rig_free(r);
 }
 
