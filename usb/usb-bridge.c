@@ -741,6 +741,16 @@ void usb_bridge_usbip_reset(struct usb_bridge *b)
     flush_redir(b);
 }
 
+void usb_bridge_refuse_device(struct usb_bridge *b)
+{
+    if (!b->connected)
+        return;
+    b->connected = false;
+    fail_all(b, -ENODEV, false);
+    usbredirparser_send_filter_reject(b->parser);
+    flush_redir(b);
+}
+
 unsigned usb_bridge_inflight(const struct usb_bridge *b)
 {
     return g_hash_table_size(b->by_seq);

@@ -50,5 +50,10 @@ size_t usb_bridge_usbip_pending(const struct usb_bridge *bridge);
 /* The kernel side is gone: cancel what is in flight and forget it. */
 void usb_bridge_usbip_reset(struct usb_bridge *bridge);
 
+/* Call from device_ready when the device cannot be attached: the client is
+ * sent filter_reject (spice-gtk then releases the device) and requests for it
+ * are answered -ENODEV. */
+void usb_bridge_refuse_device(struct usb_bridge *bridge);
+
 /* Number of URBs waiting for the client (for tests and status). */
 unsigned usb_bridge_inflight(const struct usb_bridge *bridge);

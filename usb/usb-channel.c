@@ -99,8 +99,9 @@ static void on_device_ready(const struct usb_device_desc *dev, void *data)
     int fd = -1;
     g_autofree char *where = NULL, *error = NULL;
     if (usb_attach_plug(c->attach, dev, &fd, &where, &error) < 0) {
-        g_warning("usb channel %d: cannot attach device %04x:%04x: %s", c->index,
+        g_warning("usb channel %d: cannot attach device %04x:%04x, refusing it: %s", c->index,
                   dev->vendor_id, dev->product_id, error);
+        usb_bridge_refuse_device(c->bridge);
         return;
     }
     static const struct usb_link_events lev = {.input = on_link_input,

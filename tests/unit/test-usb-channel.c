@@ -132,12 +132,40 @@ static void test_policy_refusal_logged(void)
     usb_policy_destroy(policy);
 }
 
+static void test_attach_failure_refuses(void)
+{
+    struct usb_attach_config ac = {.backend = "vhci", .helper_socket = "/nonexistent/helper"};
+    struct usb_channel_config cc = {.index = 1, .attach = &ac};
+    struct ctx c = {0};
+    static const struct usb_channel_events ev = {.output = on_output};
+    char *err = NULL;
+    c.ch = usb_channel_create(&cc, &ev, &c, &err);
+    c.host = fake_host_create(FAKE_HOST_MSC, 10);
+    usb_channel_open(c.ch);
+    g_assert_true(run_until(&c, NULL));
+    fake_host_plug(c.host);
+    g_assert_true(run_until(&c, "usb channel 1: cannot attach device 2b23:cdcd, refusing it: cannot reach thindesk-usb-helper"));
+    g_assert_true(run_until(&c, NULL));
+    g_assert_cmpint(fake_host_stats(c.host)->filter_reject, ==, 1);
+    g_assert_cmpstr(usb_channel_status(c.ch), ==, "open");
+    /* the client may try again later */
+    fake_host_unplug(c.host);
+    fake_host_plug(c.host);
+    g_assert_true(run_until(&c, NULL));
+    g_assert_cmpint(fake_host_stats(c.host)->filter_reject, ==, 2);
+    usb_channel_destroy(c.ch);
+    fake_host_destroy(c.host);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     logged = g_string_new(NULL);
     g_log_set_writer_func(capture_log, NULL, NULL);
+    /* the attach-failure case warns on purpose; the log is asserted instead */
+    g_log_set_always_fatal(G_LOG_FATAL_MASK);
     g_test_add_func("/usb-channel/fake-attach", test_fake_attach);
     g_test_add_func("/usb-channel/policy-refusal-logged", test_policy_refusal_logged);
+    g_test_add_func("/usb-channel/attach-failure-refuses", test_attach_failure_refuses);
     return g_test_run();
 }
