@@ -42,6 +42,7 @@ struct agent_options {
     int max_fps;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
+    bool copy_detection;     /* send window moves and scrolls as copies */
     char *log_level;         /* error, warning, info, debug */
     int usb_channels;        /* usbredir char devices (0: no USB redirection) */
     char *usb_attach;        /* vhci or fake */
