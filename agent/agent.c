@@ -341,10 +341,11 @@ void agent_destroy(struct agent *a)
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
     frame_pump_destroy(a->pump);
-    spice_usb_destroy(a->usb);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     server_destroy(a->server);
+    /* After the server: it closes the usbredir devices of a connected client. */
+    spice_usb_destroy(a->usb);
     capture_destroy(a->capture);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)

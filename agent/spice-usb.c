@@ -10,7 +10,7 @@ struct usb_slot {
     SpiceCharDeviceInstance sin; /* first: the callbacks get &sin */
     struct spice_usb *owner;
     struct usb_channel *channel;
-    bool added;
+    bool added; /* registered with spice-server */
 };
 
 struct spice_usb {
@@ -102,6 +102,10 @@ struct spice_usb *spice_usb_create(SpiceServer *server, const struct agent_optio
                   opts->usb_policy ? ", policy " : "", opts->usb_policy ? opts->usb_policy : "");
     return u;
 err:
+    /* No client can have opened a channel yet: the server is not started. */
+    for (int i = 0; i < u->n; i++)
+        if (u->slots[i].added)
+            spice_server_remove_interface(&u->slots[i].sin.base);
     spice_usb_destroy(u);
     return NULL;
 }
@@ -110,12 +114,8 @@ void spice_usb_destroy(struct spice_usb *u)
 {
     if (!u)
         return;
-    for (int i = 0; i < u->n; i++) {
-        struct usb_slot *s = &u->slots[i];
-        if (s->added)
-            spice_server_remove_interface(&s->sin.base);
-        usb_channel_destroy(s->channel);
-    }
+    for (int i = 0; i < u->n; i++)
+        usb_channel_destroy(u->slots[i].channel);
     g_free(u->slots);
     usb_policy_destroy(u->policy);
     g_free(u);

@@ -14,4 +14,7 @@ struct spice_usb;
  * channels it returns an object that does nothing. */
 struct spice_usb *spice_usb_create(SpiceServer *server, const struct agent_options *opts,
                                    char **ret_error);
+/* Call after spice_server_destroy(): spice-server keeps a connected client's
+ * usbredir devices (removing the interfaces does not detach them) and calls
+ * their state() while it disconnects the client. */
 void spice_usb_destroy(struct spice_usb *usb);
