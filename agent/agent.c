@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/audio.h"
 #include "agent/frame-pump.h"
 #include "agent/password.h"
 #include "agent/spice-display.h"
@@ -35,6 +36,7 @@ struct agent {
     struct spice_input *input;
     struct spice_usb *usb;
     struct frame_pump *pump;
+    struct audio *audio; /* NULL with --audio=off */
     guint sig_int, sig_term, sig_usr1;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
@@ -120,6 +122,7 @@ static void on_client(bool connected, const char *address, void *data)
     if (a->stopping || !a->pump)
         return;
     frame_pump_set_active(a->pump, connected);
+    audio_set_client(a->audio, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
         if (cursor)
@@ -305,6 +308,11 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->usb)
         goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
+    if (opts->audio) {
+        a->audio = audio_create(a->server, opts, &error);
+        if (!a->audio)
+            goto err_print;
+    }
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -340,6 +348,7 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_term);
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
+    audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);

@@ -11,7 +11,10 @@ BUILD_PKGS=(
   libxcb-xtest0-dev libxcb-randr0-dev
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
-  libusbredirparser-dev  # USB redirection (usb/)
+  # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
+  libpulse-dev
+  # usb: the usbredir guest side (usb/)
+  libusbredirparser-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -22,8 +25,10 @@ TEST_PKGS=(
   procps psmisc iproute2
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
-  clang        # libFuzzer targets (tests/fuzz)
-  genisoimage  # USB: the ISO shared as an emulated CD
+  # audio: a real sound server, paplay/parec/pactl
+  pulseaudio pulseaudio-utils
+  # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD
+  clang genisoimage
 )
 
 what=${1:-test}
