@@ -23,6 +23,9 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  # guest tier (tests/guest): QEMU, a static busybox for the initramfs, kmod
+  # (depmod/modprobe on the kernel package's modules, fetched at test time)
+  qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
   # audio: a real sound server, paplay/parec/pactl
