@@ -9,6 +9,8 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
+  # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
+  libsystemd-dev libjson-glib-dev dpkg-dev file
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -17,6 +19,8 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  # packaging: systemd-analyze verify, man -l, lintian, dpkg -i of the .deb
+  systemd man-db groff-base lintian
 )
 
 what=${1:-test}
@@ -35,5 +39,5 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
