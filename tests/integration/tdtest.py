@@ -129,7 +129,9 @@ class Agent:
         self.out_path = os.path.join(self.tmp, "stdout")
         self.err_path = os.path.join(self.tmp, "stderr")
         e = dict(os.environ)
-        e.setdefault("XDG_RUNTIME_DIR", self.tmp)
+        # Its own runtime directory: the .vv file and the control socket.
+        e["XDG_RUNTIME_DIR"] = self.tmp
+        self.control_path = os.path.join(self.tmp, "thindesk", "control")
         e.setdefault("LSAN_OPTIONS", "suppressions=" + LSAN_SUPP)
         e.setdefault("ASAN_OPTIONS", "fast_unwind_on_malloc=0")
         e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
