@@ -175,9 +175,10 @@ static gboolean on_stats_signal(gpointer data)
     g_message("stats: grabs=%" G_GUINT64_FORMAT " grab_us=%" G_GUINT64_FORMAT
               " grab_cpu_us=%" G_GUINT64_FORMAT " pixels=%" G_GUINT64_FORMAT
               " drawables=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT
-              " failed=%" G_GUINT64_FORMAT,
+              " failed=%" G_GUINT64_FORMAT " copies=%" G_GUINT64_FORMAT
+              " copied_pixels=%" G_GUINT64_FORMAT,
               ps.grabs, ps.grab_usec, ps.grab_cpu_usec, ps.pixels, ds.drawables, ds.bytes,
-              ps.failed);
+              ps.failed, ps.copies, ps.copied_pixels);
     return G_SOURCE_CONTINUE;
 }
 
@@ -284,6 +285,11 @@ static void agent_metrics(struct metrics_writer *w, void *data)
                          "uncompressed bytes handed to spice-server, per channel");
     metrics_write_sample(w, "thindesk_channel_bytes_total", "channel=\"display\"", ds.bytes);
     metrics_write_counter(w, "thindesk_pixels_captured_total", "pixels grabbed", ps.pixels);
+    metrics_write_counter(w, "thindesk_copies_sent_total",
+                          "window moves and scrolls sent as copy-bits instead of pixels",
+                          ps.copies);
+    metrics_write_counter(w, "thindesk_pixels_copied_total", "pixels sent as copies",
+                          ps.copied_pixels);
     metrics_write_counter(w, "thindesk_capture_failures_total",
                           "grabs that failed (resize races)", ps.failed);
     metrics_write_counter(w, "thindesk_grab_cpu_seconds_total",
@@ -485,7 +491,7 @@ struct agent *agent_create(const struct agent_options *opts)
     a->input = spice_input_create(a->server, opts, display, w, h, &error);
     if (!a->input)
         goto err_print;
-    a->pump = frame_pump_create(a->capture, a->display, opts->max_fps);
+    a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     wire_ops_endpoints(a);
 
     server_start(a->server);

@@ -43,6 +43,7 @@ struct agent_options {
     int max_fps;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
+    bool copy_detection;     /* send window moves and scrolls as copies */
     char *log_level;         /* error, warning, info, debug */
     char *control_socket;    /* NULL: $XDG_RUNTIME_DIR/thindesk/control; "none": off */
     char *metrics_host;      /* NULL: no metrics endpoint */
