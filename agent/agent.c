@@ -532,9 +532,10 @@ void agent_destroy(struct agent *a)
     metrics_destroy(a->metrics);
     metrics_histogram_free(a->grab_hist);
     frame_pump_destroy(a->pump);
-    spice_input_destroy(a->input);
     spice_display_destroy(a->display);
+    /* The server reads the input instances while it is destroyed. */
     server_destroy(a->server);
+    spice_input_destroy(a->input);
     capture_destroy(a->capture);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)

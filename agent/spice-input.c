@@ -109,8 +109,8 @@ void spice_input_destroy(struct spice_input *in)
     if (!in)
         return;
     /* spice-server 0.15 can remove only the tablet; the keyboard and mouse
-     * go with spice_server_destroy(), which the agent calls next. */
-    spice_server_remove_interface(&in->tablet.base);
+     * stay registered until spice_server_destroy(), which reads them: the
+     * caller destroys the server first, and then nothing is left to remove. */
     g_free(in);
 }
 

@@ -20,7 +20,7 @@ TEST_PKGS=(
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
   # packaging: systemd-analyze verify, man -l, lintian, dpkg -i of the .deb
-  systemd man-db groff-base lintian desktop-file-utils
+  systemd man-db groff-base lintian desktop-file-utils strace
 )
 
 what=${1:-test}
