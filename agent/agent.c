@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/audio.h"
 #include "agent/control-proto.h"
 #include "agent/control.h"
 #include "agent/frame-pump.h"
@@ -37,6 +38,7 @@ struct agent {
     struct spice_display *display;
     struct spice_input *input;
     struct frame_pump *pump;
+    struct audio *audio; /* NULL with --audio=off */
     guint sig_int, sig_term, sig_usr1;
     struct control *control;
     struct metrics *metrics;
@@ -147,6 +149,7 @@ static void on_client(bool connected, const char *address, void *data)
         a->connections++;
     }
     control_emit_event(a->control, connected ? "client-connected" : "client-disconnected", ev);
+    audio_set_client(a->audio, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
         if (cursor)
@@ -493,6 +496,11 @@ struct agent *agent_create(const struct agent_options *opts)
         goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     wire_ops_endpoints(a);
+    if (opts->audio) {
+        a->audio = audio_create(a->server, opts, &error);
+        if (!a->audio)
+            goto err_print;
+    }
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -531,11 +539,11 @@ void agent_destroy(struct agent *a)
     control_destroy(a->control);
     metrics_destroy(a->metrics);
     metrics_histogram_free(a->grab_hist);
+    audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
-    spice_display_destroy(a->display);
-    /* The server reads the input instances while it is destroyed. */
-    server_destroy(a->server);
     spice_input_destroy(a->input);
+    spice_display_destroy(a->display);
+    server_destroy(a->server);
     capture_destroy(a->capture);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)

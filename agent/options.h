@@ -44,6 +44,8 @@ struct agent_options {
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
     bool copy_detection;     /* send window moves and scrolls as copies */
+    bool audio;              /* desktop sound and microphone through the sound server */
+    char *audio_sink;        /* NULL: create the session's own sink "thindesk" */
     char *log_level;         /* error, warning, info, debug */
     char *control_socket;    /* NULL: $XDG_RUNTIME_DIR/thindesk/control; "none": off */
     char *metrics_host;      /* NULL: no metrics endpoint */

@@ -13,8 +13,6 @@ struct spice_input;
 struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
                                        const char *display, int width, int height,
                                        char **ret_error);
-/* Call after spice_server_destroy(): the server uses the keyboard and tablet
- * instances until then. */
 void spice_input_destroy(struct spice_input *input);
 
 /* The desktop changed size: pointer positions are clamped to it. */

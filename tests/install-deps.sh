@@ -11,6 +11,10 @@ BUILD_PKGS=(
   libxcb-xtest0-dev libxcb-randr0-dev
   # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
   libsystemd-dev libjson-glib-dev dpkg-dev file
+  # input: uinput injector, X LED state through XKB
+  libevdev-dev libxcb-xkb-dev
+  # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
+  libpulse-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -21,6 +25,10 @@ TEST_PKGS=(
   procps psmisc iproute2
   # packaging: systemd-analyze verify, man -l, lintian, dpkg -i of the .deb
   systemd man-db groff-base lintian desktop-file-utils strace
+  # input: layout tests need an X server that honours setxkbmap
+  xserver-xorg-core xserver-xorg-video-dummy
+  # audio: a real sound server, paplay/parec/pactl
+  pulseaudio pulseaudio-utils
 )
 
 what=${1:-test}
