@@ -51,6 +51,11 @@ struct agent_options {
     char *metrics_host;      /* NULL: no metrics endpoint */
     int metrics_port;
     bool check_config;       /* print the effective configuration and exit */
+    int usb_channels;        /* usbredir char devices (0: no USB redirection) */
+    char *usb_attach;        /* vhci or fake */
+    char *usb_policy;        /* usbredir filter rules; NULL allows everything */
+    char *usb_helper_socket; /* thindesk-usb-helper's socket (vhci) */
+    char *usb_fake_dump;     /* fake: directory for copies of what was read */
     char **sources;          /* per table entry: where its value came from */
 };
 
