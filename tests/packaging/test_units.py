@@ -60,6 +60,23 @@ class TestUnits(unittest.TestCase):
         p = pkgtest.run(["systemd-analyze", "--user", "verify", bad], env=env, cwd=self.tmp)
         self.assertIn("sometimes", p.stdout + p.stderr)
 
+    def test_usb_helper_system_units_verify_clean(self):
+        """The USB helper's socket-activated root units (from usb/)."""
+        pkgtest.need_tools("systemd-analyze")
+        helper = os.path.join(pkgtest.BUILD, "usb", "thindesk-usb-helper")
+        src = os.path.join(pkgtest.SOURCE, "packaging", "systemd")
+        copies = []
+        for name in ("thindesk-usb-helper.socket", "thindesk-usb-helper.service"):
+            with open(os.path.join(src, name)) as f:
+                text = f.read().replace("/usr/libexec/thindesk/thindesk-usb-helper", helper)
+            copies.append(os.path.join(self.tmp, name))
+            with open(copies[-1], "w") as f:
+                f.write(text)
+        p = pkgtest.run(["systemd-analyze", "verify", *copies], cwd=self.tmp,
+                        env=dict(os.environ, SYSTEMD_LOG_LEVEL="notice"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual((p.stdout + p.stderr).strip(), "", "systemd-analyze verify complained")
+
     def test_autostart_entry(self):
         entry = read_ini(DESKTOP)["Desktop Entry"]
         self.assertEqual(entry["Type"], "Application")
