@@ -5,12 +5,16 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent/audio.h"
+#include "agent/control-proto.h"
+#include "agent/control.h"
 #include "agent/frame-pump.h"
+#include "agent/metrics.h"
 #include "agent/password.h"
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
@@ -38,6 +42,13 @@ struct agent {
     struct frame_pump *pump;
     struct audio *audio; /* NULL with --audio=off */
     guint sig_int, sig_term, sig_usr1;
+    struct control *control;
+    struct metrics *metrics;
+    struct metrics_histogram *grab_hist;
+    int width, height;
+    char *client_address;   /* the connected client, or NULL */
+    gint64 client_since_us; /* monotonic */
+    uint64_t connections;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
 
@@ -63,7 +74,15 @@ static void on_resized(int width, int height, void *data)
     struct agent *a = data;
     if (a->stopping || !a->pump)
         return;
-    g_message("desktop is now %dx%d", width, height);
+    a->width = width;
+    a->height = height;
+    g_autofree char *size = g_strdup_printf("%dx%d", width, height);
+    g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "EVENT", "resize", "SESSION_ID",
+                     server_session_id(), "MESSAGE", "desktop is now %s", size);
+    g_autoptr(JsonObject) ev = json_object_new();
+    json_object_set_int_member(ev, "width", width);
+    json_object_set_int_member(ev, "height", height);
+    control_emit_event(a->control, "resize", ev);
     spice_display_resize(a->display, width, height);
     spice_input_set_screen_size(a->input, width, height);
     frame_pump_resized(a->pump, width, height);
@@ -122,6 +141,16 @@ static void on_client(bool connected, const char *address, void *data)
     if (a->stopping || !a->pump)
         return;
     frame_pump_set_active(a->pump, connected);
+    g_autoptr(JsonObject) ev = json_object_new();
+    json_object_set_string_member(ev, "address", address);
+    json_object_set_string_member(ev, "session_id", server_session_id());
+    g_clear_pointer(&a->client_address, g_free);
+    if (connected) {
+        a->client_address = g_strdup(address);
+        a->client_since_us = g_get_monotonic_time();
+        a->connections++;
+    }
+    control_emit_event(a->control, connected ? "client-connected" : "client-disconnected", ev);
     audio_set_client(a->audio, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
@@ -156,6 +185,160 @@ static gboolean on_stats_signal(gpointer data)
               ps.grabs, ps.grab_usec, ps.grab_cpu_usec, ps.pixels, ds.drawables, ds.bytes,
               ps.failed, ps.copies, ps.copied_pixels);
     return G_SOURCE_CONTINUE;
+}
+
+/* --- control socket --- */
+
+static void agent_status(JsonObject *status, void *data)
+{
+    struct agent *a = data;
+    json_object_set_string_member(status, "version", THINDESK_VERSION);
+    JsonArray *clients = json_array_new();
+    if (a->client_address) {
+        JsonObject *c = json_object_new();
+        json_object_set_string_member(c, "address", a->client_address);
+        json_object_set_string_member(c, "session_id", server_session_id());
+        json_object_set_int_member(c, "connected_seconds",
+                                   (g_get_monotonic_time() - a->client_since_us) / G_USEC_PER_SEC);
+        json_array_add_object_element(clients, c);
+    }
+    json_object_set_array_member(status, "clients", clients);
+    JsonObject *res = json_object_new();
+    json_object_set_int_member(res, "width", a->width);
+    json_object_set_int_member(res, "height", a->height);
+    json_object_set_object_member(status, "resolution", res);
+    g_autofree char *listen = g_strdup_printf(strchr(a->opts->listen_host, ':') ? "[%s]:%d" : "%s:%d",
+                                              a->opts->listen_host, a->opts->listen_port);
+    json_object_set_string_member(status, "listen", listen);
+    JsonObject *paths = json_object_new();
+    json_object_set_string_member(paths, "display", a->display_name);
+    json_object_set_string_member(paths, "capture", a->opts->capture);
+    json_object_set_string_member(paths, "control_socket", control_get_path(a->control));
+    if (a->vv_file)
+        json_object_set_string_member(paths, "vv_file", a->vv_file);
+    json_object_set_object_member(status, "paths", paths);
+}
+
+static bool cmd_disconnect(JsonObject *args, JsonObject *reply, char **ret_error, void *data)
+{
+    struct agent *a = data;
+    if (!a->client_address) {
+        *ret_error = g_strdup("no client is connected");
+        return false;
+    }
+    json_object_set_string_member(reply, "disconnected", a->client_address);
+    g_message("disconnecting client %s (control socket)", a->client_address);
+    server_disconnect(a->server);
+    return true;
+}
+
+static char *write_vv_file(struct agent *a, const char *host);
+static char *connect_host(const struct agent_options *o);
+
+static bool cmd_set_password(JsonObject *args, JsonObject *reply, char **ret_error, void *data)
+{
+    struct agent *a = data;
+    g_autofree char *password = NULL;
+    int64_t expires = 0;
+    if (control_parse_set_password(args, &password, &expires, ret_error) < 0)
+        return false;
+    if (server_set_password(a->server, password, (int)expires) < 0) {
+        *ret_error = g_strdup("spice-server refused the password");
+        memset(password, 0, strlen(password));
+        return false;
+    }
+    if (a->password)
+        memset(a->password, 0, strlen(a->password));
+    g_free(a->password);
+    a->password = g_steal_pointer(&password);
+    /* The connection file carries the new password. */
+    if (a->vv_file) {
+        g_autofree char *host = connect_host(a->opts);
+        g_free(write_vv_file(a, host));
+    }
+    if (expires)
+        g_message("password changed through the control socket; it expires in %" G_GINT64_FORMAT " s",
+                  expires);
+    else
+        g_message("password changed through the control socket");
+    json_object_set_int_member(reply, "expires", expires);
+    return true;
+}
+
+/* --- metrics --- */
+
+static void on_grab_timed(uint64_t usec, void *data)
+{
+    struct agent *a = data;
+    metrics_histogram_observe(a->grab_hist, usec / 1e6);
+}
+
+static void agent_metrics(struct metrics_writer *w, void *data)
+{
+    struct agent *a = data;
+    struct frame_pump_stats ps;
+    struct spice_display_stats ds;
+    frame_pump_get_stats(a->pump, &ps);
+    spice_display_get_stats(a->display, &ds);
+    metrics_write_counter(w, "thindesk_frames_captured_total",
+                          "snapshots of changed pixels taken from the desktop", ps.grabs);
+    metrics_write_counter(w, "thindesk_frames_sent_total",
+                          "updates handed to spice-server for the client", ds.frames);
+    metrics_write_counter(w, "thindesk_drawables_sent_total",
+                          "QXL draw commands handed to spice-server", ds.drawables);
+    metrics_write_header(w, "thindesk_channel_bytes_total", "counter",
+                         "uncompressed bytes handed to spice-server, per channel");
+    metrics_write_sample(w, "thindesk_channel_bytes_total", "channel=\"display\"", ds.bytes);
+    metrics_write_counter(w, "thindesk_pixels_captured_total", "pixels grabbed", ps.pixels);
+    metrics_write_counter(w, "thindesk_copies_sent_total",
+                          "window moves and scrolls sent as copy-bits instead of pixels",
+                          ps.copies);
+    metrics_write_counter(w, "thindesk_pixels_copied_total", "pixels sent as copies",
+                          ps.copied_pixels);
+    metrics_write_counter(w, "thindesk_capture_failures_total",
+                          "grabs that failed (resize races)", ps.failed);
+    metrics_write_counter(w, "thindesk_grab_cpu_seconds_total",
+                          "main-thread CPU time spent grabbing", ps.grab_cpu_usec / 1e6);
+    metrics_write_histogram(w, "thindesk_grab_seconds",
+                            "wall time to collect damage, grab and hand over a frame",
+                            a->grab_hist);
+    metrics_write_gauge(w, "thindesk_clients_connected", "clients connected now",
+                        a->client_address ? 1 : 0);
+    metrics_write_counter(w, "thindesk_client_connections_total", "client connections so far",
+                          a->connections);
+}
+
+/* Control socket and metrics endpoint: before anything heavy starts, so a
+ * refused path or a port in use stops the agent early. */
+static bool start_ops_endpoints(struct agent *a, char **ret_error)
+{
+    const struct agent_options *o = a->opts;
+    if (!o->control_socket || strcmp(o->control_socket, "none") != 0) {
+        g_autofree char *path = o->control_socket ? g_strdup(o->control_socket)
+                                                  : control_default_path();
+        a->control = control_create(path, ret_error);
+        if (!a->control)
+            return false;
+    }
+    if (o->metrics_host) {
+        a->metrics = metrics_create(o->metrics_host, o->metrics_port, ret_error);
+        if (!a->metrics)
+            return false;
+        static const double grab_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01,
+                                             0.02,   0.05,  0.1,   0.25};
+        a->grab_hist = metrics_histogram_new(grab_bounds, G_N_ELEMENTS(grab_bounds));
+    }
+    return true;
+}
+
+static void wire_ops_endpoints(struct agent *a)
+{
+    control_add_status(a->control, agent_status, a);
+    control_add_command(a->control, "disconnect", cmd_disconnect, a);
+    control_add_command(a->control, "set-password", cmd_set_password, a);
+    metrics_add_collector(a->metrics, agent_metrics, a);
+    if (a->metrics)
+        frame_pump_set_grab_observer(a->pump, on_grab_timed, a);
 }
 
 /* --- start-up --- */
@@ -248,6 +431,11 @@ static void print_banner(struct agent *a)
         printf("thindesk-agent: connect with: remote-viewer %s\n", a->vv_file);
     printf("thindesk-agent: or: remote-viewer spice://%s:%d%s\n", host, o->listen_port,
            a->password ? "  (and type the password)" : "");
+    if (a->control)
+        printf("thindesk-agent: control socket: %s\n", control_get_path(a->control));
+    if (a->metrics)
+        printf("thindesk-agent: metrics: http://%s:%d/metrics\n", o->metrics_host,
+               o->metrics_port);
     fflush(stdout);
 }
 
@@ -261,6 +449,8 @@ struct agent *agent_create(const struct agent_options *opts)
 
     if (!choose_password(a))
         goto err;
+    if (!start_ops_endpoints(a, &error))
+        goto err_print;
 
     const char *display = opts->display;
     if (opts->virtual_desktop && strcmp(opts->capture, "x11") == 0) {
@@ -290,6 +480,8 @@ struct agent *agent_create(const struct agent_options *opts)
         goto err_print;
     int w, h;
     capture_get_size(a->capture, &w, &h);
+    a->width = w;
+    a->height = h;
 
     struct server_events se = {.client = on_client, .user_data = a};
     a->server = server_create(opts, a->password, &se, &error);
@@ -310,6 +502,7 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->usb)
         goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
+    wire_ops_endpoints(a);
     if (opts->audio) {
         a->audio = audio_create(a->server, opts, &error);
         if (!a->audio)
@@ -350,6 +543,9 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_term);
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
+    control_destroy(a->control);
+    metrics_destroy(a->metrics);
+    metrics_histogram_free(a->grab_hist);
     audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
     spice_input_destroy(a->input);
@@ -363,6 +559,7 @@ void agent_destroy(struct agent *a)
         g_unlink(a->vv_file);
     g_free(a->vv_file);
     g_free(a->display_name);
+    g_free(a->client_address);
     if (a->password)
         memset(a->password, 0, strlen(a->password));
     g_free(a->password);

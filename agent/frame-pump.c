@@ -23,6 +23,8 @@ struct frame_pump {
     bool active;
     struct copy_detect *copies; /* NULL when copy detection is off */
     struct frame_pump_stats stats;
+    void (*grab_observer)(uint64_t usec, void *data);
+    void *grab_observer_data;
 };
 
 static void pump_run(struct frame_pump *pump);
@@ -160,6 +162,8 @@ static void pump_run(struct frame_pump *pump)
     pump->last_grab_us = now;
     pump->stats.grabs++;
     pump->stats.grab_usec += done - now;
+    if (pump->grab_observer)
+        pump->grab_observer((uint64_t)(done - now), pump->grab_observer_data);
     pump->stats.grab_cpu_usec += thread_cpu_usec() - cpu0;
     for (int i = 0; i < n; i++)
         pump->stats.pixels += (uint64_t)rects[i].w * rects[i].h;
@@ -224,6 +228,13 @@ void frame_pump_resized(struct frame_pump *pump, int width, int height)
     if (pump->copies)
         copy_detect_reset(pump->copies, width, height);
     frame_pump_kick(pump);
+}
+
+void frame_pump_set_grab_observer(struct frame_pump *pump, void (*fn)(uint64_t usec, void *data),
+                                  void *data)
+{
+    pump->grab_observer = fn;
+    pump->grab_observer_data = data;
 }
 
 void frame_pump_get_stats(const struct frame_pump *pump, struct frame_pump_stats *ret_stats)

@@ -36,4 +36,8 @@ void frame_pump_set_active(struct frame_pump *pump, bool active);
 /* The screen changed size: everything is dirty. */
 void frame_pump_resized(struct frame_pump *pump, int width, int height);
 
+/* Calls @fn with the wall time of every grab (for the metrics histogram). */
+void frame_pump_set_grab_observer(struct frame_pump *pump, void (*fn)(uint64_t usec, void *data),
+                                  void *data);
+
 void frame_pump_get_stats(const struct frame_pump *pump, struct frame_pump_stats *ret_stats);

@@ -2,13 +2,17 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/agent.h"
+#include "agent/ctl.h"
 #include "agent/log.h"
 #include "agent/options.h"
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+        return ctl_main(argc - 1, argv + 1);
     struct agent_options opts;
     char *error = NULL;
     switch (options_load(&opts, argc, argv, NULL, stdout, &error)) {

@@ -93,7 +93,15 @@ static const struct opt table[] = {
     {"usb-fake-dump", OPT_STRING, OFF(usb_fake_dump), 0, NULL, "DIR",
      "with --usb-attach=fake: write what the fake kernel side reads from mass storage into DIR"},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
-     "how much to log to standard error", log_level_names},
+     "how much to log (to the journal when started by systemd, else to standard error)",
+     log_level_names},
+    {"control-socket", OPT_STRING, OFF(control_socket), 0, NULL, "FILE",
+     "Unix socket for 'thindesk-agent ctl' (default: $XDG_RUNTIME_DIR/thindesk/control; none disables it)"},
+    {"metrics", OPT_LISTEN, OFF(metrics_host), OFF(metrics_port), NULL, "ADDR:PORT",
+     "serve Prometheus metrics over HTTP on ADDR:PORT, for example 127.0.0.1:9464 (off by default)"},
+    {"check-config", OPT_BOOL, OFF(check_config), 0, "false", NULL,
+     "validate the configuration, print every effective value with its source, and exit", NULL,
+     0, 0, true},
 };
 
 #define N_OPTS G_N_ELEMENTS(table)
@@ -270,25 +278,72 @@ static void set_defaults(struct agent_options *o)
     o->virtual_desktop = false;
 }
 
+/* The 1-based line of @text that GKeyFile cannot parse, or 0. */
+static int syntax_error_line(const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        const char *l = lines[i];
+        while (*l == ' ' || *l == '\t')
+            l++;
+        if (!*l || *l == '#' || *l == '\r')
+            continue;
+        if (*l == '[' ? !strchr(l, ']') : !strchr(l, '=') || *l == '=')
+            return i + 1;
+    }
+    return 0;
+}
+
+/* The 1-based line of the last "key=" (or "[key]" when @group) in @text, or 0. */
+static int find_line(const char *text, const char *key, bool group)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    size_t len = strlen(key);
+    int found = 0;
+    for (int i = 0; lines[i]; i++) {
+        const char *l = lines[i];
+        while (*l == ' ' || *l == '\t')
+            l++;
+        if (group ? l[0] == '[' && strncmp(l + 1, key, len) == 0 && l[len + 1] == ']'
+                  : strncmp(l, key, len) == 0 && strchr("= \t", l[len]) && l[len])
+            found = i + 1;
+    }
+    return found;
+}
+
+static char *where_line(const char *path, int line)
+{
+    return line > 0 ? g_strdup_printf("config file %s line %d", path, line)
+                    : g_strdup_printf("config file %s", path);
+}
+
 /* Returns 1 when loaded, 0 when the file does not exist (and !must_exist),
- * -1 on error. */
+ * -1 on error. Errors name the file and, where known, the line. */
 static int load_file(struct agent_options *o, const char *path, bool must_exist,
                      char **ret_error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autoptr(GError) gerr = NULL;
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &gerr)) {
+    g_autofree char *text = NULL;
+    gsize text_len = 0;
+    if (!g_file_get_contents(path, &text, &text_len, &gerr)) {
         if (!must_exist && g_error_matches(gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT))
             return 0;
         *ret_error = g_strdup_printf("config file %s: %s", path, gerr->message);
+        return -1;
+    }
+    if (!g_key_file_load_from_data(kf, text, text_len, G_KEY_FILE_NONE, &gerr)) {
+        g_autofree char *where = where_line(path, syntax_error_line(text));
+        *ret_error = g_strdup_printf("%s: %s", where, gerr->message);
         return -1;
     }
     gsize n_groups;
     g_auto(GStrv) groups = g_key_file_get_groups(kf, &n_groups);
     for (gsize g = 0; g < n_groups; g++) {
         if (strcmp(groups[g], "agent") != 0) {
-            *ret_error = g_strdup_printf("config file %s: unknown group [%s] (expected [agent])",
-                                         path, groups[g]);
+            g_autofree char *where = where_line(path, find_line(text, groups[g], true));
+            *ret_error = g_strdup_printf("%s: unknown group [%s] (expected [agent])", where,
+                                         groups[g]);
             return -1;
         }
     }
@@ -296,16 +351,44 @@ static int load_file(struct agent_options *o, const char *path, bool must_exist,
     g_auto(GStrv) keys = g_key_file_get_keys(kf, "agent", &n_keys, NULL);
     for (gsize k = 0; k < n_keys; k++) {
         const struct opt *opt = find_opt(keys[k], strlen(keys[k]));
+        g_autofree char *where = where_line(path, find_line(text, keys[k], false));
         if (!opt || opt->cli_only) {
-            *ret_error = g_strdup_printf("config file %s: unknown key '%s' in [agent]", path,
-                                         keys[k]);
+            *ret_error = g_strdup_printf("%s: unknown key '%s' in [agent]", where, keys[k]);
             return -1;
         }
         g_autofree char *value = g_key_file_get_string(kf, "agent", keys[k], NULL);
-        if (!set_value(o, opt, value ? value : "", path, ret_error))
+        g_autofree char *error = NULL;
+        if (!set_value(o, opt, value ? value : "", path, &error)) {
+            /* set_value names the source; add the line. */
+            *ret_error = g_strdup_printf("%s%s", where, error + strlen(path));
             return -1;
+        }
     }
     return 1;
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Loads @dir/\*.conf in name order; a missing directory is no error. */
+static int load_dropins(struct agent_options *o, const char *dir, char **ret_error)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return 0;
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    for (const char *n; (n = g_dir_read_name(d));)
+        if (g_str_has_suffix(n, ".conf") && n[0] != '.')
+            g_ptr_array_add(names, g_strdup(n));
+    g_ptr_array_sort(names, compare_names);
+    for (guint i = 0; i < names->len; i++) {
+        g_autofree char *path = g_build_filename(dir, names->pdata[i], NULL);
+        if (load_file(o, path, true, ret_error) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 void options_print_help(FILE *out)
@@ -333,6 +416,7 @@ void options_print_help(FILE *out)
     fprintf(out, "  --help\n      show this help and exit\n"
                  "  --version\n      show the version and exit\n\n"
                  "Settings are read from /etc/thindesk/agent.conf, then\n"
+                 "/etc/thindesk/agent.conf.d/*.conf (in name order), then\n"
                  "$XDG_CONFIG_HOME/thindesk/agent.conf, then --config=FILE, in group [agent]\n"
                  "with the option names as keys (for example: listen=0.0.0.0:5900);\n"
                  "the command line wins.\n");
@@ -356,6 +440,13 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
         if (strcmp(a, "--version") == 0) {
             fprintf(out, "thindesk-agent %s\n", THINDESK_VERSION);
             return OPTIONS_EXIT_OK;
+        }
+        /* Hidden: the build writes the man pages with it. */
+        if (g_str_has_prefix(a, "--man=")) {
+            if (options_print_man(a + 6, out))
+                return OPTIONS_EXIT_OK;
+            *ret_error = g_strdup_printf("unknown man page '%s' (expected agent or conf)", a + 6);
+            return OPTIONS_USAGE;
         }
         if (strncmp(a, "--", 2) != 0) {
             *ret_error = g_strdup_printf("unexpected argument '%s' (see --help)", a);
@@ -387,7 +478,10 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
             : g_build_filename(g_get_user_config_dir(), "thindesk", "agent.conf", NULL);
     const char *system_file =
         paths && paths->system_file ? paths->system_file : "/etc/thindesk/agent.conf";
+    const char *dropin_dir =
+        paths && paths->dropin_dir ? paths->dropin_dir : "/etc/thindesk/agent.conf.d";
     if (load_file(o, system_file, false, ret_error) < 0 ||
+        load_dropins(o, dropin_dir, ret_error) < 0 ||
         load_file(o, user_file, false, ret_error) < 0 ||
         (config_file && load_file(o, config_file, true, ret_error) < 0))
         return OPTIONS_CONFIG;
@@ -439,6 +533,10 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
         *ret_error = g_strdup("--virtual-desktop starts its own display: do not give --display");
         return OPTIONS_USAGE;
     }
+    if (o->check_config) {
+        options_print_effective(o, out);
+        return OPTIONS_EXIT_OK;
+    }
     return OPTIONS_OK;
 }
 
@@ -452,6 +550,8 @@ void options_finish(struct agent_options *o)
     g_free(o->input);
     g_free(o->audio_sink);
     g_free(o->log_level);
+    g_free(o->control_socket);
+    g_free(o->metrics_host);
     g_free(o->usb_attach);
     g_free(o->usb_policy);
     g_free(o->usb_helper_socket);
@@ -465,4 +565,67 @@ const char *options_source(const struct agent_options *o, const char *name)
 {
     const struct opt *opt = find_opt(name, strlen(name));
     return opt && o->sources ? o->sources[opt - table] : NULL;
+}
+
+/* The effective value of @opt as it would be written in a config file. */
+static char *format_value(const struct agent_options *o, const struct opt *opt)
+{
+    struct agent_options *m = (struct agent_options *)o; /* field accessors only read */
+    if (opt->offset == NOFIELD)
+        return g_strdup(opt->values == log_level_names ? o->log_level : "");
+    switch (opt->type) {
+    case OPT_STRING:
+        return g_strdup(*field_str(m, opt->offset) ? *field_str(m, opt->offset) : "");
+    case OPT_BOOL:
+        return g_strdup(*field_bool(m, opt->offset) ? "true" : "false");
+    case OPT_INT:
+        return g_strdup_printf("%d", *field_int(m, opt->offset));
+    case OPT_ENUM:
+        return g_strdup(opt->values[*field_int(m, opt->offset)]);
+    case OPT_LISTEN: {
+        const char *host = *field_str(m, opt->offset);
+        if (!host)
+            return g_strdup("");
+        return g_strdup_printf(strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
+                               *field_int(m, opt->offset2));
+    }
+    case OPT_SIZE:
+        return g_strdup_printf("%dx%d", *field_int(m, opt->offset), *field_int(m, opt->offset2));
+    case OPT_DESKTOP:
+        if (!o->virtual_desktop)
+            return g_strdup("false");
+        return g_strdup_printf("%dx%d", *field_int(m, opt->offset), *field_int(m, opt->offset2));
+    }
+    return g_strdup("");
+}
+
+void options_print_effective(const struct agent_options *o, FILE *out)
+{
+    fprintf(out, "# thindesk-agent %s: the configuration is valid; effective values:\n"
+                 "[agent]\n", THINDESK_VERSION);
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *opt = &table[i];
+        if (strcmp(opt->name, "check-config") == 0)
+            continue;
+        g_autofree char *value = format_value(o, opt);
+        g_autofree char *line = g_strdup_printf("%s%s=%s", opt->cli_only ? "# " : "", opt->name,
+                                                value);
+        fprintf(out, "%-40s # from %s\n", line, o->sources[i]);
+    }
+}
+
+bool options_describe(size_t index, struct option_info *ret_info)
+{
+    if (index >= N_OPTS)
+        return false;
+    const struct opt *opt = &table[index];
+    *ret_info = (struct option_info){
+        .name = opt->name,
+        .arg = opt->type == OPT_BOOL ? NULL : opt->arg,
+        .def = opt->type == OPT_BOOL || opt->type == OPT_DESKTOP ? NULL : opt->def,
+        .help = opt->help,
+        .optional_arg = opt->type == OPT_DESKTOP,
+        .cli_only = opt->cli_only,
+    };
+    return true;
 }

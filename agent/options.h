@@ -1,6 +1,7 @@
 /* options: every setting of thindesk-agent, declared once in one table.
  *
  * Sources, later wins: built-in defaults < /etc/thindesk/agent.conf <
+ * /etc/thindesk/agent.conf.d/NAME.conf (in name order) <
  * $XDG_CONFIG_HOME/thindesk/agent.conf < --config=FILE < command line.
  * The result is validated at load and read-only afterwards. */
 #pragma once
@@ -46,6 +47,10 @@ struct agent_options {
     bool audio;              /* desktop sound and microphone through the sound server */
     char *audio_sink;        /* NULL: create the session's own sink "thindesk" */
     char *log_level;         /* error, warning, info, debug */
+    char *control_socket;    /* NULL: $XDG_RUNTIME_DIR/thindesk/control; "none": off */
+    char *metrics_host;      /* NULL: no metrics endpoint */
+    int metrics_port;
+    bool check_config;       /* print the effective configuration and exit */
     int usb_channels;        /* usbredir char devices (0: no USB redirection) */
     char *usb_attach;        /* vhci or fake */
     char *usb_policy;        /* usbredir filter rules; NULL allows everything */
@@ -64,6 +69,7 @@ enum options_result {
 struct options_paths {
     const char *system_file; /* NULL: /etc/thindesk/agent.conf */
     const char *user_file;   /* NULL: $XDG_CONFIG_HOME/thindesk/agent.conf */
+    const char *dropin_dir;  /* NULL: /etc/thindesk/agent.conf.d */
 };
 
 /* Fills @opts from the sources above. On failure, *ret_error is a new string
@@ -79,6 +85,25 @@ const char *options_source(const struct agent_options *opts, const char *name);
 
 /* Writes the --help text generated from the table. */
 void options_print_help(FILE *out);
+
+/* Writes every effective value with its source (for --check-config). */
+void options_print_effective(const struct agent_options *opts, FILE *out);
+
+/* One row of the option table, for documentation generators. */
+struct option_info {
+    const char *name;     /* without the leading -- */
+    const char *arg;      /* metavariable, NULL for flags */
+    const char *def;      /* default as written, or NULL */
+    const char *help;
+    bool optional_arg;    /* --name[=ARG] */
+    bool cli_only;        /* not a config file key */
+};
+/* Fills *ret_info for table row @index; false past the end. */
+bool options_describe(size_t index, struct option_info *ret_info);
+
+/* Writes a man page in roff: "agent" gives thindesk-agent(1), "conf" gives
+ * thindesk-agent.conf(5). Returns false for another @page. */
+bool options_print_man(const char *page, FILE *out);
 
 const char *options_image_compression_name(int value);
 const char *options_wan_compression_name(int value);

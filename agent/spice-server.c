@@ -12,6 +12,11 @@
 
 
 static struct server_events server_events;
+/* Names one client connection in logs, the journal and the control socket. */
+static char session_id[33];
+/* The ticket as last set, to set it again when disconnecting a client. */
+static char *ticket;
+static gint64 ticket_expires_us; /* monotonic; 0: never */
 
 static const SpiceImageCompression image_codecs[] = {
     [IMAGE_COMPRESSION_AUTO_GLZ] = SPICE_IMAGE_COMPRESSION_AUTO_GLZ,
@@ -45,12 +50,20 @@ static void on_channel_event(int event, SpiceChannelEventInfo *info, void *user_
     char peer[NI_MAXHOST + NI_MAXSERV + 2];
     format_peer(info, peer, sizeof(peer));
     if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
-        g_message("client %s connected%s", peer,
-                  (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " over TLS" : "");
+        for (int i = 0; i < 4; i++)
+            g_snprintf(session_id + 8 * i, 9, "%08" G_GINT32_MODIFIER "x", g_random_int());
+        /* MESSAGE comes last: it is the format with arguments. */
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "CLIENT_ADDRESS", peer, "SESSION_ID",
+                         session_id, "EVENT", "client-connected", "MESSAGE",
+                         "client %s connected%s (session %s)", peer,
+                         (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " over TLS" : "",
+                         session_id);
         if (server_events.client)
             server_events.client(true, peer, server_events.user_data);
     } else if (event == SPICE_CHANNEL_EVENT_DISCONNECTED) {
-        g_message("client %s disconnected", peer);
+        g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "CLIENT_ADDRESS", peer, "SESSION_ID",
+                         session_id, "EVENT", "client-disconnected", "MESSAGE",
+                         "client %s disconnected (session %s)", peer, session_id);
         if (server_events.client)
             server_events.client(false, peer, server_events.user_data);
     }
@@ -112,9 +125,12 @@ SpiceServer *server_create(const struct agent_options *opts, const char *passwor
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     spice_server_set_listen_socket_fd(s, fd);
 #pragma GCC diagnostic pop
-    if (password)
+    g_clear_pointer(&ticket, g_free);
+    ticket_expires_us = 0;
+    if (password) {
         spice_server_set_ticket(s, password, 0, 0, 0);
-    else
+        ticket = g_strdup(password);
+    } else
         spice_server_set_noauth(s);
     spice_server_set_image_compression(s, image_codecs[opts->image_compression]);
     spice_server_set_jpeg_compression(s, wan_codecs[opts->jpeg_wan_compression]);
@@ -135,6 +151,42 @@ SpiceServer *server_create(const struct agent_options *opts, const char *passwor
     return s;
 }
 
+int server_set_password(SpiceServer *server, const char *password, int lifetime)
+{
+    if (spice_server_set_ticket(server, password, lifetime, 0, 0) != 0)
+        return -EINVAL;
+    g_free(ticket);
+    ticket = g_strdup(password);
+    ticket_expires_us = lifetime ? g_get_monotonic_time() + (gint64)lifetime * G_USEC_PER_SEC : 0;
+    return 0;
+}
+
+/* spice-server has no call to drop a client other than setting the ticket
+ * with disconnect_if_connected: set the same ticket (or none) again. */
+void server_disconnect(SpiceServer *server)
+{
+    if (!ticket) {
+        spice_server_set_ticket(server, NULL, 0, 0, 1);
+        spice_server_set_noauth(server);
+        return;
+    }
+    gint64 left = 0;
+    if (ticket_expires_us) {
+        left = (ticket_expires_us - g_get_monotonic_time()) / G_USEC_PER_SEC;
+        if (left <= 0) {
+            /* Expired: stays expired (a NULL ticket admits nobody). */
+            spice_server_set_ticket(server, NULL, 0, 0, 1);
+            return;
+        }
+    }
+    spice_server_set_ticket(server, ticket, (int)left, 0, 1);
+}
+
+const char *server_session_id(void)
+{
+    return session_id;
+}
+
 void server_start(SpiceServer *server)
 {
     spice_server_vm_start(server);
@@ -146,4 +198,7 @@ void server_destroy(SpiceServer *server)
         return;
     spice_server_vm_stop(server);
     spice_server_destroy(server);
+    if (ticket)
+        memset(ticket, 0, strlen(ticket));
+    g_clear_pointer(&ticket, g_free);
 }

@@ -19,6 +19,15 @@ struct server_events {
  * Returns NULL and sets *ret_error (new string) on failure. */
 SpiceServer *server_create(const struct agent_options *opts, const char *password,
                            const struct server_events *events, char **ret_error);
+/* Sets the password for the next connections, valid for @lifetime seconds
+ * (0: no expiry); a connected client stays. Turning a password on while
+ * clients connect without one disconnects them (spice-server). */
+int server_set_password(SpiceServer *server, const char *password, int lifetime);
+/* Disconnects the connected client, keeping the password and its expiry. */
+void server_disconnect(SpiceServer *server);
+/* The id of the current (or last) client connection, "" before the first:
+ * the SESSION_ID of its log entries. */
+const char *server_session_id(void);
 /* Starts the display worker; call after every interface was added. */
 void server_start(SpiceServer *server);
 void server_destroy(SpiceServer *server);

@@ -11,6 +11,8 @@ BUILD_PKGS=(
   libxcb-xtest0-dev libxcb-randr0-dev
   # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
   libspice-client-gtk-3.0-dev libssl-dev
+  # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
+  libsystemd-dev libjson-glib-dev dpkg-dev file
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
   # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
@@ -25,6 +27,8 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  # packaging: systemd-analyze verify, man -l, lintian, dpkg -i of the .deb
+  systemd man-db groff-base lintian desktop-file-utils strace
   # guest tier (tests/guest): QEMU, a static busybox for the initramfs, kmod
   # (depmod/modprobe on the kernel package's modules, fetched at test time)
   qemu-system-x86 busybox-static kmod
@@ -52,5 +56,5 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"

@@ -111,7 +111,7 @@ class Agent:
     """thindesk-agent on a free loopback port with a known password."""
 
     def __init__(self, display=None, args=(), password="s3cret-pw", port=None, env=None,
-                 wait=True):
+                 wait=True, stderr=None):
         self.check_exit = True  # set False when a test ends the agent another way
         self.port = port or free_port()
         self.password = password
@@ -129,15 +129,18 @@ class Agent:
         self.out_path = os.path.join(self.tmp, "stdout")
         self.err_path = os.path.join(self.tmp, "stderr")
         e = dict(os.environ)
-        e.setdefault("XDG_RUNTIME_DIR", self.tmp)
+        # Its own runtime directory: the .vv file and the control socket.
+        e["XDG_RUNTIME_DIR"] = self.tmp
+        self.control_path = os.path.join(self.tmp, "thindesk", "control")
         e.setdefault("LSAN_OPTIONS", "suppressions=" + LSAN_SUPP)
         e.setdefault("ASAN_OPTIONS", "fast_unwind_on_malloc=0")
         e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
         if env:
             e.update(env)
+        # @stderr: a file descriptor to use instead of the stderr file.
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=e,
-                                         stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err if stderr is None else stderr,
+                                         env=e, stdin=subprocess.DEVNULL)
         if wait:
             # The banner is printed once the agent is ready for clients.
             wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), 30,

@@ -1,5 +1,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +12,7 @@ struct fixture {
     char *dir;
     char *system_file;
     char *user_file;
+    char *dropin_dir;
 };
 
 static void fx_setup(struct fixture *fx, gconstpointer data)
@@ -16,6 +20,8 @@ static void fx_setup(struct fixture *fx, gconstpointer data)
     fx->dir = g_dir_make_tmp("opts-XXXXXX", NULL);
     fx->system_file = g_build_filename(fx->dir, "system.conf", NULL);
     fx->user_file = g_build_filename(fx->dir, "user.conf", NULL);
+    fx->dropin_dir = g_build_filename(fx->dir, "agent.conf.d", NULL);
+    g_mkdir(fx->dropin_dir, 0700);
     g_setenv("DISPLAY", ":42", TRUE);
 }
 
@@ -23,27 +29,58 @@ static void fx_teardown(struct fixture *fx, gconstpointer data)
 {
     g_unlink(fx->system_file);
     g_unlink(fx->user_file);
+    g_autoptr(GDir) d = g_dir_open(fx->dropin_dir, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));) {
+        g_autofree char *p = g_build_filename(fx->dropin_dir, n, NULL);
+        g_unlink(p);
+    }
+    g_rmdir(fx->dropin_dir);
+    g_free(fx->dropin_dir);
     g_rmdir(fx->dir);
     g_free(fx->system_file);
     g_free(fx->user_file);
     g_free(fx->dir);
 }
 
-static enum options_result load(struct fixture *fx, struct agent_options *o, char **error, ...)
+static enum options_result load_out(struct fixture *fx, struct agent_options *o, char **error,
+                                    char **ret_out, va_list ap)
 {
     GPtrArray *args = g_ptr_array_new();
     g_ptr_array_add(args, "thindesk-agent");
-    va_list ap;
-    va_start(ap, error);
     for (char *a; (a = va_arg(ap, char *));)
         g_ptr_array_add(args, a);
-    va_end(ap);
-    struct options_paths paths = {fx->system_file, fx->user_file};
-    FILE *out = fopen("/dev/null", "w");
+    struct options_paths paths = {fx->system_file, fx->user_file, fx->dropin_dir};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
     enum options_result r =
         options_load(o, (int)args->len, (char **)args->pdata, &paths, out, error);
     fclose(out);
+    if (ret_out)
+        *ret_out = buf;
+    else
+        free(buf);
     g_ptr_array_free(args, TRUE);
+    return r;
+}
+
+static enum options_result load(struct fixture *fx, struct agent_options *o, char **error, ...)
+{
+    va_list ap;
+    va_start(ap, error);
+    enum options_result r = load_out(fx, o, error, NULL, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Like load(), and returns what was printed in *ret_out. */
+static enum options_result load_print(struct fixture *fx, struct agent_options *o, char **error,
+                                      char **ret_out, ...)
+{
+    va_list ap;
+    va_start(ap, ret_out);
+    enum options_result r = load_out(fx, o, error, ret_out, ap);
+    va_end(ap);
     return r;
 }
 
@@ -204,6 +241,139 @@ static void test_help_lists_every_option(struct fixture *fx, gconstpointer data)
     free(buf);
 }
 
+static char *dropin(struct fixture *fx, const char *name, const char *text)
+{
+    char *path = g_build_filename(fx->dropin_dir, name, NULL);
+    write_file(path, text);
+    return path;
+}
+
+/* Drop-ins come after agent.conf, in name order, before the user file. */
+static void test_dropins(struct fixture *fx, gconstpointer data)
+{
+    write_file(fx->system_file, "[agent]\nmax-fps=10\nfake-fps=11\nimage-compression=lz\n"
+                                "input=xtest\n");
+    g_autofree char *b = dropin(fx, "20-b.conf", "[agent]\nmax-fps=22\nfake-fps=23\n");
+    g_autofree char *a = dropin(fx, "10-a.conf", "[agent]\nmax-fps=12\nfake-fps=13\n"
+                                                 "image-compression=quic\n");
+    g_autofree char *ignored = dropin(fx, "30-c.conf.disabled", "[agent]\nmax-fps=99\n");
+    write_file(fx->user_file, "[agent]\nfake-fps=40\n");
+
+    struct agent_options o;
+    char *err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.max_fps, ==, 22);    /* 20-b after 10-a */
+    g_assert_cmpstr(options_source(&o, "max-fps"), ==, b);
+    g_assert_cmpint(o.fake_fps, ==, 40);   /* the user file beats drop-ins */
+    g_assert_cmpstr(options_source(&o, "fake-fps"), ==, fx->user_file);
+    g_assert_cmpint(o.image_compression, ==, IMAGE_COMPRESSION_QUIC);
+    g_assert_cmpstr(options_source(&o, "image-compression"), ==, a);
+    g_assert_cmpstr(o.input, ==, "xtest"); /* drop-ins beat agent.conf only where set */
+    g_assert_cmpstr(options_source(&o, "input"), ==, fx->system_file);
+    options_finish(&o);
+}
+
+static void expect_config_error(struct fixture *fx, const char *text, const char *needle)
+{
+    g_autofree char *path = dropin(fx, "50-bad.conf", text);
+    struct agent_options o;
+    char *err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_CONFIG);
+    g_assert_nonnull(err);
+    g_autofree char *want_file = g_strdup_printf("config file %s", path);
+    if (!strstr(err, want_file) || !strstr(err, needle))
+        g_error("error '%s' should name '%s' and '%s'", err, want_file, needle);
+    g_free(err);
+    options_finish(&o);
+    g_unlink(path);
+}
+
+static void test_bad_dropins(struct fixture *fx, gconstpointer data)
+{
+    expect_config_error(fx, "[agent]\n# comment\nmax-fps=30\nnot a setting\n", "line 4:");
+    expect_config_error(fx, "[agent]\nmax-fps=30\n\ncolour=blue\n", "line 4: unknown key 'colour'");
+    expect_config_error(fx, "[agent]\nmax-fps = fast\n", "line 2: invalid value 'fast' for max-fps");
+    expect_config_error(fx, "# ok\n[agent]\nmax-fps=3\n[video]\nx=1\n", "line 4: unknown group [video]");
+    expect_config_error(fx, "[agent]\ncheck-config=true\n", "line 2: unknown key 'check-config'");
+    expect_config_error(fx, "[agent\nmax-fps=3\n", "line 1:");
+    /* A drop-in that cannot be read is named too. */
+    g_autofree char *dir = dropin(fx, "60-dir.conf", "");
+    g_unlink(dir);
+    g_mkdir(dir, 0700);
+    struct agent_options o;
+    char *err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_CONFIG);
+    g_assert_nonnull(strstr(err, dir));
+    g_free(err);
+    options_finish(&o);
+    g_rmdir(dir);
+}
+
+/* --check-config prints every value with its source and stops. */
+static void test_check_config(struct fixture *fx, gconstpointer data)
+{
+    g_autofree char *d = dropin(fx, "10-port.conf", "[agent]\nlisten=0.0.0.0:5999\nmax-fps=25\n");
+    struct agent_options o;
+    char *err = NULL, *out = NULL;
+    g_assert_cmpint(load_print(fx, &o, &err, &out, "--check-config", "--max-fps=50", NULL), ==,
+                    OPTIONS_EXIT_OK);
+    g_autofree char *listen_line = g_strdup_printf("listen=0.0.0.0:5999");
+    g_autofree char *from_dropin = g_strdup_printf("# from %s\n", d);
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    bool saw_listen = false, saw_fps = false, saw_default = false;
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "listen=")) {
+            saw_listen = true;
+            g_assert_true(g_str_has_prefix(*l, listen_line));
+            g_assert_true(g_str_has_suffix(*l, d));
+        } else if (g_str_has_prefix(*l, "max-fps=")) {
+            saw_fps = true;
+            g_assert_true(g_str_has_prefix(*l, "max-fps=50 "));
+            g_assert_true(g_str_has_suffix(*l, "# from command line"));
+        } else if (g_str_has_prefix(*l, "image-compression=")) {
+            saw_default = true;
+            g_assert_true(g_str_has_prefix(*l, "image-compression=auto_glz "));
+            g_assert_true(g_str_has_suffix(*l, "# from default"));
+        }
+    }
+    g_assert_true(saw_listen && saw_fps && saw_default);
+    /* Every option of the table is listed. */
+    struct option_info info;
+    for (size_t i = 0; options_describe(i, &info); i++) {
+        if (strcmp(info.name, "check-config") == 0)
+            continue;
+        g_autofree char *key = g_strdup_printf("\n%s%s=", info.cli_only ? "# " : "", info.name);
+        if (!strstr(out, key))
+            g_error("--check-config does not list %s:\n%s", info.name, out);
+    }
+    free(out);
+    options_finish(&o);
+
+    /* An invalid configuration is reported, not printed. */
+    g_autofree char *bad = dropin(fx, "20-bad.conf", "[agent]\nmax-fps=0\n");
+    out = NULL;
+    g_assert_cmpint(load_print(fx, &o, &err, &out, "--check-config", NULL), ==, OPTIONS_CONFIG);
+    g_assert_nonnull(strstr(err, bad));
+    g_assert_cmpstr(out, ==, "");
+    free(out);
+    g_free(err);
+    options_finish(&o);
+}
+
+static void test_man(struct fixture *fx, gconstpointer data)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    g_assert_true(options_print_man("conf", f));
+    g_assert_false(options_print_man("nothing", f));
+    fclose(f);
+    g_assert_true(g_str_has_prefix(buf, ".\\\""));
+    g_assert_nonnull(strstr(buf, "\\fBmax\\-fps=\\fR"));
+    g_assert_null(strstr(buf, "check\\-config=")); /* command line only */
+    free(buf);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -215,5 +385,9 @@ int main(int argc, char **argv)
     ADD("/options/bad-config", test_bad_config);
     ADD("/options/virtual-desktop", test_virtual_desktop);
     ADD("/options/help", test_help_lists_every_option);
+    ADD("/options/dropins", test_dropins);
+    ADD("/options/bad-dropins", test_bad_dropins);
+    ADD("/options/check-config", test_check_config);
+    ADD("/options/man", test_man);
     return g_test_run();
 }

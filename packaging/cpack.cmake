@@ -1,0 +1,25 @@
+# The Debian package: cpack -G DEB from every install rule of the project.
+# Included last by the top-level CMakeLists.txt (CPack sees only that scope).
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME thindesk)
+set(CPACK_PACKAGE_VENDOR "thindesk")
+set(CPACK_PACKAGE_CONTACT "thindesk developers <thindesk@example.org>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "remote desktop agent for KVM guests, served over SPICE")
+set(CPACK_PACKAGE_DESCRIPTION
+  "thindesk-agent runs inside a guest's desktop session, captures the X desktop\n and serves it over the SPICE protocol to any SPICE client (remote-viewer,\n spicy, spice-gtk based tools), injecting keyboard and pointer input back.")
+set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+# A Debian revision: the package is not a Debian-native one.
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# Runtime libraries come from dpkg-shlibdeps on the installed binaries.
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# The virtual desktop mode starts Xvfb with an xterm.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "xvfb, xterm")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "virt-viewer")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_LIST_DIR}/conffiles)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_DEBIAN_DEBUGINFO_PACKAGE OFF)
+include(CPack)
