@@ -17,6 +17,8 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  # agent channel: fuzz targets (libFuzzer), RandR test server, clipboard peer
+  clang xserver-xorg-core xserver-xorg-video-dummy xclip
 )
 
 what=${1:-test}
