@@ -14,11 +14,17 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
+#include "agent/vdagent.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
+#include "display/resize-x11.h"
 
 
 #define GENERATED_PASSWORD_LENGTH 20
+/* Monitors a client may enable (the limit; RandR's dummy has 16). */
+#define AGENT_MAX_MONITORS 4
+/* Largest agent message accepted from a client. */
+#define AGENT_MAX_MESSAGE (16u << 20)
 
 struct agent {
     const struct agent_options *opts;
@@ -33,6 +39,8 @@ struct agent {
     struct spice_display *display;
     struct spice_input *input;
     struct frame_pump *pump;
+    struct vdagent *vdagent;
+    struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
     guint sig_int, sig_term;
 };
 
@@ -51,10 +59,26 @@ static void on_damage_pending(void *data)
     frame_pump_kick(a->pump);
 }
 
+/* Tells clients how the desktop splits into monitors: the active RandR
+ * outputs in output order (output i shows the client's monitor i). */
+static void report_monitors(struct agent *a)
+{
+    struct resize_rect rects[RESIZE_X11_MAX_OUTPUTS];
+    int n = 0;
+    if (!a->resize || resize_x11_get_layout(a->resize, rects, AGENT_MAX_MONITORS, &n) < 0)
+        return;
+    struct spice_display_head heads[AGENT_MAX_MONITORS];
+    for (int i = 0; i < n; i++)
+        heads[i] = (struct spice_display_head){rects[i].x, rects[i].y, rects[i].width,
+                                               rects[i].height};
+    spice_display_set_heads(a->display, heads, n);
+}
+
 static void on_resized(int width, int height, void *data)
 {
     struct agent *a = data;
     g_message("desktop is now %dx%d", width, height);
+    report_monitors(a);
     spice_display_resize(a->display, width, height);
     spice_input_set_screen_size(a->input, width, height);
     frame_pump_resized(a->pump, width, height);
@@ -80,6 +104,105 @@ static const struct capture_listener capture_listener = {
     .cursor_changed = on_cursor_changed,
     .lost = on_capture_lost,
 };
+
+/* --- agent channel events --- */
+
+/* A client's monitors config (its windows' sizes): lay out the X outputs. */
+static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
+{
+    struct agent *a = data;
+    struct vdagent_proto *proto = vdagent_get_proto(a->vdagent);
+    if (!a->resize) {
+        g_message("not resizing the desktop for the client: %s",
+                  a->opts->resize ? "the X server cannot (see above)" : "--resize=off");
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
+        return;
+    }
+    struct resize_rect rects[AGENT_MAX_MONITORS];
+    int count = 0;
+    bool positioned = false;
+    for (int i = 0; i < n; i++) {
+        if (!mons[i].enabled)
+            continue;
+        if (count == AGENT_MAX_MONITORS) {
+            g_message("the client enabled more than %d monitors; using the first %d",
+                      AGENT_MAX_MONITORS, AGENT_MAX_MONITORS);
+            break;
+        }
+        rects[count] = (struct resize_rect){mons[i].x, mons[i].y, mons[i].width, mons[i].height};
+        positioned |= count > 0 && (mons[i].x != rects[0].x || mons[i].y != rects[0].y);
+        count++;
+    }
+    /* Without positions, monitors go left to right. */
+    for (int i = 1; i < count && !positioned; i++) {
+        rects[i].x = rects[i - 1].x + rects[i - 1].width;
+        rects[i].y = rects[0].y;
+    }
+    GString *desc = g_string_new(NULL);
+    for (int i = 0; i < count; i++)
+        g_string_append_printf(desc, "%s%dx%d+%d+%d", i ? ", " : "", rects[i].width,
+                               rects[i].height, rects[i].x, rects[i].y);
+    g_autofree char *error = NULL;
+    int rc = resize_x11_apply(a->resize, rects, count, &error);
+    if (rc < 0) {
+        g_warning("cannot set the client's monitors (%s): %s", desc->str, error);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
+    } else {
+        g_message("client monitors: %s", desc->str);
+        report_monitors(a);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
+    }
+    g_string_free(desc, TRUE);
+}
+
+/* Absolute pointer through the agent channel, relative to monitor
+ * @display_id. Only arrives with agent mouse mode on, which stays off until
+ * the input injector takes these (spice-server.c): then add the monitor's
+ * origin and inject. */
+static void on_agent_mouse(int x, int y, uint32_t buttons, int display_id, void *data)
+{
+    g_debug("agent mouse %d,%d buttons %x on monitor %d (not injected)", x, y, buttons,
+            display_id);
+}
+
+static void on_agent_caps(void *data)
+{
+    g_message("client agent channel ready");
+}
+
+static void on_agent_client_gone(void *data)
+{
+    g_debug("agent channel: client gone, state reset");
+}
+
+static bool start_agent_channel(struct agent *a, const char *display, char **ret_error)
+{
+    if (a->opts->resize && strcmp(a->opts->capture, "x11") == 0) {
+        g_autofree char *error = NULL;
+        a->resize = resize_x11_create(display, &error);
+        if (!a->resize)
+            g_message("%s", error);
+    }
+    struct vdagent_proto_config pc = {
+        .max_message = AGENT_MAX_MESSAGE,
+        .clipboard = false,
+        .file_xfer = false,
+    };
+    struct vdagent_proto_handlers h = {
+        .mouse_state = on_agent_mouse,
+        .monitors_config = on_monitors_config,
+        .caps_received = on_agent_caps,
+        .client_disconnected = on_agent_client_gone,
+        .user_data = a,
+    };
+    a->vdagent = vdagent_create(a->server, &pc, &h);
+    if (!a->vdagent) {
+        *ret_error = g_strdup("cannot create the agent channel");
+        return false;
+    }
+    report_monitors(a);
+    return true;
+}
 
 /* --- display and server events --- */
 
@@ -269,6 +392,8 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->input)
         goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps);
+    if (!start_agent_channel(a, display, &error))
+        goto err_print;
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -299,6 +424,8 @@ void agent_destroy(struct agent *a)
     if (a->sig_term)
         g_source_remove(a->sig_term);
     frame_pump_destroy(a->pump);
+    vdagent_destroy(a->vdagent);
+    resize_x11_destroy(a->resize);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     server_destroy(a->server);

@@ -75,6 +75,8 @@ static const struct opt table[] = {
      "how keyboard and pointer events reach the desktop"},
     {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,
      "ignore all keyboard and pointer input from clients"},
+    {"resize", OPT_BOOL, OFF(resize), 0, "on", "on|off",
+     "let clients set the desktop size and monitors (RandR) to match their windows"},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
      "how much to log to standard error", log_level_names},
 };
@@ -298,14 +300,14 @@ void options_print_help(FILE *out)
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt *opt = &table[i];
         g_autofree char *left = NULL;
-        if (opt->type == OPT_BOOL)
+        if (opt->type == OPT_BOOL && !opt->arg)
             left = g_strdup_printf("--%s", opt->name);
-        else if (opt->type == OPT_DESKTOP)
+        else if (opt->type == OPT_DESKTOP || opt->type == OPT_BOOL)
             left = g_strdup_printf("--%s[=%s]", opt->name, opt->arg);
         else
             left = g_strdup_printf("--%s=%s", opt->name, opt->arg);
         fprintf(out, "  %s\n      %s", left, opt->help);
-        if (opt->def && opt->type != OPT_BOOL && opt->type != OPT_DESKTOP)
+        if (opt->def && (opt->type != OPT_BOOL || opt->arg) && opt->type != OPT_DESKTOP)
             fprintf(out, " [default: %s]", opt->def);
         fputc('\n', out);
     }

@@ -42,6 +42,7 @@ struct agent_options {
     int max_fps;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
+    bool resize;             /* follow the client's monitors config with RandR */
     char *log_level;         /* error, warning, info, debug */
     char **sources;          /* per table entry: where its value came from */
 };

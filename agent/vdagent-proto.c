@@ -25,6 +25,8 @@ struct out_msg {
 struct vdagent_proto {
     struct vdagent_proto_config config;
     struct vdagent_proto_handlers h;
+    void (*notify)(void *data);
+    void *notify_data;
 
     uint8_t chunk_hdr[CHUNK_HEADER_SIZE];
     size_t chunk_hdr_len;
@@ -144,8 +146,8 @@ static void queue_message(struct vdagent_proto *p, uint32_t type, const void *da
     g_queue_push_tail(&p->out, m);
     p->out_total += m->len;
     g_debug("agent channel: queued %s (%zu bytes)", type_name(type), len);
-    if (p->h.output_ready)
-        p->h.output_ready(p->h.user_data);
+    if (p->notify)
+        p->notify(p->notify_data);
 }
 
 static void out_msg_free(struct out_msg *m)
@@ -683,6 +685,13 @@ struct vdagent_proto *vdagent_proto_create(const struct vdagent_proto_config *co
     g_queue_init(&p->out);
     p->peer_max_clipboard = -1;
     return p;
+}
+
+void vdagent_proto_set_output_notify(struct vdagent_proto *p, void (*notify)(void *data),
+                                     void *data)
+{
+    p->notify = notify;
+    p->notify_data = data;
 }
 
 void vdagent_proto_reset(struct vdagent_proto *p)

@@ -36,8 +36,6 @@ struct vdagent_monitor {
 };
 
 struct vdagent_proto_handlers {
-    /* New bytes wait in the output queue (called after each queued message). */
-    void (*output_ready)(void *user_data);
     /* Absolute pointer from spice-server: @x, @y relative to monitor @display_id. */
     void (*mouse_state)(int x, int y, uint32_t buttons, int display_id, void *user_data);
     /* @monitors has @n entries; entry i is the client's display i. */
@@ -74,6 +72,10 @@ struct vdagent_proto_config {
 struct vdagent_proto *vdagent_proto_create(const struct vdagent_proto_config *config,
                                            const struct vdagent_proto_handlers *handlers);
 void vdagent_proto_destroy(struct vdagent_proto *p);
+
+/* @notify(@data) runs after each message queued for the client. */
+void vdagent_proto_set_output_notify(struct vdagent_proto *p, void (*notify)(void *data),
+                                     void *data);
 
 /* Consumes bytes written by spice-server (any split). Handlers run inside. */
 void vdagent_proto_feed(struct vdagent_proto *p, const uint8_t *buf, size_t len);

@@ -78,7 +78,7 @@ static void setup_with(struct fixture *f, uint32_t max_message, bool file_xfer)
     f->rec.log = g_string_new("");
     f->rec.clip = g_byte_array_new();
     struct vdagent_proto_handlers h = {
-        .output_ready = h_output, .mouse_state = h_mouse, .monitors_config = h_mons,
+        .mouse_state = h_mouse, .monitors_config = h_mons,
         .clipboard_grab = h_grab, .clipboard_request = h_request, .clipboard_data = h_data,
         .clipboard_release = h_release, .file_xfer_start = h_xstart,
         .file_xfer_data = h_xdata, .file_xfer_status = h_xstatus,
@@ -86,6 +86,7 @@ static void setup_with(struct fixture *f, uint32_t max_message, bool file_xfer)
     struct vdagent_proto_config c = {
         .max_message = max_message, .clipboard = true, .file_xfer = file_xfer};
     f->p = vdagent_proto_create(&c, &h);
+    vdagent_proto_set_output_notify(f->p, h_output, &f->rec);
 }
 
 static void setup(struct fixture *f, gconstpointer data)
