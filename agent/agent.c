@@ -41,7 +41,8 @@ struct agent {
     struct frame_pump *pump;
     struct vdagent *vdagent;
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
-    guint sig_int, sig_term;
+    guint sig_int, sig_term, sig_usr1;
+    bool stopping; /* in agent_destroy: events from modules are ignored */
 };
 
 static void agent_quit(struct agent *a, int code)
@@ -56,6 +57,8 @@ static void agent_quit(struct agent *a, int code)
 static void on_damage_pending(void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     frame_pump_kick(a->pump);
 }
 
@@ -77,6 +80,8 @@ static void report_monitors(struct agent *a)
 static void on_resized(int width, int height, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     g_message("desktop is now %dx%d", width, height);
     report_monitors(a);
     spice_display_resize(a->display, width, height);
@@ -87,6 +92,8 @@ static void on_resized(int width, int height, void *data)
 static void on_cursor_changed(const struct cursor_image *cursor, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     if (a->display)
         spice_display_set_cursor(a->display, cursor);
 }
@@ -111,6 +118,8 @@ static const struct capture_listener capture_listener = {
 static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
 {
     struct agent *a = data;
+    if (a->stopping)
+        return;
     struct vdagent_proto *proto = vdagent_get_proto(a->vdagent);
     if (!a->resize) {
         g_message("not resizing the desktop for the client: %s",
@@ -212,6 +221,8 @@ static bool start_agent_channel(struct agent *a, const char *display, char **ret
 static void on_client_changed(bool present, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     if (present)
         frame_pump_kick(a->pump);
 }
@@ -219,6 +230,8 @@ static void on_client_changed(bool present, void *data)
 static void on_drained(void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     frame_pump_kick(a->pump);
 }
 
@@ -227,6 +240,8 @@ static void on_drained(void *data)
 static void on_client(bool connected, const char *address, void *data)
 {
     struct agent *a = data;
+    if (a->stopping || !a->pump)
+        return;
     frame_pump_set_active(a->pump, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
@@ -242,6 +257,23 @@ static gboolean on_signal(gpointer data)
     struct agent *a = data;
     g_message("stopping on signal");
     agent_quit(a, 0);
+    return G_SOURCE_CONTINUE;
+}
+
+/* SIGUSR1 logs the counters, for benchmarks and for a curious admin. */
+static gboolean on_stats_signal(gpointer data)
+{
+    struct agent *a = data;
+    struct frame_pump_stats ps;
+    struct spice_display_stats ds;
+    frame_pump_get_stats(a->pump, &ps);
+    spice_display_get_stats(a->display, &ds);
+    g_message("stats: grabs=%" G_GUINT64_FORMAT " grab_us=%" G_GUINT64_FORMAT
+              " grab_cpu_us=%" G_GUINT64_FORMAT " pixels=%" G_GUINT64_FORMAT
+              " drawables=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT
+              " failed=%" G_GUINT64_FORMAT,
+              ps.grabs, ps.grab_usec, ps.grab_cpu_usec, ps.pixels, ds.drawables, ds.bytes,
+              ps.failed);
     return G_SOURCE_CONTINUE;
 }
 
@@ -398,6 +430,7 @@ struct agent *agent_create(const struct agent_options *opts)
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
     a->sig_term = g_unix_signal_add(SIGTERM, on_signal, a);
+    a->sig_usr1 = g_unix_signal_add(SIGUSR1, on_stats_signal, a);
     print_banner(a);
     return a;
 
@@ -419,10 +452,15 @@ void agent_destroy(struct agent *a)
 {
     if (!a)
         return;
+    /* Tearing down spice-server reports the client's disconnection: the
+     * modules that would react are gone by then. */
+    a->stopping = true;
     if (a->sig_int)
         g_source_remove(a->sig_int);
     if (a->sig_term)
         g_source_remove(a->sig_term);
+    if (a->sig_usr1)
+        g_source_remove(a->sig_usr1);
     frame_pump_destroy(a->pump);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);

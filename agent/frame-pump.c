@@ -1,6 +1,7 @@
 #include "agent/frame-pump.h"
 
 #include <glib.h>
+#include <time.h>
 #include <stdbool.h>
 
 
@@ -39,6 +40,13 @@ static void schedule(struct frame_pump *pump, gint64 delay_us)
                                           on_run, pump, NULL);
 }
 
+static uint64_t thread_cpu_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void pump_run(struct frame_pump *pump)
 {
     if (!pump->active || spice_display_busy(pump->display))
@@ -51,6 +59,7 @@ static void pump_run(struct frame_pump *pump)
         return;
     }
 
+    uint64_t cpu0 = thread_cpu_usec();
     capture_collect_damage(pump->capture, pump->damage);
     if (damage_is_empty(pump->damage))
         return;
@@ -75,6 +84,7 @@ static void pump_run(struct frame_pump *pump)
     pump->last_grab_us = now;
     pump->stats.grabs++;
     pump->stats.grab_usec += done - now;
+    pump->stats.grab_cpu_usec += thread_cpu_usec() - cpu0;
     for (int i = 0; i < n; i++)
         pump->stats.pixels += (uint64_t)rects[i].w * rects[i].h;
 }

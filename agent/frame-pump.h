@@ -16,7 +16,8 @@ struct frame_pump;
 
 struct frame_pump_stats {
     uint64_t grabs;       /* snapshots handed to the display */
-    uint64_t grab_usec;   /* time spent collecting damage and grabbing */
+    uint64_t grab_usec;   /* wall time collecting damage, grabbing, handing over */
+    uint64_t grab_cpu_usec; /* CPU time of the same, on the main thread */
     uint64_t pixels;      /* pixels grabbed */
     uint64_t failed;      /* grabs that failed (resize races) */
 };

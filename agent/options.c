@@ -389,7 +389,8 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
     }
 
     /* Checks across options. */
-    if (!o->display && !g_getenv("DISPLAY") && strcmp(o->capture, "x11") == 0)
+    const char *env_display = g_getenv("DISPLAY");
+    if (!o->display && (!env_display || !*env_display) && strcmp(o->capture, "x11") == 0)
         o->virtual_desktop = true;
     if (o->disable_ticketing && (o->password_file || o->generate_password)) {
         *ret_error = g_strdup("--disable-ticketing cannot be combined with a password option");

@@ -382,11 +382,6 @@ bool spice_display_busy(struct spice_display *d)
     return busy;
 }
 
-bool spice_display_client_present(const struct spice_display *d)
-{
-    return d->client_present;
-}
-
 static struct display_cmd *draw_new(struct spice_display *d, struct frame *frame, size_t offset,
                                     const struct damage_rect *r)
 {

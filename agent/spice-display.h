@@ -54,7 +54,6 @@ void spice_display_set_heads(struct spice_display *display,
 
 /* True while commands wait for the worker. */
 bool spice_display_busy(struct spice_display *display);
-bool spice_display_client_present(const struct spice_display *display);
 
 /* Queues one copy drawable per rectangle; rect i's pixels are packed in @frame
  * after those of rect i-1. Takes a reference to @frame per drawable. */

@@ -108,9 +108,9 @@ void spice_input_destroy(struct spice_input *in)
 {
     if (!in)
         return;
+    /* spice-server 0.15 can remove only the tablet; the keyboard and mouse
+     * go with spice_server_destroy(), which the agent calls next. */
     spice_server_remove_interface(&in->tablet.base);
-    spice_server_remove_interface(&in->mouse.base);
-    spice_server_remove_interface(&in->kbd.base);
     g_free(in);
 }
 

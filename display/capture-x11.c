@@ -124,8 +124,8 @@ static void x11_make_pool(struct x11 *x)
     size_t size = (size_t)x->cap->width * x->cap->height * 4;
     frame_pool_destroy(x->pool);
     frame_pool_destroy(x->staging);
-    x->pool = frame_pool_create(size, X11_POOL_BUFFERS, &shm_allocator, x, NULL);
-    x->staging = frame_pool_create(size, 1, &shm_allocator, x, NULL);
+    x->pool = frame_pool_create(size, X11_POOL_BUFFERS, &shm_allocator, x);
+    x->staging = frame_pool_create(size, 1, &shm_allocator, x);
 }
 
 /* --- cursor --- */

@@ -20,7 +20,6 @@ struct frame_pool {
     bool retired;             /* destroy() was called */
     const struct frame_pool_allocator *allocator;
     void *user_data;
-    void (*released)(void *user_data);
 };
 
 static void free_buffer(struct frame_pool *pool, struct pool_buffer *buf)
@@ -56,15 +55,10 @@ static gboolean on_returned(gpointer data)
         else
             g_ptr_array_add(pool->idle, buf);
     }
-    bool any = back->len > 0;
     g_ptr_array_unref(back);
 
-    if (retired) {
-        if (pool->allocated == 0)
-            pool_free(pool);
-    } else if (any && pool->released) {
-        pool->released(pool->user_data);
-    }
+    if (retired && pool->allocated == 0)
+        pool_free(pool);
     return G_SOURCE_REMOVE;
 }
 
@@ -82,7 +76,7 @@ static void on_frame_release(struct frame *frame, void *data)
 
 struct frame_pool *frame_pool_create(size_t buffer_size, int max_buffers,
                                      const struct frame_pool_allocator *allocator,
-                                     void *user_data, void (*released)(void *user_data))
+                                     void *user_data)
 {
     struct frame_pool *pool = g_new0(struct frame_pool, 1);
     g_mutex_init(&pool->lock);
@@ -92,7 +86,6 @@ struct frame_pool *frame_pool_create(size_t buffer_size, int max_buffers,
     pool->returned = g_ptr_array_new();
     pool->allocator = allocator;
     pool->user_data = user_data;
-    pool->released = released;
     return pool;
 }
 

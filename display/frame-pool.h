@@ -2,12 +2,12 @@
  *
  * Capture backends snapshot into pool buffers so that no frame needs a fresh
  * allocation or a copy (the SPICE worker reads the pixels in place). At most
- * @max_buffers are in use at once: when all are held by consumers, get()
- * returns NULL and the pool calls @released once one comes back.
+ * @max_buffers are in use at once.
  *
  * Create, get and destroy run on the main loop; frames may be unreffed on any
  * thread. Buffers come back to the main loop through an idle callback, where
- * the allocator's free() also runs. */
+ * the allocator's free() also runs. When every buffer is in use, get()
+ * returns NULL: the caller falls back to something else rather than wait. */
 #pragma once
 
 #include <stddef.h>
@@ -27,9 +27,9 @@ struct frame_pool;
  * was released, which may be after frame_pool_destroy(). */
 struct frame_pool *frame_pool_create(size_t buffer_size, int max_buffers,
                                      const struct frame_pool_allocator *allocator,
-                                     void *user_data, void (*released)(void *user_data));
-/* Frees idle buffers now and the ones still in use when they come back;
- * @released is not called any more. Accepts NULL. */
+                                     void *user_data);
+/* Frees idle buffers now and the ones still in use when they come back.
+ * Accepts NULL. */
 void frame_pool_destroy(struct frame_pool *pool);
 
 /* Returns a new frame (one reference) of buffer_size bytes, or NULL when every

@@ -14,6 +14,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("THINDESK_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
+LSAN_SUPP = os.path.join(HERE, "..", "lsan.supp")
 AGENT = os.environ.get("THINDESK_AGENT", os.path.join(BUILD, "agent", "thindesk-agent"))
 
 
@@ -210,6 +211,7 @@ class Agent:
 
     def __init__(self, display=None, args=(), password="s3cret-pw", port=None, env=None,
                  wait=True):
+        self.check_exit = True  # set False when a test ends the agent another way
         self.port = port or free_port()
         self.password = password
         self.tmp = tempfile.mkdtemp(prefix="thindesk-test-")
@@ -227,6 +229,8 @@ class Agent:
         self.err_path = os.path.join(self.tmp, "stderr")
         e = dict(os.environ)
         e.setdefault("XDG_RUNTIME_DIR", self.tmp)
+        e.setdefault("LSAN_OPTIONS", "suppressions=" + LSAN_SUPP)
+        e.setdefault("ASAN_OPTIONS", "fast_unwind_on_malloc=0")
         e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
         if env:
             e.update(env)
@@ -234,8 +238,9 @@ class Agent:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=err, env=e,
                                          stdin=subprocess.DEVNULL)
         if wait:
-            wait_for(lambda: self.proc.poll() is not None or port_open(self.port), 20,
-                     what="agent to listen")
+            # The banner is printed once the agent is ready for clients.
+            wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), 30,
+                     what="agent to start serving")
             if self.proc.poll() is not None:
                 raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode,
                                                                     self.stderr()))
@@ -256,10 +261,19 @@ class Agent:
         return self
 
     def __exit__(self, *exc):
-        self.stop()
+        code = self.stop()
+        err = self.stderr()
         if exc[0] is not None:
-            sys.stderr.write("--- agent stderr ---\n" + self.stderr())
+            sys.stderr.write("--- agent stderr ---\n" + err)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if exc[0] is None:
+            # Every agent a test starts must stop cleanly: exit 0 on SIGTERM,
+            # and no sanitizer report (ASan/UBSan builds run the same tests).
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if marker in err:
+                    raise AssertionError("sanitizer report from the agent:\n" + err)
+            if code not in (0, None) and self.proc.returncode is not None and self.check_exit:
+                raise AssertionError("agent exited with %s on SIGTERM:\n%s" % (code, err))
 
 
 def spicy_screenshot(port, password, out, timeout=30):
@@ -300,3 +314,38 @@ def image_size(path):
 
 def main():
     unittest.main(verbosity=2)
+
+
+def read_ppm(path):
+    """Returns (width, height, rows) of any image, as 8-bit RGB rows (bytes)."""
+    p = subprocess.run(["convert", path, "-depth", "8", "ppm:-"], capture_output=True,
+                       check=True)
+    data = p.stdout
+    # P6\nW H\n255\n (ImageMagick writes no comments)
+    parts = data.split(b"\n", 3)
+    w, h = map(int, parts[1].split())
+    pix = parts[3]
+    return w, h, [pix[y * w * 3:(y + 1) * w * 3] for y in range(h)]
+
+
+def find_subimage(big_path, small_path):
+    """Where the whole of small_path appears exactly inside big_path: (x, y),
+    or None. Searches by the small image's most varied row."""
+    bw, bh, big = read_ppm(big_path)
+    sw, sh, small = read_ppm(small_path)
+    key = max(range(sh), key=lambda r: len(set(small[r][i:i + 3] for i in range(0, sw * 3, 3))))
+    for by in range(bh):
+        start = 0
+        while True:
+            i = big[by].find(small[key], start)
+            if i < 0:
+                break
+            start = i + 1
+            if i % 3:
+                continue
+            x, y = i // 3, by - key
+            if y < 0 or y + sh > bh:
+                continue
+            if all(big[y + r][x * 3:(x + sw) * 3] == small[r] for r in range(sh)):
+                return (x, y)
+    return None

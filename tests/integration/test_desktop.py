@@ -92,6 +92,43 @@ class DesktopTest(unittest.TestCase):
                 finally:
                     c.close()
 
+    def test_randr_resize_recreates_surface(self):
+        """The X screen changes size under a connected client: the surface is
+        recreated at the new size and no stale frame remains."""
+        import spiceclient
+        with tdtest.Xvfb(1280, 720) as x:
+            busy_desktop(x)
+            time.sleep(1.0)
+            with tdtest.Agent(x.display) as agent:
+                c = spiceclient.Client(agent.port, agent.password)
+                src = os.path.join(self.tmp, "resize-src.ppm")
+                got = os.path.join(self.tmp, "resize-got.ppm")
+                try:
+                    self.assertTrue(c.wait(lambda: c.primary() is not None, 15))
+                    for (w, h) in [(1024, 600), (800, 600), (1280, 720)]:
+                        # Xvfb resizes its framebuffer with --fb (its CRTC may
+                        # complain about the size; the screen changes anyway).
+                        subprocess.run(["xrandr", "--fb", "%dx%d" % (w, h)], env=x.env,
+                                       capture_output=True)
+                        x.check(["xsetroot", "-solid", "#%02x6040" % (w // 8 % 256)])
+                        time.sleep(0.3)
+
+                        def follows():
+                            prim = c.primary()
+                            if not prim or prim[:2] != (w, h):
+                                return False
+                            tdtest.grab_root(x.display, src)
+                            if tdtest.image_size(src) != (w, h):
+                                return False
+                            c.save_ppm(got)
+                            return tdtest.compare_ae(got, src) == 0
+                        self.assertTrue(c.wait(follows, 15),
+                                        "client did not follow the resize to %dx%d" % (w, h))
+                    self.assertIsNone(agent.proc.poll(), "the agent died during resizes")
+                finally:
+                    c.close()
+                self.assert_screenshot_matches(x, agent, "after-resize")
+
     def test_cursor_shape_reaches_client(self):
         import spiceclient
         with tdtest.Xvfb(1024, 768) as x:

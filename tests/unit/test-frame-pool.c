@@ -29,7 +29,7 @@ static void drain(void)
 static void test_bounded_and_reused(void)
 {
     allocs = frees = 0;
-    struct frame_pool *pool = frame_pool_create(64, 2, &allocator, NULL, NULL);
+    struct frame_pool *pool = frame_pool_create(64, 2, &allocator, NULL);
     struct frame *a = frame_pool_get(pool, NULL);
     struct frame *b = frame_pool_get(pool, NULL);
     g_assert_nonnull(a);
@@ -59,7 +59,7 @@ static gpointer unref_in_thread(gpointer data)
 static void test_outlives_pool(void)
 {
     allocs = frees = 0;
-    struct frame_pool *pool = frame_pool_create(64, 2, &allocator, NULL, NULL);
+    struct frame_pool *pool = frame_pool_create(64, 2, &allocator, NULL);
     struct frame *a = frame_pool_get(pool, NULL);
     struct frame *b = frame_ref(a);
     frame_pool_destroy(pool); /* a frame is still out */

@@ -1,0 +1,90 @@
+/* x-workload: draws a benchmark workload on an X display as fast as asked.
+ *
+ *   x-workload MODE FPS SECONDS      MODE: full | scroll
+ *
+ * full: every pixel of the root-sized window changes every frame.
+ * scroll: the window's content moves up by 16 rows (CopyArea) and a new strip
+ * is drawn at the bottom, like a terminal scrolling.
+ * Prints the frames it drew. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xcb/xcb.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void fill(uint32_t *px, int w, int h, unsigned n)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            px[y * w + x] = ((x + n * 7) & 0xff) << 16 | ((y + n * 3) & 0xff) << 8 |
+                            ((x ^ y ^ n) & 0xff);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: x-workload full|scroll FPS SECONDS\n");
+        return 2;
+    }
+    const char *mode = argv[1];
+    double fps = atof(argv[2]), seconds = atof(argv[3]);
+    xcb_connection_t *c = xcb_connect(NULL, NULL);
+    if (xcb_connection_has_error(c)) {
+        fprintf(stderr, "x-workload: cannot open display\n");
+        return 1;
+    }
+    xcb_screen_t *s = xcb_setup_roots_iterator(xcb_get_setup(c)).data;
+    int w = s->width_in_pixels, h = s->height_in_pixels;
+    xcb_window_t win = xcb_generate_id(c);
+    uint32_t vals[] = {s->black_pixel, 1};
+    xcb_create_window(c, XCB_COPY_FROM_PARENT, win, s->root, 0, 0, w, h, 0,
+                      XCB_WINDOW_CLASS_INPUT_OUTPUT, s->root_visual,
+                      XCB_CW_BACK_PIXEL | XCB_CW_OVERRIDE_REDIRECT, vals);
+    xcb_map_window(c, win);
+    xcb_gcontext_t gc = xcb_generate_id(c);
+    xcb_create_gc(c, gc, win, 0, NULL);
+
+    int strip = 16;
+    int rows_per_put = 65536 * 4 / (w * 4); /* keep requests under the size limit */
+    uint32_t *px = malloc((size_t)w * h * 4);
+    double start = now(), next = start;
+    unsigned n = 0;
+    while (now() - start < seconds) {
+        if (strcmp(mode, "full") == 0) {
+            fill(px, w, h, n);
+            for (int y = 0; y < h; y += rows_per_put) {
+                int rows = y + rows_per_put > h ? h - y : rows_per_put;
+                xcb_put_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, gc, w, rows, 0, y, 0, 24,
+                              (uint32_t)w * rows * 4, (uint8_t *)(px + (size_t)y * w));
+            }
+        } else {
+            xcb_copy_area(c, win, win, gc, 0, strip, 0, 0, w, h - strip);
+            fill(px, w, strip, n);
+            xcb_put_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, gc, w, strip, 0, h - strip, 0, 24,
+                          (uint32_t)w * strip * 4, (uint8_t *)px);
+        }
+        /* Wait for the server to have drawn it before the next frame. */
+        free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
+        n++;
+        if (fps > 0) {
+            next += 1.0 / fps;
+            double d = next - now();
+            if (d > 0) {
+                struct timespec ts = {(time_t)d, (long)((d - (time_t)d) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    printf("%u\n", n);
+    free(px);
+    xcb_disconnect(c);
+    return 0;
+}
