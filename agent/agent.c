@@ -15,6 +15,7 @@
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
 #include "agent/vdagent.h"
+#include "agent/vdagent-clipboard.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
 #include "display/resize-x11.h"
@@ -23,8 +24,8 @@
 #define GENERATED_PASSWORD_LENGTH 20
 /* Monitors a client may enable (the limit; RandR's dummy has 16). */
 #define AGENT_MAX_MONITORS 4
-/* Largest agent message accepted from a client. */
-#define AGENT_MAX_MESSAGE (16u << 20)
+/* Room for clipboard headers on top of the clipboard size cap. */
+#define AGENT_MESSAGE_SLACK 4096u
 
 struct agent {
     const struct agent_options *opts;
@@ -41,6 +42,7 @@ struct agent {
     struct frame_pump *pump;
     struct vdagent *vdagent;
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
+    struct vdagent_clipboard *clipboard; /* NULL: --clipboard=off or no X */
     guint sig_int, sig_term, sig_usr1;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
@@ -176,12 +178,56 @@ static void on_agent_mouse(int x, int y, uint32_t buttons, int display_id, void 
 
 static void on_agent_caps(void *data)
 {
+    struct agent *a = data;
     g_message("client agent channel ready");
+    if (a->clipboard && !a->stopping)
+        vdagent_clipboard_client_ready(a->clipboard);
 }
 
 static void on_agent_client_gone(void *data)
 {
+    struct agent *a = data;
     g_debug("agent channel: client gone, state reset");
+    if (a->clipboard && !a->stopping)
+        vdagent_clipboard_client_gone(a->clipboard);
+}
+
+static void on_clip_grab(int sel, const uint32_t *types, int n, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_grab(a->clipboard, sel, types, n);
+}
+
+static void on_clip_request(int sel, uint32_t type, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_request(a->clipboard, sel, type);
+    else
+        vdagent_proto_send_clipboard(vdagent_get_proto(a->vdagent), sel,
+                                     VD_AGENT_CLIPBOARD_NONE, NULL, 0);
+}
+
+static void on_clip_data(int sel, uint32_t type, const uint8_t *bytes, size_t len, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_data(a->clipboard, sel, type, bytes, len);
+}
+
+static void on_clip_release(int sel, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_release(a->clipboard, sel);
+}
+
+static void on_agent_dropped(uint32_t type, uint32_t size, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard && type == VD_AGENT_CLIPBOARD)
+        vdagent_clipboard_client_data_dropped(a->clipboard);
 }
 
 static bool start_agent_channel(struct agent *a, const char *display, char **ret_error)
@@ -192,22 +238,37 @@ static bool start_agent_channel(struct agent *a, const char *display, char **ret
         if (!a->resize)
             g_message("%s", error);
     }
+    bool clipboard = a->opts->clipboard != CLIPBOARD_POLICY_OFF &&
+                     strcmp(a->opts->capture, "x11") == 0;
     struct vdagent_proto_config pc = {
-        .max_message = AGENT_MAX_MESSAGE,
-        .clipboard = false,
+        .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
+        .clipboard = clipboard,
         .file_xfer = false,
     };
     struct vdagent_proto_handlers h = {
         .mouse_state = on_agent_mouse,
         .monitors_config = on_monitors_config,
+        .clipboard_grab = on_clip_grab,
+        .clipboard_request = on_clip_request,
+        .clipboard_data = on_clip_data,
+        .clipboard_release = on_clip_release,
         .caps_received = on_agent_caps,
         .client_disconnected = on_agent_client_gone,
+        .dropped = on_agent_dropped,
         .user_data = a,
     };
     a->vdagent = vdagent_create(a->server, &pc, &h);
     if (!a->vdagent) {
         *ret_error = g_strdup("cannot create the agent channel");
         return false;
+    }
+    if (clipboard) {
+        g_autofree char *error = NULL;
+        a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent), display,
+                                                a->opts->clipboard,
+                                                (size_t)a->opts->clipboard_max_size, &error);
+        if (!a->clipboard)
+            g_message("%s", error);
     }
     report_monitors(a);
     return true;
@@ -462,6 +523,7 @@ void agent_destroy(struct agent *a)
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
     frame_pump_destroy(a->pump);
+    vdagent_clipboard_destroy(a->clipboard);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);
     spice_input_destroy(a->input);

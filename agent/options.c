@@ -34,6 +34,7 @@ struct opt {
 static const char *const image_compression_names[] = {
     "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4", "off", NULL};
 static const char *const wan_names[] = {"auto", "never", "always", NULL};
+static const char *const clipboard_names[] = {"both", "to-client", "to-guest", "off", NULL};
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct agent_options, field)
@@ -77,6 +78,11 @@ static const struct opt table[] = {
      "ignore all keyboard and pointer input from clients"},
     {"resize", OPT_BOOL, OFF(resize), 0, "on", "on|off",
      "let clients set the desktop size and monitors (RandR) to match their windows"},
+    {"clipboard", OPT_ENUM, OFF(clipboard), 0, "both", "both|to-client|to-guest|off",
+     "which way the clipboard is shared (to-client: from the desktop to the client only)",
+     clipboard_names},
+    {"clipboard-max-size", OPT_INT, OFF(clipboard_max_size), 0, "16777216", "BYTES",
+     "largest clipboard content shared either way", NULL, 1024, 256 << 20},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
      "how much to log to standard error", log_level_names},
 };

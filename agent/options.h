@@ -43,6 +43,8 @@ struct agent_options {
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
     bool resize;             /* follow the client's monitors config with RandR */
+    int clipboard;           /* enum clipboard_policy (agent/vdagent-clipboard.h) */
+    int clipboard_max_size;  /* bytes */
     char *log_level;         /* error, warning, info, debug */
     char **sources;          /* per table entry: where its value came from */
 };
