@@ -94,7 +94,7 @@ static void on_x_data(int sel, int format, const uint8_t *bytes, size_t len, voi
     if (!type || !vc->client_ready)
         return;
     size_t limit = limit_to_client(vc);
-    if (!bytes) {
+    if (!bytes && len == 0) {
         g_message("clipboard: the guest could not provide its %s selection", sel_names[sel]);
         refuse_client(vc, sel);
     } else if (len > limit) {

@@ -343,7 +343,7 @@ static gboolean on_read_timeout(gpointer data)
     struct sel *s = data;
     s->timeout = 0;
     if (s->reading) {
-        g_message("clipboard: the guest application owning the selection did not answer");
+        g_debug("clipboard: the owner of selection %d did not answer", s->index);
         fail_read(s->c, s->index);
         drain(s->c);
     }
@@ -391,6 +391,7 @@ static void on_selection_notify(struct clipboard_x11 *c, xcb_selection_notify_ev
     }
     if (r->type == c->atoms[A_INCR]) {
         s->incr = true; /* deleting the property asked the owner to start */
+        g_debug("clipboard: INCR read of selection %d", i);
         if (!s->buf)
             s->buf = g_byte_array_new();
         g_byte_array_set_size(s->buf, 0);
@@ -399,9 +400,10 @@ static void on_selection_notify(struct clipboard_x11 *c, xcb_selection_notify_ev
     }
     int len = xcb_get_property_value_length(r);
     if (r->bytes_after || (size_t)len > c->max_size) {
-        g_message("clipboard: the guest's selection is larger than the clipboard size limit");
+        g_debug("clipboard: selection %d is larger than %zu bytes", i, c->max_size);
+        size_t total = (size_t)len + r->bytes_after;
         free(r);
-        fail_read(c, i);
+        finish_read(c, i, NULL, MAX(total, c->max_size + 1), XCB_ATOM_NONE);
         return;
     }
     finish_read(c, i, xcb_get_property_value(r), (size_t)len, r->type);
@@ -423,8 +425,8 @@ static void on_incr_chunk(struct clipboard_x11 *c, int i)
     }
     if (len == 0) {
         if (s->overflow) {
-            g_message("clipboard: the guest's selection is larger than the clipboard size limit");
-            fail_read(c, i);
+            g_debug("clipboard: selection %d is larger than %zu bytes", i, c->max_size);
+            finish_read(c, i, NULL, c->max_size + 1, XCB_ATOM_NONE);
         } else {
             finish_read(c, i, s->buf->data, s->buf->len, r->type);
         }

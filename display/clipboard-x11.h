@@ -32,8 +32,9 @@ struct clipboard_x11_listener {
     void (*grabbed)(int sel, unsigned formats, void *user_data);
     /* Nobody in X offers @sel any more (owner gone, or nothing we can use). */
     void (*released)(int sel, void *user_data);
-    /* Answer to clipboard_x11_request(): @data NULL when the owner refused,
-     * timed out, or sent more than the size limit. */
+    /* Answer to clipboard_x11_request(): @data NULL when the owner refused
+     * or timed out (@len 0), or offered more than the size limit (@len is at
+     * least its size, larger than the limit). */
     void (*data)(int sel, int format, const uint8_t *data, size_t len, void *user_data);
     /* An X client wants @sel, which we own for the peer, as @format: answer
      * with clipboard_x11_provide(). Asked once until provided. */

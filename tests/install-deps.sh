@@ -18,7 +18,7 @@ TEST_PKGS=(
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
   # agent channel: fuzz targets (libFuzzer), RandR test server, clipboard peer
-  clang xserver-xorg-core xserver-xorg-video-dummy xclip
+  clang xserver-xorg-core xserver-xorg-video-dummy xclip xsel
 )
 
 what=${1:-test}
