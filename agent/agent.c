@@ -16,6 +16,7 @@
 #include "agent/spice-server.h"
 #include "agent/vdagent.h"
 #include "agent/vdagent-clipboard.h"
+#include "agent/vdagent-file-xfer.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
 #include "display/resize-x11.h"
@@ -43,6 +44,7 @@ struct agent {
     struct vdagent *vdagent;
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
     struct vdagent_clipboard *clipboard; /* NULL: --clipboard=off or no X */
+    struct vdagent_file_xfer *file_xfer; /* NULL: --file-transfer=off */
     guint sig_int, sig_term, sig_usr1;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
@@ -190,6 +192,28 @@ static void on_agent_client_gone(void *data)
     g_debug("agent channel: client gone, state reset");
     if (a->clipboard && !a->stopping)
         vdagent_clipboard_client_gone(a->clipboard);
+    if (a->file_xfer && !a->stopping)
+        vdagent_file_xfer_reset(a->file_xfer);
+}
+
+static void on_xfer_start(uint32_t id, const char *keyfile, void *data)
+{
+    struct agent *a = data;
+    vdagent_file_xfer_start(a->file_xfer, id, keyfile);
+}
+
+static void on_xfer_data(uint32_t id, const uint8_t *bytes, size_t len, void *data)
+{
+    struct agent *a = data;
+    if (a->file_xfer)
+        vdagent_file_xfer_data(a->file_xfer, id, bytes, len);
+}
+
+static void on_xfer_status(uint32_t id, uint32_t result, void *data)
+{
+    struct agent *a = data;
+    if (a->file_xfer)
+        vdagent_file_xfer_status(a->file_xfer, id, result);
 }
 
 static void on_clip_grab(int sel, const uint32_t *types, int n, void *data)
@@ -243,7 +267,7 @@ static bool start_agent_channel(struct agent *a, const char *display, char **ret
     struct vdagent_proto_config pc = {
         .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
         .clipboard = clipboard,
-        .file_xfer = false,
+        .file_xfer = a->opts->file_transfer,
     };
     struct vdagent_proto_handlers h = {
         .mouse_state = on_agent_mouse,
@@ -252,6 +276,9 @@ static bool start_agent_channel(struct agent *a, const char *display, char **ret
         .clipboard_request = on_clip_request,
         .clipboard_data = on_clip_data,
         .clipboard_release = on_clip_release,
+        .file_xfer_start = a->opts->file_transfer ? on_xfer_start : NULL,
+        .file_xfer_data = on_xfer_data,
+        .file_xfer_status = on_xfer_status,
         .caps_received = on_agent_caps,
         .client_disconnected = on_agent_client_gone,
         .dropped = on_agent_dropped,
@@ -261,6 +288,14 @@ static bool start_agent_channel(struct agent *a, const char *display, char **ret
     if (!a->vdagent) {
         *ret_error = g_strdup("cannot create the agent channel");
         return false;
+    }
+    if (a->opts->file_transfer) {
+        const char *dir = a->opts->file_transfer_dir;
+        if (!dir)
+            dir = g_get_user_special_dir(G_USER_DIRECTORY_DOWNLOAD);
+        g_autofree char *fallback = g_build_filename(g_get_home_dir(), "Downloads", NULL);
+        a->file_xfer = vdagent_file_xfer_create(vdagent_get_proto(a->vdagent),
+                                                dir ? dir : fallback);
     }
     if (clipboard) {
         g_autofree char *error = NULL;
@@ -524,6 +559,7 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_usr1);
     frame_pump_destroy(a->pump);
     vdagent_clipboard_destroy(a->clipboard);
+    vdagent_file_xfer_destroy(a->file_xfer);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);
     spice_input_destroy(a->input);

@@ -83,6 +83,10 @@ static const struct opt table[] = {
      clipboard_names},
     {"clipboard-max-size", OPT_INT, OFF(clipboard_max_size), 0, "16777216", "BYTES",
      "largest clipboard content shared either way", NULL, 1024, 256 << 20},
+    {"file-transfer", OPT_BOOL, OFF(file_transfer), 0, "on", "on|off",
+     "accept files that clients send (drag and drop onto the viewer)"},
+    {"file-transfer-dir", OPT_STRING, OFF(file_transfer_dir), 0, NULL, "DIR",
+     "folder for received files (default: the user's Downloads folder)"},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
      "how much to log to standard error", log_level_names},
 };

@@ -45,6 +45,8 @@ struct agent_options {
     bool resize;             /* follow the client's monitors config with RandR */
     int clipboard;           /* enum clipboard_policy (agent/vdagent-clipboard.h) */
     int clipboard_max_size;  /* bytes */
+    bool file_transfer;      /* accept files from clients */
+    char *file_transfer_dir; /* NULL: the user's Downloads folder */
     char *log_level;         /* error, warning, info, debug */
     char **sources;          /* per table entry: where its value came from */
 };
