@@ -98,8 +98,7 @@ static void on_x_data(int sel, int format, const uint8_t *bytes, size_t len, voi
         g_message("clipboard: the guest could not provide its %s selection", sel_names[sel]);
         refuse_client(vc, sel);
     } else if (len > limit) {
-        g_message("clipboard: refused %zu bytes of %s to the client: larger than the limit of "
-                  "%zu bytes", len, sel_names[sel], limit);
+        g_message("clipboard: refused %zu bytes of %s to the client: larger than the limit of %zu bytes", len, sel_names[sel], limit);
         refuse_client(vc, sel);
     } else {
         vdagent_proto_send_clipboard(vc->proto, sel, type, bytes, len);
@@ -168,8 +167,7 @@ void vdagent_clipboard_client_data(struct vdagent_clipboard *vc, int sel, uint32
         return;
     }
     if (len > vc->max_size) {
-        g_message("clipboard: refused %zu bytes of %s from the client: larger than the limit "
-                  "of %zu bytes", len, sel_names[sel], vc->max_size);
+        g_message("clipboard: refused %zu bytes of %s from the client: larger than the limit of %zu bytes", len, sel_names[sel], vc->max_size);
         data = NULL;
     }
     clipboard_x11_provide(vc->x, sel, f, data, len);

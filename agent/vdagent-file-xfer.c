@@ -118,8 +118,7 @@ void vdagent_file_xfer_start(struct vdagent_file_xfer *fx, uint32_t id, const ch
         return;
     }
     if (!vdagent_file_xfer_name_ok(name)) {
-        g_warning("file transfer %u: refused the file name '%s': it must be a plain name, "
-                  "without folders", id, g_utf8_validate(name, -1, NULL) ? name : "?");
+        g_warning("file transfer %u: refused the file name '%s': it must be a plain name, without folders", id, g_utf8_validate(name, -1, NULL) ? name : "?");
         send_io_error(fx, id, EINVAL);
         return;
     }
@@ -141,8 +140,8 @@ void vdagent_file_xfer_start(struct vdagent_file_xfer *fx, uint32_t id, const ch
     if (statvfs(fx->dir, &sv) == 0) {
         uint64_t free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
         if (size > free_bytes) {
-            g_warning("file transfer %u: refused '%s' (%" G_GUINT64_FORMAT " bytes): only %"
-                      G_GUINT64_FORMAT " bytes free in %s", id, name, (guint64)size,
+            g_warning("file transfer %u: refused '%s' (%" G_GUINT64_FORMAT " bytes): only %" G_GUINT64_FORMAT " bytes free in %s",
+                      id, name, (guint64)size,
                       (guint64)free_bytes, fx->dir);
             uint64_t le = GUINT64_TO_LE(free_bytes);
             vdagent_proto_send_file_xfer_status(fx->proto, id,
@@ -182,8 +181,8 @@ void vdagent_file_xfer_data(struct vdagent_file_xfer *fx, uint32_t id, const uin
     if (!x)
         return; /* cancelled or refused: the client may still have data in flight */
     if (len > x->size - x->done) {
-        g_warning("file transfer %u: the client sent more than the announced %" G_GUINT64_FORMAT
-                  " bytes; '%s' removed", id, (guint64)x->size, x->name);
+        g_warning("file transfer %u: the client sent more than the announced %" G_GUINT64_FORMAT " bytes; '%s' removed",
+                  id, (guint64)x->size, x->name);
         xfer_end(fx, x, false);
         send_io_error(fx, id, EINVAL);
         return;

@@ -39,8 +39,7 @@ struct resize_x11 *resize_x11_create(const char *display, char **ret_error)
     if (!ver || (ver->major_version == 1 && ver->minor_version < 2)) {
         free(ver);
         xcb_disconnect(conn);
-        *ret_error = g_strdup("the X server has no RandR 1.2: the desktop cannot follow the "
-                              "client's window size (use --resize=off to silence this)");
+        *ret_error = g_strdup("the X server has no RandR 1.2: the desktop cannot follow the client's window size (use --resize=off to silence this)");
         return NULL;
     }
     free(ver);
@@ -163,8 +162,7 @@ static int plan_outputs(struct resize_x11 *r, xcb_randr_get_screen_resources_cur
     xcb_randr_output_t *outputs = xcb_randr_get_screen_resources_current_outputs(res);
     int n_out = xcb_randr_get_screen_resources_current_outputs_length(res);
     if (n > n_out) {
-        *ret_error = g_strdup_printf("the client asked for %d monitors but the X server has only "
-                                     "%d outputs", n, n_out);
+        *ret_error = g_strdup_printf("the client asked for %d monitors but the X server has only %d outputs", n, n_out);
         return -ENOSPC;
     }
     memset(plans, 0, sizeof(*plans) * n);
@@ -256,8 +254,7 @@ int resize_x11_apply(struct resize_x11 *r, const struct resize_rect *in, int n, 
     bool fits = w >= range->min_width && h >= range->min_height && w <= range->max_width &&
                 h <= range->max_height;
     if (!fits) {
-        *ret_error = g_strdup_printf("%dx%d is outside the X server's screen sizes %ux%u to "
-                                     "%ux%u", w, h, range->min_width, range->min_height,
+        *ret_error = g_strdup_printf("%dx%d is outside the X server's screen sizes %ux%u to %ux%u", w, h, range->min_width, range->min_height,
                                      range->max_width, range->max_height);
         free(range);
         return -ERANGE;
