@@ -76,14 +76,16 @@ static const struct opt table[] = {
      "how keyboard and pointer events reach the desktop"},
     {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,
      "ignore all keyboard and pointer input from clients"},
-    {"resize", OPT_BOOL, OFF(resize), 0, "on", "on|off",
+    {"copy-detection", OPT_BOOL, OFF(copy_detection), 0, "true", NULL,
+     "send window moves and scrolling as copies of what the client already shows"},
+    {"resize", OPT_BOOL, OFF(resize), 0, "true", NULL,
      "let clients set the desktop size and monitors (RandR) to match their windows"},
     {"clipboard", OPT_ENUM, OFF(clipboard), 0, "both", "both|to-client|to-guest|off",
      "which way the clipboard is shared (to-client: from the desktop to the client only)",
      clipboard_names},
     {"clipboard-max-size", OPT_INT, OFF(clipboard_max_size), 0, "16777216", "BYTES",
      "largest clipboard content shared either way", NULL, 1024, 256 << 20},
-    {"file-transfer", OPT_BOOL, OFF(file_transfer), 0, "on", "on|off",
+    {"file-transfer", OPT_BOOL, OFF(file_transfer), 0, "true", NULL,
      "accept files that clients send (drag and drop onto the viewer)"},
     {"file-transfer-dir", OPT_STRING, OFF(file_transfer_dir), 0, NULL, "DIR",
      "folder for received files (default: the user's Downloads folder)"},
@@ -310,15 +312,19 @@ void options_print_help(FILE *out)
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt *opt = &table[i];
         g_autofree char *left = NULL;
-        if (opt->type == OPT_BOOL && !opt->arg)
+        if (opt->type == OPT_BOOL && opt->def && strcmp(opt->def, "true") == 0)
+            left = g_strdup_printf("--%s[=on|off]", opt->name);
+        else if (opt->type == OPT_BOOL)
             left = g_strdup_printf("--%s", opt->name);
-        else if (opt->type == OPT_DESKTOP || opt->type == OPT_BOOL)
+        else if (opt->type == OPT_DESKTOP)
             left = g_strdup_printf("--%s[=%s]", opt->name, opt->arg);
         else
             left = g_strdup_printf("--%s=%s", opt->name, opt->arg);
         fprintf(out, "  %s\n      %s", left, opt->help);
-        if (opt->def && (opt->type != OPT_BOOL || opt->arg) && opt->type != OPT_DESKTOP)
+        if (opt->def && opt->type != OPT_BOOL && opt->type != OPT_DESKTOP)
             fprintf(out, " [default: %s]", opt->def);
+        else if (opt->type == OPT_BOOL && opt->def && strcmp(opt->def, "true") == 0)
+            fprintf(out, " [default: on]");
         fputc('\n', out);
     }
     fprintf(out, "  --help\n      show this help and exit\n"

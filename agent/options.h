@@ -42,6 +42,7 @@ struct agent_options {
     int max_fps;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
+    bool copy_detection;     /* send window moves and scrolls as copies */
     bool resize;             /* follow the client's monitors config with RandR */
     int clipboard;           /* enum clipboard_policy (agent/vdagent-clipboard.h) */
     int clipboard_max_size;  /* bytes */

@@ -9,6 +9,8 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
+  # input: uinput injector, X LED state through XKB
+  libevdev-dev libxcb-xkb-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -17,8 +19,10 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
-  # agent channel: fuzz targets (libFuzzer), RandR test server, clipboard peer
-  clang xserver-xorg-core xserver-xorg-video-dummy xclip xsel
+  # input: layout tests need an X server that honours setxkbmap
+  xserver-xorg-core xserver-xorg-video-dummy
+  # agent channel: fuzz targets (libFuzzer), clipboard peers
+  clang xclip xsel
 )
 
 what=${1:-test}
