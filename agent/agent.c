@@ -45,6 +45,8 @@ struct agent {
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
     struct vdagent_clipboard *clipboard; /* NULL: --clipboard=off or no X */
     struct vdagent_file_xfer *file_xfer; /* NULL: --file-transfer=off */
+    struct resize_rect monitors[AGENT_MAX_MONITORS]; /* as last reported to clients */
+    int n_monitors;
     guint sig_int, sig_term, sig_usr1;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
@@ -75,6 +77,8 @@ static void report_monitors(struct agent *a)
     if (!a->resize || resize_x11_get_layout(a->resize, rects, AGENT_MAX_MONITORS, &n) < 0)
         return;
     struct spice_display_head heads[AGENT_MAX_MONITORS];
+    memcpy(a->monitors, rects, sizeof(*rects) * n);
+    a->n_monitors = n;
     for (int i = 0; i < n; i++)
         heads[i] = (struct spice_display_head){rects[i].x, rects[i].y, rects[i].width,
                                                rects[i].height};
@@ -168,14 +172,18 @@ static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *
     g_string_free(desc, TRUE);
 }
 
-/* Absolute pointer through the agent channel, relative to monitor
- * @display_id. Only arrives with agent mouse mode on, which stays off until
- * the input injector takes these (spice-server.c): then add the monitor's
- * origin and inject. */
+/* Absolute pointer through the agent channel (agent mouse mode), relative
+ * to the client's monitor @display_id: add that monitor's origin. */
 static void on_agent_mouse(int x, int y, uint32_t buttons, int display_id, void *data)
 {
-    g_debug("agent mouse %d,%d buttons %x on monitor %d (not injected)", x, y, buttons,
-            display_id);
+    struct agent *a = data;
+    if (a->stopping)
+        return;
+    if (display_id >= 0 && display_id < a->n_monitors) {
+        x += a->monitors[display_id].x;
+        y += a->monitors[display_id].y;
+    }
+    spice_input_agent_mouse(a->input, x, y, buttons);
 }
 
 static void on_agent_caps(void *data)

@@ -22,6 +22,12 @@ def busy_desktop(x):
            "-e", "sh", "-c", "ls -l /usr/bin | head -40; sleep 600"])
 
 
+def pointer(x):
+    out = x.check(["xdotool", "getmouselocation", "--shell"]).stdout.decode()
+    vals = dict(line.split("=", 1) for line in out.split())
+    return (int(vals["X"]), int(vals["Y"]))
+
+
 def frame_size(c):
     prim = c.primary()
     return prim[:2] if prim else None
@@ -99,6 +105,17 @@ class ResizeTest(unittest.TestCase):
                                                                 (1, 1280, 0, 1024, 768)], 30),
                                 "client monitors are %s" % c.monitors())
                 self.wait_frame_matches(x, c, "two-monitors")
+
+                # The pointer on the second monitor's window lands on the
+                # second output: it comes through the agent channel with the
+                # monitor's id, and the agent adds that monitor's origin.
+                for display_id, (px, py), want in [(1, (100, 50), (1380, 50)),
+                                                   (0, (10, 20), (10, 20)),
+                                                   (1, (1000, 700), (2280, 700))]:
+                    c.inputs.position(px, py, display_id, 0)
+                    self.assertTrue(c.wait(lambda: pointer(x) == want, 20),
+                                    "pointer at %s, not %s (monitor %d)"
+                                    % (pointer(x), want, display_id))
                 c.close()
 
                 # A fresh client (spicy-screenshot) gets the new size, exact.
