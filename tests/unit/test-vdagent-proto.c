@@ -209,7 +209,8 @@ static void test_caps(struct fixture *f, gconstpointer data)
     g_assert_true(vdagent_proto_peer_has(f->p, VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL));
     g_assert_false(vdagent_proto_peer_has(f->p, VD_AGENT_CAP_SPARSE_MONITORS_CONFIG));
     g_assert_false(vdagent_proto_peer_has(f->p, 5000));
-    /* request = 1: we answer with ours, request = 0 */
+    /* request = 1: we answer with ours, request = 0, and say output waits */
+    g_assert_cmpint(f->rec.outputs, ==, 1);
     g_autoptr(GPtrArray) out = drain(f);
     g_assert_cmpuint(out->len, ==, 1);
     g_assert_cmpuint(msg_type(out->pdata[0]), ==, VD_AGENT_ANNOUNCE_CAPABILITIES);
