@@ -8,19 +8,27 @@
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
+#include "display/image-convert.h"
+
 #define READ_TIMEOUT_S 10
 #define INCR_CHUNK_MAX (256 * 1024) /* larger payloads go out with INCR */
 #define MAX_INCR_OUT 16
 
 enum atom_id {
     A_CLIPBOARD, A_TARGETS, A_TIMESTAMP, A_MULTIPLE, A_INCR, A_UTF8_STRING, A_TEXT_PLAIN_UTF8,
-    A_TEXT, A_IMAGE_PNG, A_PROP_CLIPBOARD, A_PROP_PRIMARY, N_ATOMS
+    A_TEXT, A_IMAGE_PNG, A_IMAGE_BMP, A_IMAGE_JPEG, A_IMAGE_TIFF, A_PROP_CLIPBOARD,
+    A_PROP_PRIMARY, N_ATOMS
 };
 
 static const char *const atom_names[N_ATOMS] = {
     "CLIPBOARD", "TARGETS", "TIMESTAMP", "MULTIPLE", "INCR", "UTF8_STRING",
-    "text/plain;charset=utf-8", "TEXT", "image/png", "THINDESK_CLIPBOARD", "THINDESK_PRIMARY",
+    "text/plain;charset=utf-8", "TEXT", "image/png", "image/bmp", "image/jpeg", "image/tiff",
+    "THINDESK_CLIPBOARD", "THINDESK_PRIMARY",
 };
+
+/* Image targets besides PNG, converted with gdk-pixbuf; preferred first
+ * when reading from an owner without image/png (lossless before lossy). */
+static const enum atom_id other_images[] = {A_IMAGE_BMP, A_IMAGE_TIFF, A_IMAGE_JPEG};
 
 /* An X client waiting for the peer's data. */
 struct waiter {
@@ -95,6 +103,9 @@ static int format_of_target(struct clipboard_x11 *c, xcb_atom_t t)
         return CLIPBOARD_FMT_TEXT;
     if (t == c->atoms[A_IMAGE_PNG])
         return CLIPBOARD_FMT_PNG;
+    for (size_t i = 0; i < G_N_ELEMENTS(other_images); i++)
+        if (t == c->atoms[other_images[i]])
+            return CLIPBOARD_FMT_PNG;
     return -1;
 }
 
@@ -136,6 +147,24 @@ static void send_data(struct clipboard_x11 *c, const xcb_selection_request_event
         }
         g_bytes_unref(data);
         data = g_bytes_new_take(latin, n);
+    } else if (format_of_target(c, req->target) == CLIPBOARD_FMT_PNG &&
+               req->target != c->atoms[A_IMAGE_PNG]) {
+        g_autofree char *mime = NULL;
+        xcb_get_atom_name_reply_t *an = xcb_get_atom_name_reply(
+            c->conn, xcb_get_atom_name(c->conn, req->target), NULL);
+        if (an)
+            mime = g_strndup(xcb_get_atom_name_name(an), xcb_get_atom_name_name_length(an));
+        free(an);
+        size_t n = 0;
+        uint8_t *img = mime ? image_convert(g_bytes_get_data(bytes, NULL),
+                                            g_bytes_get_size(bytes), mime, &n)
+                            : NULL;
+        if (!img) {
+            notify(c, req, XCB_ATOM_NONE);
+            return;
+        }
+        g_bytes_unref(data);
+        data = g_bytes_new_take(img, n);
     }
     size_t len = g_bytes_get_size(data);
     if (len <= c->chunk) {
@@ -229,7 +258,7 @@ static void on_selection_request(struct clipboard_x11 *c, xcb_selection_request_
     }
     xcb_atom_t prop = reply_property(req);
     if (req->target == c->atoms[A_TARGETS]) {
-        xcb_atom_t t[8];
+        xcb_atom_t t[12];
         int n = 0;
         t[n++] = c->atoms[A_TARGETS];
         t[n++] = c->atoms[A_TIMESTAMP];
@@ -239,8 +268,11 @@ static void on_selection_request(struct clipboard_x11 *c, xcb_selection_request_
             t[n++] = XCB_ATOM_STRING;
             t[n++] = c->atoms[A_TEXT];
         }
-        if (s->offered & (1u << CLIPBOARD_FMT_PNG))
+        if (s->offered & (1u << CLIPBOARD_FMT_PNG)) {
             t[n++] = c->atoms[A_IMAGE_PNG];
+            for (size_t k = 0; k < G_N_ELEMENTS(other_images); k++)
+                t[n++] = c->atoms[other_images[k]];
+        }
         xcb_change_property(c->conn, XCB_PROP_MODE_REPLACE, req->requestor, prop, XCB_ATOM_ATOM,
                             32, (uint32_t)n, t);
         notify(c, req, prop);
@@ -304,6 +336,10 @@ static void finish_read(struct clipboard_x11 *c, int i, const uint8_t *data, siz
             if (a[k] == c->atoms[A_IMAGE_PNG])
                 s->target_of[CLIPBOARD_FMT_PNG] = a[k];
         }
+        for (size_t p = 0; p < G_N_ELEMENTS(other_images) && !s->target_of[CLIPBOARD_FMT_PNG]; p++)
+            for (size_t k = 0; k < n; k++)
+                if (a[k] == c->atoms[other_images[p]])
+                    s->target_of[CLIPBOARD_FMT_PNG] = a[k];
         for (int f = 0; f < CLIPBOARD_N_FORMATS; f++)
             if (s->target_of[f])
                 formats |= 1u << f;
@@ -322,6 +358,11 @@ static void finish_read(struct clipboard_x11 *c, int i, const uint8_t *data, siz
                                               "ISO-8859-1", NULL, NULL, NULL);
             c->l.data(i, format, (const uint8_t *)utf8, utf8 ? strlen(utf8) : 0,
                       c->l.user_data);
+        } else if (data && format == CLIPBOARD_FMT_PNG &&
+                   s->target_of[CLIPBOARD_FMT_PNG] != c->atoms[A_IMAGE_PNG]) {
+            size_t n = 0;
+            g_autofree uint8_t *png = image_convert(data, len, "image/png", &n);
+            c->l.data(i, format, png, png ? n : 0, c->l.user_data);
         } else {
             c->l.data(i, format, data, len, c->l.user_data);
         }

@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
+  libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
 )

@@ -119,7 +119,8 @@ class ClipboardTest(unittest.TestCase):
 
     def png(self):
         path = os.path.join(self.tmp, "img.png")
-        subprocess.run(["convert", "-size", "64x48", "gradient:red-blue", "png:" + path],
+        subprocess.run(["convert", "-size", "64x48", "gradient:red-blue", "-depth", "8",
+                        "png24:" + path],
                        check=True)
         with open(path, "rb") as f:
             return f.read()
@@ -185,6 +186,37 @@ class ClipboardTest(unittest.TestCase):
         self.guest_copy(x, CLIPBOARD, img2, target="image/png")
         self.assertTrue(client.wait_grab(CLIPBOARD, PNG))
         self.assertEqual(client.paste(CLIPBOARD, PNG), (PNG, img2))
+
+    def same_pixels(self, a_bytes, b_bytes):
+        a = os.path.join(self.tmp, "a.img")
+        b = os.path.join(self.tmp, "b.img")
+        with open(a, "wb") as f:
+            f.write(a_bytes)
+        with open(b, "wb") as f:
+            f.write(b_bytes)
+        return tdtest.compare_ae(a, b) == 0
+
+    def test_images_converted_to_and_from_png(self):
+        """X applications that offer or want BMP get PNG converted for them."""
+        x, agent, client = self.session()
+        img = self.png()
+        client.copy(CLIPBOARD, PNG, img)
+        rc, bmp = self.guest_paste(x, client, CLIPBOARD, target="image/bmp")
+        self.assertEqual(rc, 0)
+        self.assertEqual(bmp[:2], b"BM")
+        self.assertTrue(self.same_pixels(bmp, img), "the BMP differs from the client's PNG")
+
+        bmp_path = os.path.join(self.tmp, "guest.bmp")
+        subprocess.run(["convert", "-size", "40x30", "gradient:green-yellow", "bmp3:" + bmp_path],
+                       check=True)
+        with open(bmp_path, "rb") as f:
+            guest_bmp = f.read()
+        self.guest_copy(x, CLIPBOARD, guest_bmp, target="image/bmp")
+        self.assertTrue(client.wait_grab(CLIPBOARD, PNG), "no PNG offered for a BMP")
+        t, got = client.paste(CLIPBOARD, PNG)
+        self.assertEqual(t, PNG)
+        self.assertEqual(got[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertTrue(self.same_pixels(got, guest_bmp), "the PNG differs from the guest's BMP")
 
     def test_policy_to_client(self):
         x, agent, client = self.session(["--clipboard=to-client"])
