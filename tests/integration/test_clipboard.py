@@ -131,7 +131,7 @@ class ClipboardTest(unittest.TestCase):
         agent = tdtest.Agent(x.display, args=list(args))
         self.addCleanup(agent.__exit__, None, None, None)
         client = ClipClient(self, agent)
-        # the client leaves before the agent stops (see test_resize.connect)
+        # the client leaves before the agent stops
         self.addCleanup(client.close)
         return x, agent, client
 

@@ -27,7 +27,7 @@ class FileTransferTest(unittest.TestCase):
         agent = tdtest.Agent(x.display, args=["--file-transfer-dir=" + self.dest] + args)
         self.addCleanup(agent.__exit__, None, None, None)
         c = spiceclient.Client(agent.port, agent.password)
-        self.addCleanup(c.close)  # before the agent stops (see test_resize.connect)
+        self.addCleanup(c.close)  # before the agent stops
         self.assertTrue(c.wait(lambda: c.main is not None and
                                c.main.get_property("agent-connected"), 30))
         c.iterate(1.0)

@@ -41,9 +41,8 @@ class ResizeTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def connect(self, agent):
-        """A spice-gtk client with the agent channel up. Tests close it before
-        the agent stops: spice-server 0.15 touches the freed keyboard of
-        agent/spice-input.c when it drops a client during shutdown."""
+        """A spice-gtk client with the agent channel up; tests close it
+        before the agent stops."""
         import spiceclient
         c = spiceclient.Client(agent.port, agent.password)
         self.addCleanup(c.close)
