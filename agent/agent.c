@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/audio.h"
 #include "agent/frame-pump.h"
 #include "agent/password.h"
 #include "agent/spice-display.h"
@@ -41,6 +42,7 @@ struct agent {
     struct spice_display *display;
     struct spice_input *input;
     struct frame_pump *pump;
+    struct audio *audio; /* NULL with --audio=off */
     struct vdagent *vdagent;
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
     struct vdagent_clipboard *clipboard; /* NULL: --clipboard=off or no X */
@@ -347,6 +349,7 @@ static void on_client(bool connected, const char *address, void *data)
     if (a->stopping || !a->pump)
         return;
     frame_pump_set_active(a->pump, connected);
+    audio_set_client(a->audio, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
         if (cursor)
@@ -457,18 +460,20 @@ static void print_banner(struct agent *a)
     int w, h;
     capture_get_size(a->capture, &w, &h);
     g_autofree char *host = connect_host(o);
-    bool raw_host = strcmp(o->listen_host, "0.0.0.0") == 0 || strcmp(o->listen_host, "::") == 0;
-    g_autofree char *uri_host = raw_host ? g_strdup(host) : g_strdup(host);
-    printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h,
-           uri_host, o->listen_port);
-    if (a->password)
+    printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h, host,
+           o->listen_port);
+    /* A password the admin chose stays out of logs; a generated one is only
+     * known from here (and the .vv file). */
+    if (!a->password)
+        printf("thindesk-agent: no password (ticketing disabled)\n");
+    else if (!o->password_file)
         printf("thindesk-agent: password: %s\n", a->password);
     else
-        printf("thindesk-agent: no password (ticketing disabled)\n");
+        printf("thindesk-agent: password: from %s\n", o->password_file);
     a->vv_file = write_vv_file(a, host);
     if (a->vv_file)
         printf("thindesk-agent: connect with: remote-viewer %s\n", a->vv_file);
-    printf("thindesk-agent: or: remote-viewer spice://%s:%d%s\n", uri_host, o->listen_port,
+    printf("thindesk-agent: or: remote-viewer spice://%s:%d%s\n", host, o->listen_port,
            a->password ? "  (and type the password)" : "");
     fflush(stdout);
 }
@@ -529,6 +534,11 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->input)
         goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
+    if (opts->audio) {
+        a->audio = audio_create(a->server, opts, &error);
+        if (!a->audio)
+            goto err_print;
+    }
     if (!start_agent_channel(a, display, &error))
         goto err_print;
 
@@ -566,6 +576,7 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_term);
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
+    audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
     vdagent_clipboard_destroy(a->clipboard);
     vdagent_file_xfer_destroy(a->file_xfer);

@@ -78,6 +78,10 @@ static const struct opt table[] = {
      "ignore all keyboard and pointer input from clients"},
     {"copy-detection", OPT_BOOL, OFF(copy_detection), 0, "true", NULL,
      "send window moves and scrolling as copies of what the client already shows"},
+    {"audio", OPT_BOOL, OFF(audio), 0, "true", NULL,
+     "send desktop sound to clients and their microphone into the session (needs PulseAudio or PipeWire's pulse server); --audio=off disables it"},
+    {"audio-sink", OPT_STRING, OFF(audio_sink), 0, NULL, "NAME",
+     "play to clients what this sound server sink plays, instead of creating the sink 'thindesk' and making it the default"},
     {"resize", OPT_BOOL, OFF(resize), 0, "true", NULL,
      "let clients set the desktop size and monitors (RandR) to match their windows"},
     {"clipboard", OPT_ENUM, OFF(clipboard), 0, "both", "both|to-client|to-guest|off",
@@ -442,6 +446,7 @@ void options_finish(struct agent_options *o)
     g_free(o->capture);
     g_free(o->fake_script);
     g_free(o->input);
+    g_free(o->audio_sink);
     g_free(o->log_level);
     if (o->sources)
         g_strfreev(o->sources);

@@ -43,6 +43,8 @@ struct agent_options {
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
     bool copy_detection;     /* send window moves and scrolls as copies */
+    bool audio;              /* desktop sound and microphone through the sound server */
+    char *audio_sink;        /* NULL: create the session's own sink "thindesk" */
     bool resize;             /* follow the client's monitors config with RandR */
     int clipboard;           /* enum clipboard_policy (agent/vdagent-clipboard.h) */
     int clipboard_max_size;  /* bytes */

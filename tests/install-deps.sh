@@ -12,6 +12,8 @@ BUILD_PKGS=(
   libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
+  # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
+  libpulse-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -20,8 +22,13 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  # guest tier (tests/guest): QEMU, a static busybox for the initramfs, kmod
+  # (depmod/modprobe on the kernel package's modules, fetched at test time)
+  qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
+  # audio: a real sound server, paplay/parec/pactl
+  pulseaudio pulseaudio-utils
   # agent channel: fuzz targets (libFuzzer), clipboard peers
   clang xclip xsel
 )
