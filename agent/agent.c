@@ -15,6 +15,7 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
+#include "agent/spice-usb.h"
 #include "agent/vdagent.h"
 #include "agent/vdagent-clipboard.h"
 #include "agent/vdagent-file-xfer.h"
@@ -41,6 +42,7 @@ struct agent {
     SpiceServer *server;
     struct spice_display *display;
     struct spice_input *input;
+    struct spice_usb *usb;
     struct frame_pump *pump;
     struct audio *audio; /* NULL with --audio=off */
     struct vdagent *vdagent;
@@ -533,6 +535,9 @@ struct agent *agent_create(const struct agent_options *opts)
     a->input = spice_input_create(a->server, opts, display, w, h, &error);
     if (!a->input)
         goto err_print;
+    a->usb = spice_usb_create(a->server, opts, &error);
+    if (!a->usb)
+        goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     if (opts->audio) {
         a->audio = audio_create(a->server, opts, &error);
@@ -585,6 +590,8 @@ void agent_destroy(struct agent *a)
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     server_destroy(a->server);
+    /* After the server: it closes the usbredir devices of a connected client. */
+    spice_usb_destroy(a->usb);
     capture_destroy(a->capture);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)
