@@ -20,11 +20,19 @@
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
 #include "agent/spice-usb.h"
+#include "agent/vdagent.h"
+#include "agent/vdagent-clipboard.h"
+#include "agent/vdagent-file-xfer.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
+#include "display/resize-x11.h"
 
 
 #define GENERATED_PASSWORD_LENGTH 20
+/* Monitors a client may enable (the limit; RandR's dummy has 16). */
+#define AGENT_MAX_MONITORS 4
+/* Room for clipboard headers on top of the clipboard size cap. */
+#define AGENT_MESSAGE_SLACK 4096u
 
 struct agent {
     const struct agent_options *opts;
@@ -41,6 +49,12 @@ struct agent {
     struct spice_usb *usb;
     struct frame_pump *pump;
     struct audio *audio; /* NULL with --audio=off */
+    struct vdagent *vdagent;
+    struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
+    struct vdagent_clipboard *clipboard; /* NULL: --clipboard=off or no X */
+    struct vdagent_file_xfer *file_xfer; /* NULL: --file-transfer=off */
+    struct resize_rect monitors[AGENT_MAX_MONITORS]; /* as last reported to clients */
+    int n_monitors;
     guint sig_int, sig_term, sig_usr1;
     struct control *control;
     struct metrics *metrics;
@@ -69,6 +83,23 @@ static void on_damage_pending(void *data)
     frame_pump_kick(a->pump);
 }
 
+/* Tells clients how the desktop splits into monitors: the active RandR
+ * outputs in output order (output i shows the client's monitor i). */
+static void report_monitors(struct agent *a)
+{
+    struct resize_rect rects[RESIZE_X11_MAX_OUTPUTS];
+    int n = 0;
+    if (!a->resize || resize_x11_get_layout(a->resize, rects, AGENT_MAX_MONITORS, &n) < 0)
+        return;
+    struct spice_display_head heads[AGENT_MAX_MONITORS];
+    memcpy(a->monitors, rects, sizeof(*rects) * n);
+    a->n_monitors = n;
+    for (int i = 0; i < n; i++)
+        heads[i] = (struct spice_display_head){rects[i].x, rects[i].y, rects[i].width,
+                                               rects[i].height};
+    spice_display_set_heads(a->display, heads, n);
+}
+
 static void on_resized(int width, int height, void *data)
 {
     struct agent *a = data;
@@ -83,6 +114,7 @@ static void on_resized(int width, int height, void *data)
     json_object_set_int_member(ev, "width", width);
     json_object_set_int_member(ev, "height", height);
     control_emit_event(a->control, "resize", ev);
+    report_monitors(a);
     spice_display_resize(a->display, width, height);
     spice_input_set_screen_size(a->input, width, height);
     frame_pump_resized(a->pump, width, height);
@@ -110,6 +142,203 @@ static const struct capture_listener capture_listener = {
     .cursor_changed = on_cursor_changed,
     .lost = on_capture_lost,
 };
+
+/* --- agent channel events --- */
+
+/* A client's monitors config (its windows' sizes): lay out the X outputs. */
+static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping)
+        return;
+    struct vdagent_proto *proto = vdagent_get_proto(a->vdagent);
+    if (!a->resize) {
+        g_message("not resizing the desktop for the client: %s",
+                  a->opts->resize ? "the X server cannot (see above)" : "--resize=off");
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
+        return;
+    }
+    struct resize_rect rects[AGENT_MAX_MONITORS];
+    int count = 0;
+    bool positioned = false;
+    for (int i = 0; i < n; i++) {
+        if (!mons[i].enabled)
+            continue;
+        if (count == AGENT_MAX_MONITORS) {
+            g_message("the client enabled more than %d monitors; using the first %d",
+                      AGENT_MAX_MONITORS, AGENT_MAX_MONITORS);
+            break;
+        }
+        rects[count] = (struct resize_rect){mons[i].x, mons[i].y, mons[i].width, mons[i].height};
+        positioned |= count > 0 && (mons[i].x != rects[0].x || mons[i].y != rects[0].y);
+        count++;
+    }
+    /* Without positions, monitors go left to right. */
+    for (int i = 1; i < count && !positioned; i++) {
+        rects[i].x = rects[i - 1].x + rects[i - 1].width;
+        rects[i].y = rects[0].y;
+    }
+    GString *desc = g_string_new(NULL);
+    for (int i = 0; i < count; i++)
+        g_string_append_printf(desc, "%s%dx%d+%d+%d", i ? ", " : "", rects[i].width,
+                               rects[i].height, rects[i].x, rects[i].y);
+    g_autofree char *error = NULL;
+    int rc = resize_x11_apply(a->resize, rects, count, &error);
+    if (rc < 0) {
+        g_warning("cannot set the client's monitors (%s): %s", desc->str, error);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
+    } else {
+        g_message("client monitors: %s", desc->str);
+        report_monitors(a);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
+    }
+    g_string_free(desc, TRUE);
+}
+
+/* Absolute pointer through the agent channel (agent mouse mode), relative
+ * to the client's monitor @display_id: add that monitor's origin. */
+static void on_agent_mouse(int x, int y, uint32_t buttons, int display_id, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping)
+        return;
+    if (display_id >= 0 && display_id < a->n_monitors) {
+        x += a->monitors[display_id].x;
+        y += a->monitors[display_id].y;
+    }
+    spice_input_agent_mouse(a->input, x, y, buttons);
+}
+
+static void on_agent_caps(void *data)
+{
+    struct agent *a = data;
+    g_message("client agent channel ready");
+    if (a->clipboard && !a->stopping)
+        vdagent_clipboard_client_ready(a->clipboard);
+}
+
+static void on_agent_client_gone(void *data)
+{
+    struct agent *a = data;
+    g_debug("agent channel: client gone, state reset");
+    if (a->clipboard && !a->stopping)
+        vdagent_clipboard_client_gone(a->clipboard);
+    if (a->file_xfer && !a->stopping)
+        vdagent_file_xfer_reset(a->file_xfer);
+}
+
+static void on_xfer_start(uint32_t id, const char *keyfile, void *data)
+{
+    struct agent *a = data;
+    vdagent_file_xfer_start(a->file_xfer, id, keyfile);
+}
+
+static void on_xfer_data(uint32_t id, const uint8_t *bytes, size_t len, void *data)
+{
+    struct agent *a = data;
+    if (a->file_xfer)
+        vdagent_file_xfer_data(a->file_xfer, id, bytes, len);
+}
+
+static void on_xfer_status(uint32_t id, uint32_t result, void *data)
+{
+    struct agent *a = data;
+    if (a->file_xfer)
+        vdagent_file_xfer_status(a->file_xfer, id, result);
+}
+
+static void on_clip_grab(int sel, const uint32_t *types, int n, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_grab(a->clipboard, sel, types, n);
+}
+
+static void on_clip_request(int sel, uint32_t type, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_request(a->clipboard, sel, type);
+    else
+        vdagent_proto_send_clipboard(vdagent_get_proto(a->vdagent), sel,
+                                     VD_AGENT_CLIPBOARD_NONE, NULL, 0);
+}
+
+static void on_clip_data(int sel, uint32_t type, const uint8_t *bytes, size_t len, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_data(a->clipboard, sel, type, bytes, len);
+}
+
+static void on_clip_release(int sel, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_release(a->clipboard, sel);
+}
+
+static void on_agent_dropped(uint32_t type, uint32_t size, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard && type == VD_AGENT_CLIPBOARD)
+        vdagent_clipboard_client_data_dropped(a->clipboard);
+}
+
+static bool start_agent_channel(struct agent *a, const char *display, char **ret_error)
+{
+    if (a->opts->resize && strcmp(a->opts->capture, "x11") == 0) {
+        g_autofree char *error = NULL;
+        a->resize = resize_x11_create(display, &error);
+        if (!a->resize)
+            g_message("%s", error);
+    }
+    bool clipboard = a->opts->clipboard != CLIPBOARD_POLICY_OFF &&
+                     strcmp(a->opts->capture, "x11") == 0;
+    struct vdagent_proto_config pc = {
+        .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
+        .clipboard = clipboard,
+        .file_xfer = a->opts->file_transfer,
+    };
+    struct vdagent_proto_handlers h = {
+        .mouse_state = on_agent_mouse,
+        .monitors_config = on_monitors_config,
+        .clipboard_grab = on_clip_grab,
+        .clipboard_request = on_clip_request,
+        .clipboard_data = on_clip_data,
+        .clipboard_release = on_clip_release,
+        .file_xfer_start = a->opts->file_transfer ? on_xfer_start : NULL,
+        .file_xfer_data = on_xfer_data,
+        .file_xfer_status = on_xfer_status,
+        .caps_received = on_agent_caps,
+        .client_disconnected = on_agent_client_gone,
+        .dropped = on_agent_dropped,
+        .user_data = a,
+    };
+    a->vdagent = vdagent_create(a->server, &pc, &h);
+    if (!a->vdagent) {
+        *ret_error = g_strdup("cannot create the agent channel");
+        return false;
+    }
+    if (a->opts->file_transfer) {
+        const char *dir = a->opts->file_transfer_dir;
+        if (!dir)
+            dir = g_get_user_special_dir(G_USER_DIRECTORY_DOWNLOAD);
+        g_autofree char *fallback = g_build_filename(g_get_home_dir(), "Downloads", NULL);
+        a->file_xfer = vdagent_file_xfer_create(vdagent_get_proto(a->vdagent),
+                                                dir ? dir : fallback);
+    }
+    if (clipboard) {
+        g_autofree char *error = NULL;
+        a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent), display,
+                                                a->opts->clipboard,
+                                                (size_t)a->opts->clipboard_max_size, &error);
+        if (!a->clipboard)
+            g_message("%s", error);
+    }
+    report_monitors(a);
+    return true;
+}
 
 /* --- display and server events --- */
 
@@ -508,6 +737,8 @@ struct agent *agent_create(const struct agent_options *opts)
         if (!a->audio)
             goto err_print;
     }
+    if (!start_agent_channel(a, display, &error))
+        goto err_print;
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -548,6 +779,10 @@ void agent_destroy(struct agent *a)
     metrics_histogram_free(a->grab_hist);
     audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
+    vdagent_clipboard_destroy(a->clipboard);
+    vdagent_file_xfer_destroy(a->file_xfer);
+    vdagent_destroy(a->vdagent);
+    resize_x11_destroy(a->resize);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     server_destroy(a->server);

@@ -34,6 +34,7 @@ struct opt {
 static const char *const image_compression_names[] = {
     "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4", "off", NULL};
 static const char *const wan_names[] = {"auto", "never", "always", NULL};
+static const char *const clipboard_names[] = {"both", "to-client", "to-guest", "off", NULL};
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct agent_options, field)
@@ -92,6 +93,17 @@ static const struct opt table[] = {
      "PATH", "socket of thindesk-usb-helper, which attaches devices to vhci_hcd"},
     {"usb-fake-dump", OPT_STRING, OFF(usb_fake_dump), 0, NULL, "DIR",
      "with --usb-attach=fake: write what the fake kernel side reads from mass storage into DIR"},
+    {"resize", OPT_BOOL, OFF(resize), 0, "true", NULL,
+     "let clients set the desktop size and monitors (RandR) to match their windows"},
+    {"clipboard", OPT_ENUM, OFF(clipboard), 0, "both", "both|to-client|to-guest|off",
+     "which way the clipboard is shared (to-client: from the desktop to the client only)",
+     clipboard_names},
+    {"clipboard-max-size", OPT_INT, OFF(clipboard_max_size), 0, "16777216", "BYTES",
+     "largest clipboard content shared either way", NULL, 1024, 256 << 20},
+    {"file-transfer", OPT_BOOL, OFF(file_transfer), 0, "true", NULL,
+     "accept files that clients send (drag and drop onto the viewer)"},
+    {"file-transfer-dir", OPT_STRING, OFF(file_transfer_dir), 0, NULL, "DIR",
+     "folder for received files (default: the user's Downloads folder)"},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
      "how much to log (to the journal when started by systemd, else to standard error)",
      log_level_names},

@@ -46,6 +46,11 @@ struct agent_options {
     bool copy_detection;     /* send window moves and scrolls as copies */
     bool audio;              /* desktop sound and microphone through the sound server */
     char *audio_sink;        /* NULL: create the session's own sink "thindesk" */
+    bool resize;             /* follow the client's monitors config with RandR */
+    int clipboard;           /* enum clipboard_policy (agent/vdagent-clipboard.h) */
+    int clipboard_max_size;  /* bytes */
+    bool file_transfer;      /* accept files from clients */
+    char *file_transfer_dir; /* NULL: the user's Downloads folder */
     char *log_level;         /* error, warning, info, debug */
     char *control_socket;    /* NULL: $XDG_RUNTIME_DIR/thindesk/control; "none": off */
     char *metrics_host;      /* NULL: no metrics endpoint */

@@ -40,6 +40,9 @@ struct spice_display {
     guint client_source;
     guint drained_source;
 
+    struct spice_display_head heads[SPICE_DISPLAY_MAX_HEADS];
+    int n_heads; /* 0: never set, spice-server reports the surface itself */
+
     uint64_t next_image_id;
     struct spice_display_stats stats;
     uint32_t cursor_unique;
@@ -177,8 +180,11 @@ static int iface_flush_resources(QXLInstance *qin)
     return 0;
 }
 
+/* The only async request we make is monitors_config: the cookie is the
+ * QXLMonitorsConfig the worker has now copied. */
 static void iface_async_complete(QXLInstance *qin, uint64_t cookie)
 {
+    g_free((void *)(uintptr_t)cookie);
 }
 
 static void iface_update_area_complete(QXLInstance *qin, uint32_t surface_id,
@@ -307,6 +313,56 @@ void spice_display_destroy(struct spice_display *d)
     g_free(d);
 }
 
+/* Heads outside the surface: with @fallback one head covering the surface is
+ * sent, otherwise nothing (a resize to fit them is on its way). */
+static void send_heads(struct spice_display *d, bool fallback)
+{
+    if (!d->has_primary || d->n_heads == 0)
+        return;
+    unsigned n = (unsigned)d->n_heads;
+    const struct spice_display_head *heads = d->heads;
+    struct spice_display_head whole = {0, 0, d->width, d->height};
+    for (int i = 0; i < d->n_heads; i++) {
+        const struct spice_display_head *h = &d->heads[i];
+        if (h->x < 0 || h->y < 0 || h->width <= 0 || h->height <= 0 ||
+            h->x + h->width > d->width || h->y + h->height > d->height) {
+            if (!fallback)
+                return;
+            heads = &whole;
+            n = 1;
+            break;
+        }
+    }
+    QXLMonitorsConfig *mc = g_malloc0(sizeof(QXLMonitorsConfig) + n * sizeof(QXLHead));
+    mc->count = (uint16_t)n;
+    mc->max_allowed = SPICE_DISPLAY_MAX_HEADS;
+    for (unsigned i = 0; i < n; i++) {
+        mc->heads[i] = (QXLHead){
+            .id = (uint32_t)i,
+            .surface_id = 0,
+            .width = (uint32_t)heads[i].width,
+            .height = (uint32_t)heads[i].height,
+            .x = (uint32_t)heads[i].x,
+            .y = (uint32_t)heads[i].y,
+        };
+    }
+    g_debug("display: %u monitor(s) on %dx%d", n, d->width, d->height);
+    /* freed in iface_async_complete once the worker copied it */
+    spice_qxl_monitors_config_async(&d->qxl, (QXLPHYSICAL)(uintptr_t)mc, 0,
+                                    (uint64_t)(uintptr_t)mc);
+}
+
+void spice_display_set_heads(struct spice_display *d, const struct spice_display_head *heads,
+                             int n)
+{
+    n = CLAMP(n, 0, SPICE_DISPLAY_MAX_HEADS);
+    if (n == d->n_heads && memcmp(heads, d->heads, sizeof(*heads) * n) == 0)
+        return;
+    memcpy(d->heads, heads, sizeof(*heads) * n);
+    d->n_heads = n;
+    send_heads(d, false);
+}
+
 void spice_display_resize(struct spice_display *d, int width, int height)
 {
     if (width == d->width && height == d->height && d->has_primary)
@@ -315,6 +371,7 @@ void spice_display_resize(struct spice_display *d, int width, int height)
     d->width = width;
     d->height = height;
     create_primary(d);
+    send_heads(d, true);
 }
 
 bool spice_display_busy(struct spice_display *d)

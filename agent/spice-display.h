@@ -41,6 +41,19 @@ void spice_display_destroy(struct spice_display *display);
  * size are dropped. */
 void spice_display_resize(struct spice_display *display, int width, int height);
 
+#define SPICE_DISPLAY_MAX_HEADS 16
+
+/* One monitor of the primary surface, in surface pixels. */
+struct spice_display_head {
+    int x, y, width, height;
+};
+
+/* Tells clients how the primary surface splits into monitors (head i is the
+ * client's display i). Kept and sent again after every resize; while a head
+ * lies outside the surface, clients get one monitor covering the surface. */
+void spice_display_set_heads(struct spice_display *display,
+                             const struct spice_display_head *heads, int n);
+
 /* True while commands wait for the worker. */
 bool spice_display_busy(struct spice_display *display);
 

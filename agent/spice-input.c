@@ -12,6 +12,7 @@ struct spice_input {
     bool registered;
     struct keymap_decoder decoder;
     struct injector *injector; /* NULL when view-only */
+    uint32_t agent_buttons;    /* last VD_AGENT_MOUSE_STATE buttons */
 };
 
 /* spice-server 0.15 cannot remove a keyboard or mouse interface: it keeps
@@ -220,10 +221,30 @@ void spice_input_set_screen_size(struct spice_input *in, int width, int height)
         injector_set_screen_size(in->injector, width, height);
 }
 
+void spice_input_agent_mouse(struct spice_input *in, int x, int y, uint32_t vd_buttons)
+{
+    if (!in || !in->injector)
+        return;
+    uint32_t pressed = vd_buttons & ~in->agent_buttons;
+    in->agent_buttons = vd_buttons;
+    injector_move_to(in->injector, x, y);
+    unsigned mask = ((vd_buttons & VD_AGENT_LBUTTON_MASK) ? 1u << INJECTOR_BUTTON_LEFT : 0) |
+                    ((vd_buttons & VD_AGENT_MBUTTON_MASK) ? 1u << INJECTOR_BUTTON_MIDDLE : 0) |
+                    ((vd_buttons & VD_AGENT_RBUTTON_MASK) ? 1u << INJECTOR_BUTTON_RIGHT : 0) |
+                    ((vd_buttons & VD_AGENT_SBUTTON_MASK) ? 1u << INJECTOR_BUTTON_SIDE : 0) |
+                    ((vd_buttons & VD_AGENT_EBUTTON_MASK) ? 1u << INJECTOR_BUTTON_EXTRA : 0);
+    injector_set_buttons(in->injector, mask);
+    if (pressed & VD_AGENT_UBUTTON_MASK)
+        injector_wheel(in->injector, -1, 0);
+    if (pressed & VD_AGENT_DBUTTON_MASK)
+        injector_wheel(in->injector, 1, 0);
+}
+
 void spice_input_client_gone(struct spice_input *in)
 {
     if (!in)
         return;
+    in->agent_buttons = 0;
     keymap_decoder_reset(&in->decoder);
     if (in->injector)
         injector_release_all(in->injector);

@@ -17,5 +17,9 @@ void spice_input_destroy(struct spice_input *input);
 
 /* The desktop changed size: pointer positions are clamped to it. */
 void spice_input_set_screen_size(struct spice_input *input, int width, int height);
+/* Absolute pointer from the agent channel (VD_AGENT_MOUSE_STATE, agent mouse
+ * mode): @x, @y in screen pixels, @vd_buttons the VD_AGENT_*BUTTON_MASK bits
+ * (wheel clicks are presses of the up/down bits). */
+void spice_input_agent_mouse(struct spice_input *input, int x, int y, uint32_t vd_buttons);
 /* The client went away: release whatever it held down. */
 void spice_input_client_gone(struct spice_input *input);

@@ -138,7 +138,10 @@ SpiceServer *server_create(const struct agent_options *opts, const char *passwor
     /* spice-server's video detection adds a large playout delay in clients:
      * the desktop path stays lossless and immediate. */
     spice_server_set_streaming_video(s, SPICE_STREAM_VIDEO_OFF);
-    spice_server_set_agent_mouse(s, 0);
+    /* With the agent channel attached, absolute pointer events come as
+     * VD_AGENT_MOUSE_STATE with the client's monitor (agent/vdagent.c): right
+     * for several monitors, where the tablet only knows the whole surface. */
+    spice_server_set_agent_mouse(s, 1);
     spice_server_set_name(s, "thindesk");
 
     static const struct spice_core_events core_events = {.channel_event = on_channel_event};

@@ -13,6 +13,7 @@ BUILD_PKGS=(
   libspice-client-gtk-3.0-dev libssl-dev
   # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
   libsystemd-dev libjson-glib-dev dpkg-dev file
+  libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
   # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
@@ -38,6 +39,8 @@ TEST_PKGS=(
   pulseaudio pulseaudio-utils
   # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD
   clang genisoimage
+  # agent channel: fuzz targets (libFuzzer), clipboard peers
+  clang xclip xsel
 )
 
 what=${1:-test}

@@ -28,6 +28,21 @@ ctypes.pythonapi.PyCapsule_GetPointer.restype = ctypes.c_void_p
 ctypes.pythonapi.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
 
 
+class _MonitorConfig(ctypes.Structure):
+    _fields_ = [("id", ctypes.c_uint), ("surface_id", ctypes.c_uint), ("x", ctypes.c_uint),
+                ("y", ctypes.c_uint), ("width", ctypes.c_uint), ("height", ctypes.c_uint)]
+
+
+class _GArray(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_uint)]
+
+
+_gobject = ctypes.CDLL("libgobject-2.0.so.0")
+_glib = ctypes.CDLL("libglib-2.0.so.0")
+_gobject.g_object_get.restype = None
+_glib.g_array_unref.argtypes = [ctypes.c_void_p]
+
+
 def _gpointer(obj):
     return ctypes.pythonapi.PyCapsule_GetPointer(obj.__gpointer__, None)
 
@@ -114,6 +129,22 @@ class Client:
         if not p.data or p.width <= 0:
             return None
         return (p.width, p.height, p.stride, ctypes.string_at(p.data, p.stride * p.height))
+
+    def monitors(self):
+        """The display channel's monitors as [(id, x, y, w, h)] (the
+        "monitors" property, which GI cannot read)."""
+        if not self.display:
+            return []
+        arr = ctypes.c_void_p()
+        _gobject.g_object_get(ctypes.c_void_p(_gpointer(self.display)), b"monitors",
+                              ctypes.byref(arr), None)
+        if not arr.value:
+            return []
+        ga = _GArray.from_address(arr.value)
+        mons = (_MonitorConfig * ga.len).from_address(ga.data) if ga.len else []
+        result = [(m.id, m.x, m.y, m.width, m.height) for m in mons]
+        _glib.g_array_unref(arr)
+        return result
 
     def save_ppm(self, path):
         """Writes the client's frame (BGRX) as a binary PPM; returns (w, h)."""

@@ -96,6 +96,105 @@ class Xvfb:
         self.stop()
 
 
+XORG_DUMMY_CONF = """\
+Section "ServerFlags"
+  Option "AutoAddDevices" "false"
+  Option "AutoEnableDevices" "false"
+  Option "DontVTSwitch" "true"
+EndSection
+Section "Device"
+  Identifier "dummy"
+  Driver "dummy"
+  VideoRam 256000
+EndSection
+Section "Monitor"
+  Identifier "monitor"
+  HorizSync 5.0 - 1000.0
+  VertRefresh 5.0 - 200.0
+EndSection
+Section "Screen"
+  Identifier "screen"
+  Device "dummy"
+  Monitor "monitor"
+  DefaultDepth 24
+  SubSection "Display"
+    Depth 24
+    Virtual 3840 2160
+  EndSubSection
+EndSection
+"""
+
+
+class Xorg(Xvfb):
+    """Xorg with the dummy video driver: RandR can grow the screen and drive
+    16 outputs. Starts at width x height on its first output. Raises
+    unittest.SkipTest when this machine cannot run it."""
+
+    def __init__(self, width=1024, height=768):
+        skip_unless_tools("Xorg", "xrandr")
+        if not os.path.exists("/usr/lib/xorg/modules/drivers/dummy_drv.so"):
+            raise unittest.SkipTest("the Xorg dummy driver is not installed "
+                                    "(xserver-xorg-video-dummy)")
+        self.tmp = tempfile.mkdtemp(prefix="thindesk-xorg-")
+        conf = os.path.join(self.tmp, "xorg.conf")
+        with open(conf, "w") as f:
+            f.write(XORG_DUMMY_CONF)
+        self.log = os.path.join(self.tmp, "xorg.log")
+        r, w = os.pipe()
+        self.children = []
+        self.proc = subprocess.Popen(
+            ["Xorg", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-config", conf,
+             "-logfile", self.log],
+            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        data = b""
+        deadline = time.monotonic() + 30
+        while not data.endswith(b"\n") and time.monotonic() < deadline:
+            chunk = os.read(r, 16)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        if not data.strip():
+            self.stop()
+            raise unittest.SkipTest("Xorg with the dummy driver did not start here")
+        self.display = ":" + data.decode().strip()
+        self.env = dict(os.environ, DISPLAY=self.display)
+        self.set_layout([(width, height, 0, 0)])
+        self.size = (width, height)
+
+    def set_layout(self, monitors):
+        """monitors: [(w, h, x, y)], output i shows monitor i."""
+        argv = ["xrandr"]
+        fb_w = max(x + w for w, h, x, y in monitors)
+        fb_h = max(y + h for w, h, x, y in monitors)
+        for i in range(16):
+            name = "DUMMY%d" % i
+            if i < len(monitors):
+                w, h, x, y = monitors[i]
+                mode = "%dx%d" % (w, h)
+                subprocess.run(["xrandr", "--addmode", name, mode], env=self.env,
+                               capture_output=True)
+                argv += ["--output", name, "--mode", mode, "--pos", "%dx%d" % (x, y)]
+            else:
+                argv += ["--output", name, "--off"]
+        self.check(argv + ["--fb", "%dx%d" % (fb_w, fb_h)])
+
+    def outputs(self):
+        """Active outputs as [(name, w, h, x, y)] and the screen size."""
+        import re
+        out = self.check(["xrandr"]).stdout.decode()
+        screen = re.search(r"current (\d+) x (\d+)", out)
+        active = re.findall(r"^(\S+) connected (?:primary )?(\d+)x(\d+)\+(\d+)\+(\d+)",
+                            out, re.M)
+        return ([(n, int(w), int(h), int(x), int(y)) for n, w, h, x, y in active],
+                (int(screen.group(1)), int(screen.group(2))))
+
+    def stop(self):
+        super().stop()
+        shutil.rmtree(getattr(self, "tmp", ""), ignore_errors=True)
+
+
 def stop_process(p, timeout=5):
     if p is None or p.poll() is not None:
         return p.returncode if p else None
