@@ -14,6 +14,7 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
+#include "agent/tls.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
 
@@ -26,14 +27,20 @@ struct agent {
     int exit_code;
     struct virtual_desktop *vdesk;
     char *display_name;
-    char *password;
+    char *password;          /* the lasting password (file or generated) */
+    char *one_time;          /* armed one-time password, until used or expired */
+    gint64 one_time_expiry;  /* monotonic usec; 0: none */
+    bool one_time_used;      /* a client got in with it: other channels still may */
+    unsigned one_time_channels; /* bit per SPICE_CHANNEL_* linked since */
+    guint one_time_timer;
+    struct tls_identity *tls;
     char *vv_file;
     struct capture *capture;
     SpiceServer *server;
     struct spice_display *display;
     struct spice_input *input;
     struct frame_pump *pump;
-    guint sig_int, sig_term, sig_usr1;
+    guint sig_int, sig_term, sig_usr1, sig_hup;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
 
@@ -112,11 +119,25 @@ static void on_drained(void *data)
 
 /* A client's main channel connected (after authentication) or went away:
  * capture runs only while someone is connected. */
+static void one_time_retire(struct agent *a, const char *why);
+
 static void on_client(bool connected, const char *address, void *data)
 {
     struct agent *a = data;
     if (a->stopping || !a->pump)
         return;
+    if (connected && a->one_time && !a->one_time_used) {
+        /* spice-server checks the password on every channel's link: keep it
+         * until this client's display, inputs and cursor channels are in
+         * (or a few seconds passed), then retire it. */
+        g_message("one-time password used by %s", address);
+        a->one_time_used = true;
+        a->one_time_channels = 0;
+        if (a->one_time_timer)
+            g_source_remove(a->one_time_timer);
+        a->one_time_timer = 0;
+        one_time_retire(a, NULL); /* arms the grace timer */
+    }
     frame_pump_set_active(a->pump, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
@@ -125,6 +146,112 @@ static void on_client(bool connected, const char *address, void *data)
     } else {
         spice_input_client_gone(a->input);
     }
+}
+
+/* --- one-time passwords --- */
+
+#define ONE_TIME_GRACE_MS 5000
+
+static void restore_lasting_password(struct agent *a)
+{
+    if (a->password) {
+        server_set_password(a->server, a->password, 0);
+    } else {
+        /* No lasting password (or ticketing was off): nobody may get in with
+         * anything they could know. */
+        g_autofree char *locked = password_generate(GENERATED_PASSWORD_LENGTH);
+        server_set_password(a->server, locked ? locked : "", 0);
+    }
+}
+
+static gboolean on_one_time_timer(gpointer data)
+{
+    struct agent *a = data;
+    a->one_time_timer = 0;
+    one_time_retire(a, a->one_time_used ? "used" : "expired");
+    return G_SOURCE_REMOVE;
+}
+
+/* With @why NULL after first use: wait for the other channels (grace timer);
+ * otherwise forget the one-time password now. */
+static void one_time_retire(struct agent *a, const char *why)
+{
+    if (!a->one_time)
+        return;
+    if (!why) {
+        a->one_time_timer = g_timeout_add(ONE_TIME_GRACE_MS, on_one_time_timer, a);
+        return;
+    }
+    if (a->one_time_timer)
+        g_source_remove(a->one_time_timer);
+    a->one_time_timer = 0;
+    memset(a->one_time, 0, strlen(a->one_time));
+    g_clear_pointer(&a->one_time, g_free);
+    a->one_time_used = false;
+    restore_lasting_password(a);
+    g_message("one-time password %s: no longer valid", why);
+}
+
+static void on_channel_linked(int type, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping || !a->one_time || !a->one_time_used || type >= 32)
+        return;
+    a->one_time_channels |= 1u << type;
+    const unsigned needed = (1u << SPICE_CHANNEL_DISPLAY) | (1u << SPICE_CHANNEL_INPUTS) |
+                            (1u << SPICE_CHANNEL_CURSOR);
+    if ((a->one_time_channels & needed) == needed)
+        one_time_retire(a, "used");
+}
+
+int agent_set_one_time_password(struct agent *a, const char *password, int seconds)
+{
+    if (!password || !*password || strlen(password) > 60 || seconds <= 0)
+        return -EINVAL;
+    one_time_retire(a, "replaced");
+    int rc = server_set_password(a->server, password, seconds);
+    if (rc < 0) {
+        restore_lasting_password(a);
+        return rc;
+    }
+    a->one_time = g_strdup(password);
+    a->one_time_used = false;
+    a->one_time_timer = g_timeout_add_seconds(seconds, on_one_time_timer, a);
+    g_message("one-time password set, valid for %d s or one connection", seconds);
+    return 0;
+}
+
+static void on_auth_failed(const char *address, void *data)
+{
+    struct agent *a = data;
+    (void)a;
+}
+
+/* SIGHUP re-reads --password-file: new clients need the new password,
+ * connected ones stay. */
+static gboolean on_hup_signal(gpointer data)
+{
+    struct agent *a = data;
+    const struct agent_options *o = a->opts;
+    if (!o->password_file || strcmp(o->password_file, "-") == 0) {
+        g_message("SIGHUP: no password file to re-read");
+        return G_SOURCE_CONTINUE;
+    }
+    char *error = NULL;
+    char *pw = password_read(o->password_file, &error);
+    if (!pw) {
+        g_warning("SIGHUP: %s; keeping the current password", error);
+        g_free(error);
+        return G_SOURCE_CONTINUE;
+    }
+    if (a->password)
+        memset(a->password, 0, strlen(a->password));
+    g_free(a->password);
+    a->password = pw;
+    if (!a->one_time)
+        server_set_password(a->server, a->password, 0);
+    g_message("SIGHUP: password re-read from %s", o->password_file);
+    return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_signal(gpointer data)
@@ -155,19 +282,36 @@ static gboolean on_stats_signal(gpointer data)
 
 /* --- start-up --- */
 
+/* Plain listening is for loopback addresses (an SSH tunnel's end) unless
+ * the admin says otherwise; TLS is for the network. */
+static bool check_listen_addresses(struct agent *a)
+{
+    const struct agent_options *o = a->opts;
+    if (o->listen_port > 0 && !o->allow_plain && !password_address_is_loopback(o->listen_host)) {
+        g_printerr("thindesk-agent: refusing unencrypted --listen on %s: passwords and the desktop would cross the network in clear. Use --tls-listen=%s:PORT (clients verify the printed certificate), keep --listen on 127.0.0.1, or add --allow-plain if the network is trusted.\n",
+                   o->listen_host, o->listen_host);
+        return false;
+    }
+    return true;
+}
+
 static bool choose_password(struct agent *a)
 {
     const struct agent_options *o = a->opts;
     if (o->disable_ticketing) {
-        if (!password_address_is_loopback(o->listen_host)) {
+        const char *host = NULL;
+        if (o->listen_port > 0 && !password_address_is_loopback(o->listen_host))
+            host = o->listen_host;
+        else if (o->tls_listen_port > 0 && !password_address_is_loopback(o->tls_listen_host))
+            host = o->tls_listen_host;
+        if (host) {
             g_printerr("thindesk-agent: refusing --disable-ticketing on %s: anyone who can reach "
                        "that address would get the desktop. Listen on 127.0.0.1 (for example "
                        "behind an SSH tunnel) or use a password.\n",
-                       o->listen_host);
+                       host);
             return false;
         }
-        g_warning("ticketing disabled: any local user can connect to %s:%d", o->listen_host,
-                  o->listen_port);
+        g_warning("ticketing disabled: any local user can connect");
         return true;
     }
     if (o->password_file) {
@@ -188,37 +332,62 @@ static bool choose_password(struct agent *a)
     return true;
 }
 
-static char *connect_host(const struct agent_options *o)
+static char *connect_host(const char *h)
 {
-    const char *h = o->listen_host;
     if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
         return g_strdup(g_get_host_name());
     return strchr(h, ':') ? g_strdup_printf("[%s]", h) : g_strdup(h);
 }
 
-/* Writes a remote-viewer connection file with the password, readable only by
- * this user. Returns its path or NULL. */
-static char *write_vv_file(struct agent *a, const char *host)
+/* PEM text as one .vv value: GKeyFile turns "\n" back into line breaks. */
+static char *vv_escape(const char *text)
 {
+    GString *s = g_string_new(NULL);
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n')
+            g_string_append(s, "\\n");
+        else if (*p == '\\')
+            g_string_append(s, "\\\\");
+        else if (*p != '\r')
+            g_string_append_c(s, *p);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* Writes a remote-viewer connection file with the password, readable only by
+ * this user. With TLS it pins our certificate (ca=, host-subject=) and asks
+ * for TLS on every channel. Returns its path or NULL. */
+static char *write_vv_file(struct agent *a)
+{
+    const struct agent_options *o = a->opts;
     g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "thindesk", NULL);
     if (g_mkdir_with_parents(dir, 0700) < 0)
         return NULL;
     char *path = g_build_filename(dir, "connect.vv", NULL);
-    g_autofree char *text = g_strdup_printf("[virt-viewer]\ntype=spice\nhost=%s\nport=%d\n%s%s%s"
-                                            "title=thindesk %s\n",
-                                            host, a->opts->listen_port,
-                                            a->password ? "password=" : "",
-                                            a->password ? a->password : "",
-                                            a->password ? "\n" : "", a->display_name);
+    GString *t = g_string_new("[virt-viewer]\ntype=spice\n");
+    if (a->tls) {
+        g_autofree char *host = connect_host(o->tls_listen_host);
+        g_autofree char *ca = vv_escape(tls_identity_ca_pem(a->tls));
+        g_string_append_printf(t, "host=%s\ntls-port=%d\nsecure-channels=all\nca=%s\nhost-subject=%s\n",
+                               host, o->tls_listen_port, ca, tls_identity_subject(a->tls));
+    } else {
+        g_autofree char *host = connect_host(o->listen_host);
+        g_string_append_printf(t, "host=%s\nport=%d\n", host, o->listen_port);
+    }
+    if (a->password)
+        g_string_append_printf(t, "password=%s\n", a->password);
+    g_string_append_printf(t, "title=thindesk %s\n", a->display_name);
     int fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-        if (fd >= 0)
-            close(fd);
+    bool ok = fd >= 0 && fchmod(fd, 0600) == 0 &&
+              write(fd, t->str, t->len) == (ssize_t)t->len;
+    if (fd >= 0)
+        close(fd);
+    memset(t->str, 0, t->len);
+    g_string_free(t, TRUE);
+    if (!ok) {
         g_free(path);
         return NULL;
     }
-    fchmod(fd, 0600);
-    close(fd);
     return path;
 }
 
@@ -227,20 +396,27 @@ static void print_banner(struct agent *a)
     const struct agent_options *o = a->opts;
     int w, h;
     capture_get_size(a->capture, &w, &h);
-    g_autofree char *host = connect_host(o);
-    bool raw_host = strcmp(o->listen_host, "0.0.0.0") == 0 || strcmp(o->listen_host, "::") == 0;
-    g_autofree char *uri_host = raw_host ? g_strdup(host) : g_strdup(host);
-    printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h,
-           uri_host, o->listen_port);
+    if (o->listen_port > 0) {
+        g_autofree char *host = connect_host(o->listen_host);
+        printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h,
+               host, o->listen_port);
+    }
+    if (a->tls) {
+        g_autofree char *host = connect_host(o->tls_listen_host);
+        printf("thindesk-agent: serving %s (%dx%d) over TLS at spice://%s?tls-port=%d\n",
+               a->display_name, w, h, host, o->tls_listen_port);
+        printf("thindesk-agent: certificate SHA-256 fingerprint: %s\n",
+               tls_identity_fingerprint(a->tls));
+        printf("thindesk-agent: host-subject: %s\n", tls_identity_subject(a->tls));
+        printf("thindesk-agent: CA certificate: %s\n", tls_identity_ca_file(a->tls));
+    }
     if (a->password)
         printf("thindesk-agent: password: %s\n", a->password);
     else
         printf("thindesk-agent: no password (ticketing disabled)\n");
-    a->vv_file = write_vv_file(a, host);
+    a->vv_file = write_vv_file(a);
     if (a->vv_file)
         printf("thindesk-agent: connect with: remote-viewer %s\n", a->vv_file);
-    printf("thindesk-agent: or: remote-viewer spice://%s:%d%s\n", uri_host, o->listen_port,
-           a->password ? "  (and type the password)" : "");
     fflush(stdout);
 }
 
@@ -252,8 +428,14 @@ struct agent *agent_create(const struct agent_options *opts)
     signal(SIGPIPE, SIG_IGN);
     char *error = NULL;
 
-    if (!choose_password(a))
+    if (!choose_password(a) || !check_listen_addresses(a))
         goto err;
+    if (opts->tls_listen_port > 0) {
+        g_autofree char *dir = opts->x509_dir ? g_strdup(opts->x509_dir) : tls_default_dir();
+        a->tls = tls_identity_load(dir, opts->x509_dir == NULL, &error);
+        if (!a->tls)
+            goto err_print;
+    }
 
     const char *display = opts->display;
     if (opts->virtual_desktop && strcmp(opts->capture, "x11") == 0) {
@@ -284,8 +466,11 @@ struct agent *agent_create(const struct agent_options *opts)
     int w, h;
     capture_get_size(a->capture, &w, &h);
 
-    struct server_events se = {.client = on_client, .user_data = a};
-    a->server = server_create(opts, a->password, &se, &error);
+    struct server_events se = {.client = on_client,
+                               .auth_failed = on_auth_failed,
+                               .channel = on_channel_linked,
+                               .user_data = a};
+    a->server = server_create(opts, a->password, a->tls, &se, &error);
     if (!a->server)
         goto err_print;
 
@@ -305,6 +490,7 @@ struct agent *agent_create(const struct agent_options *opts)
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
     a->sig_term = g_unix_signal_add(SIGTERM, on_signal, a);
     a->sig_usr1 = g_unix_signal_add(SIGUSR1, on_stats_signal, a);
+    a->sig_hup = g_unix_signal_add(SIGHUP, on_hup_signal, a);
     print_banner(a);
     return a;
 
@@ -335,11 +521,19 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_term);
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
+    if (a->sig_hup)
+        g_source_remove(a->sig_hup);
+    if (a->one_time_timer)
+        g_source_remove(a->one_time_timer);
+    if (a->one_time)
+        memset(a->one_time, 0, strlen(a->one_time));
+    g_free(a->one_time);
     frame_pump_destroy(a->pump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     server_destroy(a->server);
     capture_destroy(a->capture);
+    tls_identity_destroy(a->tls);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)
         g_unlink(a->vv_file);

@@ -42,8 +42,15 @@ static const char *const log_level_names[] = {"error", "warning", "info", "debug
 static const struct opt table[] = {
     {"display", OPT_STRING, OFF(display), 0, NULL, ":N",
      "X display to serve (default: $DISPLAY; without one, a virtual desktop is started)"},
-    {"listen", OPT_LISTEN, OFF(listen_host), OFF(listen_port), "127.0.0.1:5900", "ADDR:PORT",
-     "address and port to accept SPICE clients on"},
+    {"listen", OPT_LISTEN, OFF(listen_host), OFF(listen_port), "127.0.0.1:5900", "ADDR:PORT|off",
+     "address and port for unencrypted SPICE clients (only loopback addresses unless --allow-plain)"},
+    {"tls-listen", OPT_LISTEN, OFF(tls_listen_host), OFF(tls_listen_port), "auto",
+     "ADDR:PORT|auto|off",
+     "address and port for SPICE clients over TLS (auto: the --listen address, its port + 1)"},
+    {"x509-dir", OPT_STRING, OFF(x509_dir), 0, NULL, "DIR",
+     "use ca-cert.pem, server-cert.pem and server-key.pem from DIR (default: a self-signed certificate created in $XDG_CONFIG_HOME/thindesk/tls)"},
+    {"allow-plain", OPT_BOOL, OFF(allow_plain), 0, "false", NULL,
+     "allow unencrypted clients on a non-loopback --listen address"},
     {"password-file", OPT_STRING, OFF(password_file), 0, NULL, "FILE",
      "read the connection password from FILE (- reads standard input)"},
     {"generate-password", OPT_BOOL, OFF(generate_password), 0, "false", NULL,
@@ -151,8 +158,16 @@ static bool parse_bool(const char *s, bool *ret)
     return false;
 }
 
+/* ADDR:PORT, [ADDR6]:PORT, "off" (port 0) or "auto" (port -1); no host for
+ * the last two. */
 static bool parse_listen(const char *s, char **ret_host, int *ret_port)
 {
+    if (strcmp(s, "off") == 0 || strcmp(s, "auto") == 0) {
+        g_free(*ret_host);
+        *ret_host = NULL;
+        *ret_port = strcmp(s, "off") == 0 ? 0 : -1;
+        return true;
+    }
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s)
         return false;
@@ -400,6 +415,25 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
         *ret_error = g_strdup("--disable-ticketing cannot be combined with a password option");
         return OPTIONS_USAGE;
     }
+    if (o->tls_listen_port < 0) {
+        /* auto: next to the plain port, on the same address */
+        if (o->listen_port > 0 && o->listen_port < 65535) {
+            o->tls_listen_host = g_strdup(o->listen_host);
+            o->tls_listen_port = o->listen_port + 1;
+        } else {
+            *ret_error = g_strdup("--tls-listen=auto needs a --listen port below 65535: give --tls-listen=ADDR:PORT");
+            return OPTIONS_USAGE;
+        }
+    }
+    if (o->listen_port == 0 && o->tls_listen_port == 0) {
+        *ret_error = g_strdup("--listen=off and --tls-listen=off leave no way to connect");
+        return OPTIONS_USAGE;
+    }
+    if (o->listen_port > 0 && o->tls_listen_port == o->listen_port &&
+        g_strcmp0(o->listen_host, o->tls_listen_host) == 0) {
+        *ret_error = g_strdup_printf("--listen and --tls-listen both use port %d: give them different ports", o->listen_port);
+        return OPTIONS_USAGE;
+    }
     if (o->password_file && o->generate_password) {
         *ret_error = g_strdup("--password-file and --generate-password exclude each other");
         return OPTIONS_USAGE;
@@ -426,6 +460,8 @@ void options_finish(struct agent_options *o)
 {
     g_free(o->display);
     g_free(o->listen_host);
+    g_free(o->tls_listen_host);
+    g_free(o->x509_dir);
     g_free(o->password_file);
     g_free(o->capture);
     g_free(o->fake_script);

@@ -11,6 +11,8 @@ BUILD_PKGS=(
   libxcb-xtest0-dev libxcb-randr0-dev
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
+  # security: TLS key and self-signed certificate (OpenSSL's libcrypto)
+  libssl-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -21,6 +23,8 @@ TEST_PKGS=(
   procps psmisc iproute2
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
+  # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints
+  openssl
 )
 
 what=${1:-test}

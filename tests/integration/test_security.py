@@ -61,7 +61,8 @@ class AuthTest(unittest.TestCase):
             with open(vv) as f:
                 text = f.read()
             self.assertIn("password=" + pw, text)
-            self.assertIn("port=%d" % agent.port, text)
+            # TLS is on by default: the file sends remote-viewer there.
+            self.assertIn("tls-port=%d\n" % agent.tls_port, text)
         self.assertFalse(os.path.exists(vv), "the .vv file outlived the agent")
 
     def test_two_generated_passwords_differ(self):
