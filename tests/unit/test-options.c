@@ -204,6 +204,63 @@ static void test_help_lists_every_option(struct fixture *fx, gconstpointer data)
     free(buf);
 }
 
+static void test_tls_listen(struct fixture *fx, gconstpointer data)
+{
+    struct agent_options o;
+    char *err = NULL;
+    /* auto: next to the plain port on the same address */
+    g_assert_cmpint(load(fx, &o, &err, "--listen=127.0.0.1:7000", NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.tls_listen_host, ==, "127.0.0.1");
+    g_assert_cmpint(o.tls_listen_port, ==, 7001);
+    g_assert_false(o.allow_plain);
+    g_assert_null(o.x509_dir);
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--listen=off", "--tls-listen=[::]:7443",
+                         "--x509-dir=/etc/pki/thindesk", NULL),
+                    ==, OPTIONS_OK);
+    g_assert_null(o.listen_host);
+    g_assert_cmpint(o.listen_port, ==, 0);
+    g_assert_cmpstr(o.tls_listen_host, ==, "::");
+    g_assert_cmpint(o.tls_listen_port, ==, 7443);
+    g_assert_cmpstr(o.x509_dir, ==, "/etc/pki/thindesk");
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--tls-listen=off", NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.tls_listen_port, ==, 0);
+    g_assert_null(o.tls_listen_host);
+    options_finish(&o);
+    write_file(fx->user_file, "[agent]\ntls-listen=0.0.0.0:5901\nallow-plain=true\n");
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.tls_listen_host, ==, "0.0.0.0");
+    g_assert_true(o.allow_plain);
+    options_finish(&o);
+    g_unlink(fx->user_file);
+    expect_usage(fx, "tls-listen", "--tls-listen=127.0.0.1:0");
+    expect_usage(fx, "tls-listen", "--tls-listen=somewhere:5901");
+}
+
+static void test_tls_conflicts(struct fixture *fx, gconstpointer data)
+{
+    struct agent_options o;
+    char *err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, "--listen=off", "--tls-listen=off", NULL), ==,
+                    OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "no way to connect"));
+    g_free(err);
+    options_finish(&o);
+    err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, "--listen=127.0.0.1:6000", "--tls-listen=127.0.0.1:6000",
+                         NULL),
+                    ==, OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "both use port 6000"));
+    g_free(err);
+    options_finish(&o);
+    err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, "--listen=off", NULL), ==, OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "--tls-listen=auto"));
+    g_free(err);
+    options_finish(&o);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -215,5 +272,7 @@ int main(int argc, char **argv)
     ADD("/options/bad-config", test_bad_config);
     ADD("/options/virtual-desktop", test_virtual_desktop);
     ADD("/options/help", test_help_lists_every_option);
+    ADD("/options/tls-listen", test_tls_listen);
+    ADD("/options/tls-conflicts", test_tls_conflicts);
     return g_test_run();
 }
