@@ -31,8 +31,10 @@ struct agent {
     char *one_time;          /* armed one-time password, until used or expired */
     gint64 one_time_expiry;  /* monotonic usec; 0: none */
     bool one_time_used;      /* a client got in with it: other channels still may */
+    bool one_time_kick;      /* disconnect clients when it is retired */
     unsigned one_time_channels; /* bit per SPICE_CHANNEL_* linked since */
     guint one_time_timer;
+    guint restore_idle;
     struct tls_identity *tls;
     char *vv_file;
     struct capture *capture;
@@ -126,16 +128,21 @@ static void on_client(bool connected, const char *address, void *data)
     struct agent *a = data;
     if (a->stopping || !a->pump)
         return;
-    if (connected && a->one_time && !a->one_time_used) {
+    if (connected && a->one_time && a->one_time_used) {
+        /* A second client got in during the first one's grace period: the
+         * password is spent, so it may not keep the desktop. */
+        g_warning("one-time password used again by %s: disconnecting it", address);
+        a->one_time_kick = true;
+        one_time_retire(a, "used twice");
+        return;
+    }
+    if (connected && a->one_time) {
         /* spice-server checks the password on every channel's link: keep it
-         * until this client's display, inputs and cursor channels are in
-         * (or a few seconds passed), then retire it. */
+         * until this client's display channel is in (and its other channels
+         * had a moment), then retire it. */
         g_message("one-time password used by %s", address);
         a->one_time_used = true;
         a->one_time_channels = 0;
-        if (a->one_time_timer)
-            g_source_remove(a->one_time_timer);
-        a->one_time_timer = 0;
         one_time_retire(a, NULL); /* arms the grace timer */
     }
     frame_pump_set_active(a->pump, connected);
@@ -150,18 +157,27 @@ static void on_client(bool connected, const char *address, void *data)
 
 /* --- one-time passwords --- */
 
+/* After first use: at most this long for the client's other channels, and
+ * this long after its display channel linked. */
 #define ONE_TIME_GRACE_MS 5000
+#define ONE_TIME_AFTER_DISPLAY_MS 1000
 
-static void restore_lasting_password(struct agent *a)
+static gboolean restore_lasting_password(gpointer data)
 {
-    if (a->password) {
-        server_set_password(a->server, a->password, 0);
+    struct agent *a = data;
+    a->restore_idle = 0;
+    if (a->one_time)
+        return G_SOURCE_REMOVE; /* a new one-time password came meanwhile */
+    if (a->password || !a->opts->disable_ticketing) {
+        /* Without a lasting password, nobody may get in with anything they
+         * could know. */
+        g_autofree char *locked = a->password ? NULL : password_generate(GENERATED_PASSWORD_LENGTH);
+        server_set_password(a->server, a->password ? a->password : locked, 0, a->one_time_kick);
     } else {
-        /* No lasting password (or ticketing was off): nobody may get in with
-         * anything they could know. */
-        g_autofree char *locked = password_generate(GENERATED_PASSWORD_LENGTH);
-        server_set_password(a->server, locked ? locked : "", 0);
+        server_set_password(a->server, NULL, 0, a->one_time_kick);
     }
+    a->one_time_kick = false;
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean on_one_time_timer(gpointer data)
@@ -178,17 +194,19 @@ static void one_time_retire(struct agent *a, const char *why)
 {
     if (!a->one_time)
         return;
+    if (a->one_time_timer)
+        g_source_remove(a->one_time_timer);
+    a->one_time_timer = 0;
     if (!why) {
         a->one_time_timer = g_timeout_add(ONE_TIME_GRACE_MS, on_one_time_timer, a);
         return;
     }
-    if (a->one_time_timer)
-        g_source_remove(a->one_time_timer);
-    a->one_time_timer = 0;
     memset(a->one_time, 0, strlen(a->one_time));
     g_clear_pointer(&a->one_time, g_free);
     a->one_time_used = false;
-    restore_lasting_password(a);
+    /* Not from within spice-server's event: from the loop. */
+    if (!a->restore_idle)
+        a->restore_idle = g_idle_add(restore_lasting_password, a);
     g_message("one-time password %s: no longer valid", why);
 }
 
@@ -200,8 +218,13 @@ static void on_channel_linked(int type, void *data)
     a->one_time_channels |= 1u << type;
     const unsigned needed = (1u << SPICE_CHANNEL_DISPLAY) | (1u << SPICE_CHANNEL_INPUTS) |
                             (1u << SPICE_CHANNEL_CURSOR);
-    if ((a->one_time_channels & needed) == needed)
+    if ((a->one_time_channels & needed) == needed) {
         one_time_retire(a, "used");
+    } else if (type == SPICE_CHANNEL_DISPLAY) {
+        if (a->one_time_timer)
+            g_source_remove(a->one_time_timer);
+        a->one_time_timer = g_timeout_add(ONE_TIME_AFTER_DISPLAY_MS, on_one_time_timer, a);
+    }
 }
 
 int agent_set_one_time_password(struct agent *a, const char *password, int seconds)
@@ -209,11 +232,9 @@ int agent_set_one_time_password(struct agent *a, const char *password, int secon
     if (!password || !*password || strlen(password) > 60 || seconds <= 0)
         return -EINVAL;
     one_time_retire(a, "replaced");
-    int rc = server_set_password(a->server, password, seconds);
-    if (rc < 0) {
-        restore_lasting_password(a);
+    int rc = server_set_password(a->server, password, seconds, false);
+    if (rc < 0)
         return rc;
-    }
     a->one_time = g_strdup(password);
     a->one_time_used = false;
     a->one_time_timer = g_timeout_add_seconds(seconds, on_one_time_timer, a);
@@ -249,7 +270,7 @@ static gboolean on_hup_signal(gpointer data)
     g_free(a->password);
     a->password = pw;
     if (!a->one_time)
-        server_set_password(a->server, a->password, 0);
+        server_set_password(a->server, a->password, 0, false);
     g_message("SIGHUP: password re-read from %s", o->password_file);
     return G_SOURCE_CONTINUE;
 }
@@ -525,6 +546,8 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_hup);
     if (a->one_time_timer)
         g_source_remove(a->one_time_timer);
+    if (a->restore_idle)
+        g_source_remove(a->restore_idle);
     if (a->one_time)
         memset(a->one_time, 0, strlen(a->one_time));
     g_free(a->one_time);

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* accept4 */
 #include "agent/spice-server.h"
 
 #include <arpa/inet.h>
@@ -8,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/auth-guard.h"
 #include "agent/spice-core.h"
 #include "agent/tls.h"
 
@@ -39,10 +41,80 @@ static void format_peer(const SpiceChannelEventInfo *info, char *buf, size_t len
     g_snprintf(buf, len, "%s:%s", host, port);
 }
 
-/* Main channels seen CONNECTED and not yet INITIALIZED, by connection id:
- * a main channel that disconnects before INITIALIZED failed its link
- * (almost always: a wrong or expired password). */
-static GHashTable *pending_main;
+/* Connections held back because their address failed too often. */
+#define HELD_PER_ADDRESS 2
+#define HELD_TOTAL 32
+
+struct held {
+    int fd;
+    bool tls;
+    char host[NI_MAXHOST];
+    guint timer;
+};
+
+static SpiceServer *the_server; /* one per process */
+static int plain_fd = -1;     /* our plain listening socket; any other is TLS */
+static struct auth_guard *guard;
+static GList *held_list;      /* struct held* */
+
+static void host_of(const struct sockaddr *sa, socklen_t len, char *host, size_t size)
+{
+    if (getnameinfo(sa, len, host, size, NULL, 0, NI_NUMERICHOST) != 0)
+        g_strlcpy(host, "?", size);
+}
+
+static void hand_over(int fd, bool tls)
+{
+    int rc = tls ? spice_server_add_ssl_client(the_server, fd, 0)
+                 : spice_server_add_client(the_server, fd, 0);
+    if (rc != 0)
+        g_debug("spice-server refused a connection");
+}
+
+static gboolean on_held_timer(gpointer data)
+{
+    struct held *h = data;
+    h->timer = 0;
+    held_list = g_list_remove(held_list, h);
+    hand_over(h->fd, h->tls);
+    g_free(h);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_listen_ready(int listen_fd, void *user_data)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int fd = accept4(listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            g_warning("accepting a client failed: %s", g_strerror(errno));
+        return;
+    }
+    char host[NI_MAXHOST];
+    host_of((struct sockaddr *)&ss, len, host, sizeof(host));
+    bool tls = listen_fd != plain_fd;
+    int64_t delay = auth_guard_delay_ms(guard, host, g_get_monotonic_time() / 1000);
+    if (delay <= 0) {
+        hand_over(fd, tls);
+        return;
+    }
+    unsigned same = 0;
+    for (GList *l = held_list; l; l = l->next)
+        same += strcmp(((struct held *)l->data)->host, host) == 0;
+    if (same >= HELD_PER_ADDRESS || g_list_length(held_list) >= HELD_TOTAL) {
+        g_warning("refusing a connection from %s: too many failed attempts, try again later", host);
+        close(fd);
+        return;
+    }
+    g_message("delaying a connection from %s by %" G_GINT64_FORMAT " ms after %u failed attempts", host, delay, auth_guard_failures(guard, host));
+    struct held *h = g_new0(struct held, 1);
+    h->fd = fd;
+    h->tls = tls;
+    g_strlcpy(h->host, host, sizeof(h->host));
+    h->timer = g_timeout_add((guint)delay, on_held_timer, h);
+    held_list = g_list_prepend(held_list, h);
+}
 
 static void on_channel_event(int event, SpiceChannelEventInfo *info, void *user_data)
 {
@@ -50,28 +122,38 @@ static void on_channel_event(int event, SpiceChannelEventInfo *info, void *user_
     format_peer(info, peer, sizeof(peer));
     g_debug("channel event %d type %d id %d connection %d from %s", event, info->type, info->id,
             info->connection_id, peer);
+    if (info->type == 0) {
+        /* A connection that ends before any channel linked: a refused
+         * password, a client that rejected our certificate, or not SPICE. */
+        if (event == SPICE_CHANNEL_EVENT_DISCONNECTED) {
+            char host[NI_MAXHOST] = "?";
+            if (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT)
+                host_of((const struct sockaddr *)&info->paddr_ext, info->plen_ext, host,
+                        sizeof(host));
+            auth_guard_failed(guard, host, g_get_monotonic_time() / 1000);
+            g_warning("failed connection attempt from %s%s: closed before linking (wrong or expired password, rejected certificate, or not a SPICE client); %u in a row", peer,
+                      (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " over TLS" : "",
+                      auth_guard_failures(guard, host));
+            if (server_events.auth_failed)
+                server_events.auth_failed(peer, server_events.user_data);
+        }
+        return;
+    }
     if (info->type != SPICE_CHANNEL_MAIN) {
         if (event == SPICE_CHANNEL_EVENT_INITIALIZED && server_events.channel)
             server_events.channel(info->type, server_events.user_data);
         return;
     }
-    if (!pending_main)
-        pending_main = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    if (event == SPICE_CHANNEL_EVENT_CONNECTED) {
-        g_hash_table_add(pending_main, g_strdup(peer));
-    } else if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
-        g_hash_table_remove(pending_main, peer);
+    if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
+        char host[NI_MAXHOST] = "?";
+        if (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT)
+            host_of((const struct sockaddr *)&info->paddr_ext, info->plen_ext, host, sizeof(host));
+        auth_guard_succeeded(guard, host);
         g_message("client %s connected%s", peer,
                   (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " over TLS" : "");
         if (server_events.client)
             server_events.client(true, peer, server_events.user_data);
     } else if (event == SPICE_CHANNEL_EVENT_DISCONNECTED) {
-        if (g_hash_table_remove(pending_main, peer)) {
-            g_warning("client %s failed to authenticate (wrong or expired password?)", peer);
-            if (server_events.auth_failed)
-                server_events.auth_failed(peer, server_events.user_data);
-            return;
-        }
         g_message("client %s disconnected", peer);
         if (server_events.client)
             server_events.client(false, peer, server_events.user_data);
@@ -183,21 +265,38 @@ SpiceServer *server_create(const struct agent_options *opts, const char *passwor
     spice_server_set_agent_mouse(s, 0);
     spice_server_set_name(s, "thindesk");
 
-    static const struct spice_core_events core_events = {.channel_event = on_channel_event};
+    static const struct spice_core_events core_events = {.channel_event = on_channel_event,
+                                                          .accept = on_listen_ready};
+    the_server = s;
+    plain_fd = fd;
+    guard = auth_guard_create();
     if (spice_server_init(s, spice_core_get(&core_events)) != 0) {
         *ret_error = g_strdup(tls ? "spice-server failed to start; check the TLS files (see the messages above)"
                                   : "spice-server failed to start (see the messages above)");
         spice_server_destroy(s);
         /* spice-server owns the plain socket once it was handed over */
+        auth_guard_destroy(guard);
+        guard = NULL;
+        the_server = NULL;
+        plain_fd = -1;
         return NULL;
     }
     return s;
 }
 
-int server_set_password(SpiceServer *server, const char *password, int lifetime_seconds)
+int server_set_password(SpiceServer *server, const char *password, int lifetime_seconds,
+                        bool disconnect)
 {
-    /* lifetime 0: no expiry; clients already connected stay connected. */
-    return spice_server_set_ticket(server, password, lifetime_seconds, 0, 0) == 0 ? 0 : -EINVAL;
+    if (!password) {
+        if (disconnect)
+            spice_server_set_ticket(server, "", 0, 0, 1);
+        spice_server_set_noauth(server);
+        return 0;
+    }
+    /* lifetime 0: no expiry */
+    return spice_server_set_ticket(server, password, lifetime_seconds, 0, disconnect) == 0
+               ? 0
+               : -EINVAL;
 }
 
 void server_start(SpiceServer *server)
@@ -211,8 +310,15 @@ void server_destroy(SpiceServer *server)
         return;
     spice_server_vm_stop(server);
     spice_server_destroy(server);
-    if (pending_main) {
-        g_hash_table_destroy(pending_main);
-        pending_main = NULL;
+    for (GList *l = held_list; l; l = l->next) {
+        struct held *h = l->data;
+        g_source_remove(h->timer);
+        close(h->fd);
+        g_free(h);
     }
+    g_clear_pointer(&held_list, g_list_free);
+    auth_guard_destroy(guard);
+    guard = NULL;
+    the_server = NULL;
+    plain_fd = -1;
 }

@@ -29,9 +29,11 @@ struct server_events {
 SpiceServer *server_create(const struct agent_options *opts, const char *password,
                            const struct tls_identity *tls, const struct server_events *events,
                            char **ret_error);
-/* Replaces the password new clients must give; @lifetime_seconds > 0 makes
- * it expire. Connected clients stay. Returns 0 or -EINVAL. */
-int server_set_password(SpiceServer *server, const char *password, int lifetime_seconds);
+/* Replaces the password new clients must give (NULL: none); @lifetime_seconds
+ * > 0 makes it expire. Connected clients stay unless @disconnect. Not from
+ * within a server event. Returns 0 or -EINVAL. */
+int server_set_password(SpiceServer *server, const char *password, int lifetime_seconds,
+                        bool disconnect);
 /* Starts the display worker; call after every interface was added. */
 void server_start(SpiceServer *server);
 void server_destroy(SpiceServer *server);
