@@ -23,8 +23,9 @@ TEST_PKGS=(
   procps psmisc iproute2
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
-  # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints
-  openssl
+  # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints;
+  # python3-cryptography encrypts the ticket of raw SPICE link handshakes
+  openssl python3-cryptography
 )
 
 what=${1:-test}
