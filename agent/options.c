@@ -301,8 +301,14 @@ static int load_file(struct agent_options *o, const char *path, bool must_exist,
                                          keys[k]);
             return -1;
         }
-        g_autofree char *value = g_key_file_get_string(kf, "agent", keys[k], NULL);
-        if (!set_value(o, opt, value ? value : "", path, ret_error))
+        g_autoptr(GError) verr = NULL;
+        g_autofree char *value = g_key_file_get_string(kf, "agent", keys[k], &verr);
+        if (!value) {
+            *ret_error = g_strdup_printf("config file %s: bad value for '%s': %s", path, keys[k],
+                                         verr ? verr->message : "unreadable");
+            return -1;
+        }
+        if (!set_value(o, opt, value, path, ret_error))
             return -1;
     }
     return 1;
@@ -409,6 +415,11 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
 
     /* Checks across options. */
     const char *env_display = g_getenv("DISPLAY");
+    if (!o->capture || !o->input) {
+        *ret_error = g_strdup_printf("empty %s: expected %s", !o->capture ? "capture" : "input",
+                                     !o->capture ? "x11 or fake" : "auto, uinput, xtest or fake");
+        return OPTIONS_USAGE;
+    }
     if (!o->display && (!env_display || !*env_display) && strcmp(o->capture, "x11") == 0)
         o->virtual_desktop = true;
     if (o->disable_ticketing && (o->password_file || o->generate_password)) {

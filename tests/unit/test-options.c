@@ -261,6 +261,25 @@ static void test_tls_conflicts(struct fixture *fx, gconstpointer data)
     options_finish(&o);
 }
 
+/* Found by the config fuzz target: empty backends and non-UTF-8 values were
+ * taken as NULL and crashed the checks. */
+static void test_empty_and_binary_values(struct fixture *fx, gconstpointer data)
+{
+    static const char *const files[] = {"[agent]\ncapture=\n", "[agent]\ninput=\n",
+                                        "[agent]\ninput=xtest\xc5\n", "[agent]\nlisten=\xff\n"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        struct agent_options o;
+        char *err = NULL;
+        write_file(fx->user_file, files[i]);
+        enum options_result r = load(fx, &o, &err, NULL);
+        g_assert_true(r == OPTIONS_CONFIG || r == OPTIONS_USAGE);
+        g_assert_nonnull(err);
+        g_free(err);
+        options_finish(&o);
+    }
+    g_unlink(fx->user_file);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -274,5 +293,6 @@ int main(int argc, char **argv)
     ADD("/options/help", test_help_lists_every_option);
     ADD("/options/tls-listen", test_tls_listen);
     ADD("/options/tls-conflicts", test_tls_conflicts);
+    ADD("/options/empty-and-binary-values", test_empty_and_binary_values);
     return g_test_run();
 }
