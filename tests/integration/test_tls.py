@@ -175,6 +175,48 @@ class TlsTest(unittest.TestCase):
                                      ca_file=agent.ca_file, host_subject=subject)
             self.assertTrue(ok, text)
 
+    def test_remote_viewer_verifies_with_agent_vv_file(self):
+        tdtest.skip_unless_tools("remote-viewer", "import", "xsetroot")
+        self.x.check(["xsetroot", "-solid", "#2a6f4e"])
+        self.x.run(["xterm", "-geometry", "40x10+50+40", "-e", "sh", "-c",
+                    "echo thindesk over TLS; sleep 600"])
+        import time
+        time.sleep(1.5)
+        with tdtest.Xvfb(1280, 900) as view_x, \
+                tdtest.Agent(self.x.display, args=["--listen=off"]) as agent:
+            vv = re.search(r"remote-viewer (\S+\.vv)", agent.stdout()).group(1)
+            viewer = view_x.run(["remote-viewer", vv])
+            src = os.path.join(self.tmp, "src.ppm")
+            shown = os.path.join(self.tmp, "shown.ppm")
+            tdtest.grab_root(self.x.display, src)
+
+            def found():
+                if viewer.poll() is not None:
+                    raise AssertionError("remote-viewer exited with %s" % viewer.returncode)
+                tdtest.grab_root(view_x.display, shown)
+                return tdtest.find_subimage(shown, src)
+            tdtest.wait_for(found, 60, interval=0.5,
+                            what="the desktop in remote-viewer's window over TLS")
+            self.assertIn("connected over TLS", agent.stderr())
+            # The same file with another certificate pinned is refused.
+            with open(vv) as f:
+                text = f.read()
+            _, other = make_other_ca(self.tmp)
+            with open(other) as f:
+                other_pem = f.read().strip().replace("\n", "\\n")
+            bad = os.path.join(self.tmp, "bad.vv")
+            with open(bad, "w") as f:
+                f.write(re.sub(r"^ca=.*$", lambda m: "ca=" + other_pem, text, flags=re.M))
+            stop_process = tdtest.stop_process
+            stop_process(viewer)
+            before = agent.stderr().count("connected over TLS")
+            bad_viewer = view_x.run(["remote-viewer", bad])
+            time.sleep(8)
+            stop_process(bad_viewer)
+            self.assertEqual(agent.stderr().count("connected over TLS"), before,
+                             "remote-viewer connected with a wrong CA")
+            self.assertIn("rejected certificate", agent.stderr())
+
     def test_plain_refused_on_network_address(self):
         port = tdtest.free_port()
         tls = tdtest.free_port()
