@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/audio.h"
 #include "agent/frame-pump.h"
 #include "agent/password.h"
 #include "agent/spice-display.h"
@@ -42,6 +43,7 @@ struct agent {
     struct spice_display *display;
     struct spice_input *input;
     struct frame_pump *pump;
+    struct audio *audio; /* NULL with --audio=off */
     guint sig_int, sig_term, sig_usr1, sig_hup;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
@@ -146,6 +148,7 @@ static void on_client(bool connected, const char *address, void *data)
         one_time_retire(a, NULL); /* arms the grace timer */
     }
     frame_pump_set_active(a->pump, connected);
+    audio_set_client(a->audio, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
         if (cursor)
@@ -431,10 +434,14 @@ static void print_banner(struct agent *a)
         printf("thindesk-agent: host-subject: %s\n", tls_identity_subject(a->tls));
         printf("thindesk-agent: CA certificate: %s\n", tls_identity_ca_file(a->tls));
     }
-    if (a->password)
+    /* A password the admin chose stays out of logs; a generated one is only
+     * known from here (and the .vv file). */
+    if (!a->password)
+        printf("thindesk-agent: no password (ticketing disabled)\n");
+    else if (!o->password_file)
         printf("thindesk-agent: password: %s\n", a->password);
     else
-        printf("thindesk-agent: no password (ticketing disabled)\n");
+        printf("thindesk-agent: password: from %s\n", o->password_file);
     a->vv_file = write_vv_file(a);
     if (a->vv_file)
         printf("thindesk-agent: connect with: remote-viewer %s\n", a->vv_file);
@@ -506,6 +513,11 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->input)
         goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
+    if (opts->audio) {
+        a->audio = audio_create(a->server, opts, &error);
+        if (!a->audio)
+            goto err_print;
+    }
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -551,6 +563,7 @@ void agent_destroy(struct agent *a)
     if (a->one_time)
         memset(a->one_time, 0, strlen(a->one_time));
     g_free(a->one_time);
+    audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);

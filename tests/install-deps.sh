@@ -13,6 +13,8 @@ BUILD_PKGS=(
   libevdev-dev libxcb-xkb-dev
   # security: TLS key and self-signed certificate (OpenSSL's libcrypto)
   libssl-dev
+  # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
+  libpulse-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -21,11 +23,16 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  # guest tier (tests/guest): QEMU, a static busybox for the initramfs, kmod
+  # (depmod/modprobe on the kernel package's modules, fetched at test time)
+  qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
   # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints;
   # python3-cryptography encrypts the ticket of raw SPICE link handshakes
   openssl python3-cryptography
+  # audio: a real sound server, paplay/parec/pactl
+  pulseaudio pulseaudio-utils
 )
 
 what=${1:-test}

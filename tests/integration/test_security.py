@@ -43,6 +43,8 @@ class AuthTest(unittest.TestCase):
             # The agent keeps serving after refusals.
             ok, text = self.shot(agent, "correct-horse")
             self.assertTrue(ok, text)
+            # A password the admin chose is never printed.
+            self.assertNotIn("correct-horse", agent.stdout() + agent.stderr())
 
     def test_failed_attempts_logged_and_slowed_per_address(self):
         with tdtest.Agent(self.x.display, password="correct-horse") as agent:
