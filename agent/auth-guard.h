@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define AUTH_GUARD_FREE 3
+#define AUTH_GUARD_FREE         3
 #define AUTH_GUARD_MAX_DELAY_MS 30000
 /* An address nobody failed from for this long is forgotten. */
 #define AUTH_GUARD_FORGET_MS (15 * 60 * 1000)

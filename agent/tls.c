@@ -115,10 +115,10 @@ static int create_identity(const char *dir, const char *cert_file, const char *k
     ok = ok && X509_set_version(cert, X509_VERSION_3) &&
          X509_gmtime_adj(X509_getm_notBefore(cert), -3600) &&
          X509_gmtime_adj(X509_getm_notAfter(cert), (long)CERT_DAYS * 86400) &&
-         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"thindesk",
-                                    -1, -1, 0) &&
-         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"thindesk", -1,
                                     -1, 0) &&
+         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
+                                    0) &&
          X509_set_issuer_name(cert, name) && X509_set_pubkey(cert, key);
     /* Its own CA: clients trust exactly this certificate through ca=. */
     ok = ok && add_ext(cert, NID_basic_constraints, "critical,CA:TRUE") &&
@@ -139,8 +139,8 @@ static int create_identity(const char *dir, const char *cert_file, const char *k
         !write_private(ca_file, ctext, clen, 0644)) {
         int e = errno;
         memset(ktext, 0, klen);
-        *ret_error = g_strdup_printf("cannot write the TLS certificate into %s: %s", dir,
-                                     g_strerror(e));
+        *ret_error =
+            g_strdup_printf("cannot write the TLS certificate into %s: %s", dir, g_strerror(e));
         return -e;
     }
     memset(ktext, 0, klen);
@@ -196,9 +196,8 @@ struct tls_identity *tls_identity_load(const char *dir, bool create, char **ret_
     bool have = g_file_test(ca, G_FILE_TEST_EXISTS) && g_file_test(crt, G_FILE_TEST_EXISTS) &&
                 g_file_test(key, G_FILE_TEST_EXISTS);
     if (!have && !create) {
-        *ret_error = g_strdup_printf("--x509-dir %s must hold ca-cert.pem, server-cert.pem and "
-                                     "server-key.pem",
-                                     dir);
+        *ret_error = g_strdup_printf(
+            "--x509-dir %s must hold ca-cert.pem, server-cert.pem and server-key.pem", dir);
         return NULL;
     }
     if (!have) {
@@ -214,8 +213,8 @@ struct tls_identity *tls_identity_load(const char *dir, bool create, char **ret_
         /* Our own key must stay private: refuse one others could read. */
         struct stat st;
         if (g_stat(key, &st) == 0 && (st.st_mode & 077)) {
-            *ret_error = g_strdup_printf("TLS key %s is readable by others: run chmod 600 %s",
-                                         key, key);
+            *ret_error =
+                g_strdup_printf("TLS key %s is readable by others: run chmod 600 %s", key, key);
             return NULL;
         }
     }

@@ -13,9 +13,9 @@ struct tls_identity;
 /* OpenSSL cipher string spice-server gets: TLS 1.2 with forward-secret AEAD
  * suites only; security level 2 also rules out TLS 1.0/1.1 handshakes (they
  * sign with SHA-1/MD5). TLS 1.3 suites are OpenSSL's defaults (all AEAD). */
-#define TLS_CIPHERS                                                                         \
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                         \
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                         \
+#define TLS_CIPHERS                                                                                \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                                   \
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                                   \
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:@SECLEVEL=2"
 
 /* The per-user default: $XDG_CONFIG_HOME/thindesk/tls (new string). */

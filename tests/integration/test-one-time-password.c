@@ -51,7 +51,7 @@ static bool screenshot(const char *password)
     g_unlink(out);
     g_autofree char *p = g_strdup_printf("%d", port);
     const char *argv[] = {"spicy-screenshot", "-h", "127.0.0.1", "-p", p, "-o", out, "-w",
-                          password, NULL};
+                          password,           NULL};
     GPid pid;
     g_autoptr(GError) err = NULL;
     g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
@@ -83,8 +83,13 @@ static struct agent *start_agent(struct agent_options *o)
     g_autofree char *pwfile = g_build_filename(tmpdir, "pw", NULL);
     g_assert_true(g_file_set_contents(pwfile, "lasting-pw\n", -1, NULL));
     g_autofree char *pwarg = g_strdup_printf("--password-file=%s", pwfile);
-    char *argv[] = {"thindesk-agent", "--capture=fake", "--input=fake", listen,
-                    "--tls-listen=off", pwarg, NULL};
+    char *argv[] = {"thindesk-agent",
+                    "--capture=fake",
+                    "--input=fake",
+                    listen,
+                    "--tls-listen=off",
+                    pwarg,
+                    NULL};
     g_autofree char *none = g_build_filename(tmpdir, "none.conf", NULL);
     struct options_paths paths = {none, none};
     char *err = NULL;
