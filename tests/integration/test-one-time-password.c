@@ -156,7 +156,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     /* spice-server warns about clients that go away; that is expected here. */
     g_log_set_always_fatal(G_LOG_FATAL_MASK);
-    if (!g_find_program_in_path("spicy-screenshot")) {
+    g_autofree char *client = g_find_program_in_path("spicy-screenshot");
+    if (!client) {
         printf("SKIP: spicy-screenshot is not installed\n");
         return 77;
     }
