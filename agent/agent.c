@@ -16,6 +16,7 @@
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
 #include "agent/tls.h"
+#include "agent/spice-usb.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
 
@@ -42,6 +43,7 @@ struct agent {
     SpiceServer *server;
     struct spice_display *display;
     struct spice_input *input;
+    struct spice_usb *usb;
     struct frame_pump *pump;
     struct audio *audio; /* NULL with --audio=off */
     guint sig_int, sig_term, sig_usr1, sig_hup;
@@ -512,6 +514,9 @@ struct agent *agent_create(const struct agent_options *opts)
     a->input = spice_input_create(a->server, opts, display, w, h, &error);
     if (!a->input)
         goto err_print;
+    a->usb = spice_usb_create(a->server, opts, &error);
+    if (!a->usb)
+        goto err_print;
     a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     if (opts->audio) {
         a->audio = audio_create(a->server, opts, &error);
@@ -568,6 +573,8 @@ void agent_destroy(struct agent *a)
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     server_destroy(a->server);
+    /* After the server: it closes the usbredir devices of a connected client. */
+    spice_usb_destroy(a->usb);
     capture_destroy(a->capture);
     tls_identity_destroy(a->tls);
     virtual_desktop_stop(a->vdesk);

@@ -15,6 +15,8 @@ BUILD_PKGS=(
   libssl-dev
   # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
   libpulse-dev
+  # usb: the usbredir guest side (usb/)
+  libusbredirparser-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -33,6 +35,8 @@ TEST_PKGS=(
   openssl python3-cryptography
   # audio: a real sound server, paplay/parec/pactl
   pulseaudio pulseaudio-utils
+  # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD
+  clang genisoimage
 )
 
 what=${1:-test}
