@@ -19,6 +19,7 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
+#include "agent/tls.h"
 #include "agent/spice-usb.h"
 #include "agent/vdagent.h"
 #include "agent/vdagent-clipboard.h"
@@ -40,7 +41,15 @@ struct agent {
     int exit_code;
     struct virtual_desktop *vdesk;
     char *display_name;
-    char *password;
+    char *password;          /* the lasting password (file or generated) */
+    char *one_time;          /* armed one-time password, until used or expired */
+    gint64 one_time_expiry;  /* monotonic usec; 0: none */
+    bool one_time_used;      /* a client got in with it: other channels still may */
+    bool one_time_kick;      /* disconnect clients when it is retired */
+    unsigned one_time_channels; /* bit per SPICE_CHANNEL_* linked since */
+    guint one_time_timer;
+    guint restore_idle;
+    struct tls_identity *tls;
     char *vv_file;
     struct capture *capture;
     SpiceServer *server;
@@ -55,7 +64,7 @@ struct agent {
     struct vdagent_file_xfer *file_xfer; /* NULL: --file-transfer=off */
     struct resize_rect monitors[AGENT_MAX_MONITORS]; /* as last reported to clients */
     int n_monitors;
-    guint sig_int, sig_term, sig_usr1;
+    guint sig_int, sig_term, sig_usr1, sig_hup;
     struct control *control;
     struct metrics *metrics;
     struct metrics_histogram *grab_hist;
@@ -364,11 +373,30 @@ static void on_drained(void *data)
 
 /* A client's main channel connected (after authentication) or went away:
  * capture runs only while someone is connected. */
+static void one_time_retire(struct agent *a, const char *why);
+
 static void on_client(bool connected, const char *address, void *data)
 {
     struct agent *a = data;
     if (a->stopping || !a->pump)
         return;
+    if (connected && a->one_time && a->one_time_used) {
+        /* A second client got in during the first one's grace period: the
+         * password is spent, so it may not keep the desktop. */
+        g_warning("one-time password used again by %s: disconnecting it", address);
+        a->one_time_kick = true;
+        one_time_retire(a, "used twice");
+        return;
+    }
+    if (connected && a->one_time) {
+        /* spice-server checks the password on every channel's link: keep it
+         * until this client's display channel is in (and its other channels
+         * had a moment), then retire it. */
+        g_message("one-time password used by %s", address);
+        a->one_time_used = true;
+        a->one_time_channels = 0;
+        one_time_retire(a, NULL); /* arms the grace timer */
+    }
     frame_pump_set_active(a->pump, connected);
     g_autoptr(JsonObject) ev = json_object_new();
     json_object_set_string_member(ev, "address", address);
@@ -388,6 +416,126 @@ static void on_client(bool connected, const char *address, void *data)
     } else {
         spice_input_client_gone(a->input);
     }
+}
+
+/* --- one-time passwords --- */
+
+/* After first use: at most this long for the client's other channels, and
+ * this long after its display channel linked. */
+#define ONE_TIME_GRACE_MS 5000
+#define ONE_TIME_AFTER_DISPLAY_MS 1000
+
+static gboolean restore_lasting_password(gpointer data)
+{
+    struct agent *a = data;
+    a->restore_idle = 0;
+    if (a->one_time)
+        return G_SOURCE_REMOVE; /* a new one-time password came meanwhile */
+    if (a->password || !a->opts->disable_ticketing) {
+        /* Without a lasting password, nobody may get in with anything they
+         * could know. */
+        g_autofree char *locked = a->password ? NULL : password_generate(GENERATED_PASSWORD_LENGTH);
+        server_set_password(a->server, a->password ? a->password : locked, 0, a->one_time_kick);
+    } else {
+        server_set_password(a->server, NULL, 0, a->one_time_kick);
+    }
+    a->one_time_kick = false;
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_one_time_timer(gpointer data)
+{
+    struct agent *a = data;
+    a->one_time_timer = 0;
+    one_time_retire(a, a->one_time_used ? "used" : "expired");
+    return G_SOURCE_REMOVE;
+}
+
+/* With @why NULL after first use: wait for the other channels (grace timer);
+ * otherwise forget the one-time password now. */
+static void one_time_retire(struct agent *a, const char *why)
+{
+    if (!a->one_time)
+        return;
+    if (a->one_time_timer)
+        g_source_remove(a->one_time_timer);
+    a->one_time_timer = 0;
+    if (!why) {
+        a->one_time_timer = g_timeout_add(ONE_TIME_GRACE_MS, on_one_time_timer, a);
+        return;
+    }
+    memset(a->one_time, 0, strlen(a->one_time));
+    g_clear_pointer(&a->one_time, g_free);
+    a->one_time_used = false;
+    /* Not from within spice-server's event: from the loop. */
+    if (!a->restore_idle)
+        a->restore_idle = g_idle_add(restore_lasting_password, a);
+    g_message("one-time password %s: no longer valid", why);
+}
+
+static void on_channel_linked(int type, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping || !a->one_time || !a->one_time_used || type >= 32)
+        return;
+    a->one_time_channels |= 1u << type;
+    const unsigned needed = (1u << SPICE_CHANNEL_DISPLAY) | (1u << SPICE_CHANNEL_INPUTS) |
+                            (1u << SPICE_CHANNEL_CURSOR);
+    if ((a->one_time_channels & needed) == needed) {
+        one_time_retire(a, "used");
+    } else if (type == SPICE_CHANNEL_DISPLAY) {
+        if (a->one_time_timer)
+            g_source_remove(a->one_time_timer);
+        a->one_time_timer = g_timeout_add(ONE_TIME_AFTER_DISPLAY_MS, on_one_time_timer, a);
+    }
+}
+
+int agent_set_one_time_password(struct agent *a, const char *password, int seconds)
+{
+    if (!password || !*password || strlen(password) > 60 || seconds <= 0)
+        return -EINVAL;
+    one_time_retire(a, "replaced");
+    int rc = server_set_password(a->server, password, seconds, false);
+    if (rc < 0)
+        return rc;
+    a->one_time = g_strdup(password);
+    a->one_time_used = false;
+    a->one_time_timer = g_timeout_add_seconds(seconds, on_one_time_timer, a);
+    g_message("one-time password set, valid for %d s or one connection", seconds);
+    return 0;
+}
+
+static void on_auth_failed(const char *address, void *data)
+{
+    struct agent *a = data;
+    (void)a;
+}
+
+/* SIGHUP re-reads --password-file: new clients need the new password,
+ * connected ones stay. */
+static gboolean on_hup_signal(gpointer data)
+{
+    struct agent *a = data;
+    const struct agent_options *o = a->opts;
+    if (!o->password_file || strcmp(o->password_file, "-") == 0) {
+        g_message("SIGHUP: no password file to re-read");
+        return G_SOURCE_CONTINUE;
+    }
+    char *error = NULL;
+    char *pw = password_read(o->password_file, &error);
+    if (!pw) {
+        g_warning("SIGHUP: %s; keeping the current password", error);
+        g_free(error);
+        return G_SOURCE_CONTINUE;
+    }
+    if (a->password)
+        memset(a->password, 0, strlen(a->password));
+    g_free(a->password);
+    a->password = pw;
+    if (!a->one_time)
+        server_set_password(a->server, a->password, 0, false);
+    g_message("SIGHUP: password re-read from %s", o->password_file);
+    return G_SOURCE_CONTINUE;
 }
 
 static gboolean on_signal(gpointer data)
@@ -461,8 +609,7 @@ static bool cmd_disconnect(JsonObject *args, JsonObject *reply, char **ret_error
     return true;
 }
 
-static char *write_vv_file(struct agent *a, const char *host);
-static char *connect_host(const struct agent_options *o);
+static char *write_vv_file(struct agent *a);
 
 static bool cmd_set_password(JsonObject *args, JsonObject *reply, char **ret_error, void *data)
 {
@@ -471,7 +618,7 @@ static bool cmd_set_password(JsonObject *args, JsonObject *reply, char **ret_err
     int64_t expires = 0;
     if (control_parse_set_password(args, &password, &expires, ret_error) < 0)
         return false;
-    if (server_set_password(a->server, password, (int)expires) < 0) {
+    if (server_set_password(a->server, password, (int)expires, false) < 0) {
         *ret_error = g_strdup("spice-server refused the password");
         memset(password, 0, strlen(password));
         return false;
@@ -481,10 +628,8 @@ static bool cmd_set_password(JsonObject *args, JsonObject *reply, char **ret_err
     g_free(a->password);
     a->password = g_steal_pointer(&password);
     /* The connection file carries the new password. */
-    if (a->vv_file) {
-        g_autofree char *host = connect_host(a->opts);
-        g_free(write_vv_file(a, host));
-    }
+    if (a->vv_file)
+        g_free(write_vv_file(a));
     if (expires)
         g_message("password changed through the control socket; it expires in %" G_GINT64_FORMAT " s",
                   expires);
@@ -572,19 +717,36 @@ static void wire_ops_endpoints(struct agent *a)
 
 /* --- start-up --- */
 
+/* Plain listening is for loopback addresses (an SSH tunnel's end) unless
+ * the admin says otherwise; TLS is for the network. */
+static bool check_listen_addresses(struct agent *a)
+{
+    const struct agent_options *o = a->opts;
+    if (o->listen_port > 0 && !o->allow_plain && !password_address_is_loopback(o->listen_host)) {
+        g_printerr("thindesk-agent: refusing unencrypted --listen on %s: passwords and the desktop would cross the network in clear. Use --tls-listen=%s:PORT (clients verify the printed certificate), keep --listen on 127.0.0.1, or add --allow-plain if the network is trusted.\n",
+                   o->listen_host, o->listen_host);
+        return false;
+    }
+    return true;
+}
+
 static bool choose_password(struct agent *a)
 {
     const struct agent_options *o = a->opts;
     if (o->disable_ticketing) {
-        if (!password_address_is_loopback(o->listen_host)) {
+        const char *host = NULL;
+        if (o->listen_port > 0 && !password_address_is_loopback(o->listen_host))
+            host = o->listen_host;
+        else if (o->tls_listen_port > 0 && !password_address_is_loopback(o->tls_listen_host))
+            host = o->tls_listen_host;
+        if (host) {
             g_printerr("thindesk-agent: refusing --disable-ticketing on %s: anyone who can reach "
                        "that address would get the desktop. Listen on 127.0.0.1 (for example "
                        "behind an SSH tunnel) or use a password.\n",
-                       o->listen_host);
+                       host);
             return false;
         }
-        g_warning("ticketing disabled: any local user can connect to %s:%d", o->listen_host,
-                  o->listen_port);
+        g_warning("ticketing disabled: any local user can connect");
         return true;
     }
     if (o->password_file) {
@@ -605,37 +767,62 @@ static bool choose_password(struct agent *a)
     return true;
 }
 
-static char *connect_host(const struct agent_options *o)
+static char *connect_host(const char *h)
 {
-    const char *h = o->listen_host;
     if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
         return g_strdup(g_get_host_name());
     return strchr(h, ':') ? g_strdup_printf("[%s]", h) : g_strdup(h);
 }
 
-/* Writes a remote-viewer connection file with the password, readable only by
- * this user. Returns its path or NULL. */
-static char *write_vv_file(struct agent *a, const char *host)
+/* PEM text as one .vv value: GKeyFile turns "\n" back into line breaks. */
+static char *vv_escape(const char *text)
 {
+    GString *s = g_string_new(NULL);
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n')
+            g_string_append(s, "\\n");
+        else if (*p == '\\')
+            g_string_append(s, "\\\\");
+        else if (*p != '\r')
+            g_string_append_c(s, *p);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* Writes a remote-viewer connection file with the password, readable only by
+ * this user. With TLS it pins our certificate (ca=, host-subject=) and asks
+ * for TLS on every channel. Returns its path or NULL. */
+static char *write_vv_file(struct agent *a)
+{
+    const struct agent_options *o = a->opts;
     g_autofree char *dir = g_build_filename(g_get_user_runtime_dir(), "thindesk", NULL);
     if (g_mkdir_with_parents(dir, 0700) < 0)
         return NULL;
     char *path = g_build_filename(dir, "connect.vv", NULL);
-    g_autofree char *text = g_strdup_printf("[virt-viewer]\ntype=spice\nhost=%s\nport=%d\n%s%s%s"
-                                            "title=thindesk %s\n",
-                                            host, a->opts->listen_port,
-                                            a->password ? "password=" : "",
-                                            a->password ? a->password : "",
-                                            a->password ? "\n" : "", a->display_name);
+    GString *t = g_string_new("[virt-viewer]\ntype=spice\n");
+    if (a->tls) {
+        g_autofree char *host = connect_host(o->tls_listen_host);
+        g_autofree char *ca = vv_escape(tls_identity_ca_pem(a->tls));
+        g_string_append_printf(t, "host=%s\ntls-port=%d\nsecure-channels=all\nca=%s\nhost-subject=%s\n",
+                               host, o->tls_listen_port, ca, tls_identity_subject(a->tls));
+    } else {
+        g_autofree char *host = connect_host(o->listen_host);
+        g_string_append_printf(t, "host=%s\nport=%d\n", host, o->listen_port);
+    }
+    if (a->password)
+        g_string_append_printf(t, "password=%s\n", a->password);
+    g_string_append_printf(t, "title=thindesk %s\n", a->display_name);
     int fd = g_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
-        if (fd >= 0)
-            close(fd);
+    bool ok = fd >= 0 && fchmod(fd, 0600) == 0 &&
+              write(fd, t->str, t->len) == (ssize_t)t->len;
+    if (fd >= 0)
+        close(fd);
+    memset(t->str, 0, t->len);
+    g_string_free(t, TRUE);
+    if (!ok) {
         g_free(path);
         return NULL;
     }
-    fchmod(fd, 0600);
-    close(fd);
     return path;
 }
 
@@ -644,9 +831,20 @@ static void print_banner(struct agent *a)
     const struct agent_options *o = a->opts;
     int w, h;
     capture_get_size(a->capture, &w, &h);
-    g_autofree char *host = connect_host(o);
-    printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h, host,
-           o->listen_port);
+    if (o->listen_port > 0) {
+        g_autofree char *host = connect_host(o->listen_host);
+        printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h,
+               host, o->listen_port);
+    }
+    if (a->tls) {
+        g_autofree char *host = connect_host(o->tls_listen_host);
+        printf("thindesk-agent: serving %s (%dx%d) over TLS at spice://%s?tls-port=%d\n",
+               a->display_name, w, h, host, o->tls_listen_port);
+        printf("thindesk-agent: certificate SHA-256 fingerprint: %s\n",
+               tls_identity_fingerprint(a->tls));
+        printf("thindesk-agent: host-subject: %s\n", tls_identity_subject(a->tls));
+        printf("thindesk-agent: CA certificate: %s\n", tls_identity_ca_file(a->tls));
+    }
     /* A password the admin chose stays out of logs; a generated one is only
      * known from here (and the .vv file). */
     if (!a->password)
@@ -655,11 +853,9 @@ static void print_banner(struct agent *a)
         printf("thindesk-agent: password: %s\n", a->password);
     else
         printf("thindesk-agent: password: from %s\n", o->password_file);
-    a->vv_file = write_vv_file(a, host);
+    a->vv_file = write_vv_file(a);
     if (a->vv_file)
         printf("thindesk-agent: connect with: remote-viewer %s\n", a->vv_file);
-    printf("thindesk-agent: or: remote-viewer spice://%s:%d%s\n", host, o->listen_port,
-           a->password ? "  (and type the password)" : "");
     if (a->control)
         printf("thindesk-agent: control socket: %s\n", control_get_path(a->control));
     if (a->metrics)
@@ -676,10 +872,16 @@ struct agent *agent_create(const struct agent_options *opts)
     signal(SIGPIPE, SIG_IGN);
     char *error = NULL;
 
-    if (!choose_password(a))
+    if (!choose_password(a) || !check_listen_addresses(a))
         goto err;
     if (!start_ops_endpoints(a, &error))
         goto err_print;
+    if (opts->tls_listen_port > 0) {
+        g_autofree char *dir = opts->x509_dir ? g_strdup(opts->x509_dir) : tls_default_dir();
+        a->tls = tls_identity_load(dir, opts->x509_dir == NULL, &error);
+        if (!a->tls)
+            goto err_print;
+    }
 
     const char *display = opts->display;
     if (opts->virtual_desktop && strcmp(opts->capture, "x11") == 0) {
@@ -712,8 +914,11 @@ struct agent *agent_create(const struct agent_options *opts)
     a->width = w;
     a->height = h;
 
-    struct server_events se = {.client = on_client, .user_data = a};
-    a->server = server_create(opts, a->password, &se, &error);
+    struct server_events se = {.client = on_client,
+                               .auth_failed = on_auth_failed,
+                               .channel = on_channel_linked,
+                               .user_data = a};
+    a->server = server_create(opts, a->password, a->tls, &se, &error);
     if (!a->server)
         goto err_print;
 
@@ -744,6 +949,7 @@ struct agent *agent_create(const struct agent_options *opts)
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
     a->sig_term = g_unix_signal_add(SIGTERM, on_signal, a);
     a->sig_usr1 = g_unix_signal_add(SIGUSR1, on_stats_signal, a);
+    a->sig_hup = g_unix_signal_add(SIGHUP, on_hup_signal, a);
     print_banner(a);
     return a;
 
@@ -777,6 +983,15 @@ void agent_destroy(struct agent *a)
     control_destroy(a->control);
     metrics_destroy(a->metrics);
     metrics_histogram_free(a->grab_hist);
+    if (a->sig_hup)
+        g_source_remove(a->sig_hup);
+    if (a->one_time_timer)
+        g_source_remove(a->one_time_timer);
+    if (a->restore_idle)
+        g_source_remove(a->restore_idle);
+    if (a->one_time)
+        memset(a->one_time, 0, strlen(a->one_time));
+    g_free(a->one_time);
     audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
     vdagent_clipboard_destroy(a->clipboard);
@@ -789,6 +1004,7 @@ void agent_destroy(struct agent *a)
     /* After the server: it closes the usbredir devices of a connected client. */
     spice_usb_destroy(a->usb);
     capture_destroy(a->capture);
+    tls_identity_destroy(a->tls);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)
         g_unlink(a->vv_file);

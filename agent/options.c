@@ -43,8 +43,15 @@ static const char *const log_level_names[] = {"error", "warning", "info", "debug
 static const struct opt table[] = {
     {"display", OPT_STRING, OFF(display), 0, NULL, ":N",
      "X display to serve (default: $DISPLAY; without one, a virtual desktop is started)"},
-    {"listen", OPT_LISTEN, OFF(listen_host), OFF(listen_port), "127.0.0.1:5900", "ADDR:PORT",
-     "address and port to accept SPICE clients on"},
+    {"listen", OPT_LISTEN, OFF(listen_host), OFF(listen_port), "127.0.0.1:5900", "ADDR:PORT|off",
+     "address and port for unencrypted SPICE clients (only loopback addresses unless --allow-plain)"},
+    {"tls-listen", OPT_LISTEN, OFF(tls_listen_host), OFF(tls_listen_port), "auto",
+     "ADDR:PORT|auto|off",
+     "address and port for SPICE clients over TLS (auto: the --listen address, its port + 1)"},
+    {"x509-dir", OPT_STRING, OFF(x509_dir), 0, NULL, "DIR",
+     "use ca-cert.pem, server-cert.pem and server-key.pem from DIR (default: a self-signed certificate created in $XDG_CONFIG_HOME/thindesk/tls)"},
+    {"allow-plain", OPT_BOOL, OFF(allow_plain), 0, "false", NULL,
+     "allow unencrypted clients on a non-loopback --listen address"},
     {"password-file", OPT_STRING, OFF(password_file), 0, NULL, "FILE",
      "read the connection password from FILE (- reads standard input)"},
     {"generate-password", OPT_BOOL, OFF(generate_password), 0, "false", NULL,
@@ -186,8 +193,16 @@ static bool parse_bool(const char *s, bool *ret)
     return false;
 }
 
+/* ADDR:PORT, [ADDR6]:PORT, "off" (port 0) or "auto" (port -1); no host for
+ * the last two. */
 static bool parse_listen(const char *s, char **ret_host, int *ret_port)
 {
+    if (strcmp(s, "off") == 0 || strcmp(s, "auto") == 0) {
+        g_free(*ret_host);
+        *ret_host = NULL;
+        *ret_port = strcmp(s, "off") == 0 ? 0 : -1;
+        return true;
+    }
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s)
         return false;
@@ -368,9 +383,15 @@ static int load_file(struct agent_options *o, const char *path, bool must_exist,
             *ret_error = g_strdup_printf("%s: unknown key '%s' in [agent]", where, keys[k]);
             return -1;
         }
-        g_autofree char *value = g_key_file_get_string(kf, "agent", keys[k], NULL);
+        g_autoptr(GError) verr = NULL;
+        g_autofree char *value = g_key_file_get_string(kf, "agent", keys[k], &verr);
+        if (!value) {
+            *ret_error = g_strdup_printf("%s: bad value for '%s': %s", where, keys[k],
+                                         verr ? verr->message : "unreadable");
+            return -1;
+        }
         g_autofree char *error = NULL;
-        if (!set_value(o, opt, value ? value : "", path, &error)) {
+        if (!set_value(o, opt, value, path, &error)) {
             /* set_value names the source; add the line. */
             *ret_error = g_strdup_printf("%s%s", where, error + strlen(path));
             return -1;
@@ -515,10 +536,34 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
 
     /* Checks across options. */
     const char *env_display = g_getenv("DISPLAY");
+    if (!o->capture || !o->input) {
+        *ret_error = g_strdup_printf("empty %s: expected %s", !o->capture ? "capture" : "input",
+                                     !o->capture ? "x11 or fake" : "auto, uinput, xtest or fake");
+        return OPTIONS_USAGE;
+    }
     if (!o->display && (!env_display || !*env_display) && strcmp(o->capture, "x11") == 0)
         o->virtual_desktop = true;
     if (o->disable_ticketing && (o->password_file || o->generate_password)) {
         *ret_error = g_strdup("--disable-ticketing cannot be combined with a password option");
+        return OPTIONS_USAGE;
+    }
+    if (o->tls_listen_port < 0) {
+        /* auto: next to the plain port, on the same address */
+        if (o->listen_port > 0 && o->listen_port < 65535) {
+            o->tls_listen_host = g_strdup(o->listen_host);
+            o->tls_listen_port = o->listen_port + 1;
+        } else {
+            *ret_error = g_strdup("--tls-listen=auto needs a --listen port below 65535: give --tls-listen=ADDR:PORT");
+            return OPTIONS_USAGE;
+        }
+    }
+    if (o->listen_port == 0 && o->tls_listen_port == 0) {
+        *ret_error = g_strdup("--listen=off and --tls-listen=off leave no way to connect");
+        return OPTIONS_USAGE;
+    }
+    if (o->listen_port > 0 && o->tls_listen_port == o->listen_port &&
+        g_strcmp0(o->listen_host, o->tls_listen_host) == 0) {
+        *ret_error = g_strdup_printf("--listen and --tls-listen both use port %d: give them different ports", o->listen_port);
         return OPTIONS_USAGE;
     }
     if (o->password_file && o->generate_password) {
@@ -556,6 +601,8 @@ void options_finish(struct agent_options *o)
 {
     g_free(o->display);
     g_free(o->listen_host);
+    g_free(o->tls_listen_host);
+    g_free(o->x509_dir);
     g_free(o->password_file);
     g_free(o->capture);
     g_free(o->fake_script);

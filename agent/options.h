@@ -27,8 +27,12 @@ enum wan_compression {
 
 struct agent_options {
     char *display;           /* NULL: $DISPLAY */
-    char *listen_host;       /* from --listen */
-    int listen_port;
+    char *listen_host;       /* from --listen; NULL when off */
+    int listen_port;         /* 0: no plain listening socket */
+    char *tls_listen_host;   /* from --tls-listen; NULL when off */
+    int tls_listen_port;     /* 0: no TLS */
+    char *x509_dir;          /* NULL: our own self-signed certificate */
+    bool allow_plain;        /* plain listening on non-loopback addresses */
     char *password_file;     /* NULL, a path, or "-" for stdin */
     bool generate_password;
     bool disable_ticketing;

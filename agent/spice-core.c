@@ -3,6 +3,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 
 
 struct SpiceTimer {
@@ -15,6 +16,7 @@ struct SpiceTimer {
 struct SpiceWatch {
     int fd;
     int mask;
+    bool listening; /* a listening socket: accepts go through core_events.accept */
     SpiceWatchFunc func;
     void *opaque;
     GSource *source;
@@ -92,6 +94,10 @@ static gboolean on_watch(gint fd, GIOCondition cond, gpointer data)
     SpiceWatch *w = data;
     /* Errors and hang-ups are reported as whatever the watch waits for, so
      * that spice-server's read or write sees the failure. */
+    if (w->listening && core_events.accept && (w->mask & SPICE_WATCH_EVENT_READ)) {
+        core_events.accept(fd, core_events.user_data);
+        return G_SOURCE_CONTINUE;
+    }
     if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && (w->mask & SPICE_WATCH_EVENT_READ))
         w->func(fd, SPICE_WATCH_EVENT_READ, w->opaque);
     else if ((cond & (G_IO_OUT | G_IO_ERR)) && (w->mask & SPICE_WATCH_EVENT_WRITE))
@@ -120,6 +126,9 @@ static SpiceWatch *watch_add(int fd, int event_mask, SpiceWatchFunc func, void *
     w->mask = event_mask;
     w->func = func;
     w->opaque = opaque;
+    int listening = 0;
+    socklen_t len = sizeof(listening);
+    w->listening = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening;
     watch_attach(w);
     return w;
 }

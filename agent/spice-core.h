@@ -10,6 +10,10 @@
 struct spice_core_events {
     /* A channel connected, was initialised or disconnected. Main thread. */
     void (*channel_event)(int event, SpiceChannelEventInfo *info, void *user_data);
+    /* A listening socket spice-server watches is readable. When set, this
+     * accepts instead of spice-server (and hands the connection back with
+     * spice_server_add_client or _add_ssl_client). Main thread. */
+    void (*accept)(int listen_fd, void *user_data);
     void *user_data;
 };
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* accept4 */
 #include "agent/spice-server.h"
 
 #include <arpa/inet.h>
@@ -8,7 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "agent/auth-guard.h"
 #include "agent/spice-core.h"
+#include "agent/tls.h"
 
 
 static struct server_events server_events;
@@ -43,13 +46,114 @@ static void format_peer(const SpiceChannelEventInfo *info, char *buf, size_t len
     g_snprintf(buf, len, "%s:%s", host, port);
 }
 
+/* Connections held back because their address failed too often. */
+#define HELD_PER_ADDRESS 2
+#define HELD_TOTAL 32
+
+struct held {
+    int fd;
+    bool tls;
+    char host[NI_MAXHOST];
+    guint timer;
+};
+
+static SpiceServer *the_server; /* one per process */
+static int plain_fd = -1;     /* our plain listening socket; any other is TLS */
+static struct auth_guard *guard;
+static GList *held_list;      /* struct held* */
+
+static void host_of(const struct sockaddr *sa, socklen_t len, char *host, size_t size)
+{
+    if (getnameinfo(sa, len, host, size, NULL, 0, NI_NUMERICHOST) != 0)
+        g_strlcpy(host, "?", size);
+}
+
+static void hand_over(int fd, bool tls)
+{
+    int rc = tls ? spice_server_add_ssl_client(the_server, fd, 0)
+                 : spice_server_add_client(the_server, fd, 0);
+    if (rc != 0)
+        g_debug("spice-server refused a connection");
+}
+
+static gboolean on_held_timer(gpointer data)
+{
+    struct held *h = data;
+    h->timer = 0;
+    held_list = g_list_remove(held_list, h);
+    hand_over(h->fd, h->tls);
+    g_free(h);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_listen_ready(int listen_fd, void *user_data)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int fd = accept4(listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            g_warning("accepting a client failed: %s", g_strerror(errno));
+        return;
+    }
+    char host[NI_MAXHOST];
+    host_of((struct sockaddr *)&ss, len, host, sizeof(host));
+    bool tls = listen_fd != plain_fd;
+    int64_t delay = auth_guard_delay_ms(guard, host, g_get_monotonic_time() / 1000);
+    if (delay <= 0) {
+        hand_over(fd, tls);
+        return;
+    }
+    unsigned same = 0;
+    for (GList *l = held_list; l; l = l->next)
+        same += strcmp(((struct held *)l->data)->host, host) == 0;
+    if (same >= HELD_PER_ADDRESS || g_list_length(held_list) >= HELD_TOTAL) {
+        g_warning("refusing a connection from %s: too many failed attempts, try again later", host);
+        close(fd);
+        return;
+    }
+    g_message("delaying a connection from %s by %" G_GINT64_FORMAT " ms after %u failed attempts", host, delay, auth_guard_failures(guard, host));
+    struct held *h = g_new0(struct held, 1);
+    h->fd = fd;
+    h->tls = tls;
+    g_strlcpy(h->host, host, sizeof(h->host));
+    h->timer = g_timeout_add((guint)delay, on_held_timer, h);
+    held_list = g_list_prepend(held_list, h);
+}
+
 static void on_channel_event(int event, SpiceChannelEventInfo *info, void *user_data)
 {
-    if (info->type != SPICE_CHANNEL_MAIN)
-        return;
     char peer[NI_MAXHOST + NI_MAXSERV + 2];
     format_peer(info, peer, sizeof(peer));
+    g_debug("channel event %d type %d id %d connection %d from %s", event, info->type, info->id,
+            info->connection_id, peer);
+    if (info->type == 0) {
+        /* A connection that ends before any channel linked: a refused
+         * password, a client that rejected our certificate, or not SPICE. */
+        if (event == SPICE_CHANNEL_EVENT_DISCONNECTED) {
+            char host[NI_MAXHOST] = "?";
+            if (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT)
+                host_of((const struct sockaddr *)&info->paddr_ext, info->plen_ext, host,
+                        sizeof(host));
+            auth_guard_failed(guard, host, g_get_monotonic_time() / 1000);
+            g_warning("failed connection attempt from %s%s: closed before linking (wrong or expired password, rejected certificate, or not a SPICE client); %u in a row", peer,
+                      (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " over TLS" : "",
+                      auth_guard_failures(guard, host));
+            if (server_events.auth_failed)
+                server_events.auth_failed(peer, server_events.user_data);
+        }
+        return;
+    }
+    if (info->type != SPICE_CHANNEL_MAIN) {
+        if (event == SPICE_CHANNEL_EVENT_INITIALIZED && server_events.channel)
+            server_events.channel(info->type, server_events.user_data);
+        return;
+    }
     if (event == SPICE_CHANNEL_EVENT_INITIALIZED) {
+        char host[NI_MAXHOST] = "?";
+        if (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT)
+            host_of((const struct sockaddr *)&info->paddr_ext, info->plen_ext, host, sizeof(host));
+        auth_guard_succeeded(guard, host);
         for (int i = 0; i < 4; i++)
             g_snprintf(session_id + 8 * i, 9, "%08" G_GINT32_MODIFIER "x", g_random_int());
         /* MESSAGE comes last: it is the format with arguments. */
@@ -71,7 +175,7 @@ static void on_channel_event(int event, SpiceChannelEventInfo *info, void *user_
 
 /* Binds the listening socket ourselves so that a port in use or a bad
  * address is reported precisely. */
-static int listen_socket(const char *host, int port, char **ret_error)
+static int listen_socket(const char *host, int port, const char *option, char **ret_error)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -101,30 +205,66 @@ static int listen_socket(const char *host, int port, char **ret_error)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        *ret_error = g_strdup_printf(
-            "cannot listen on %s:%d: %s%s", host, port, g_strerror(err),
-            err == EADDRINUSE ? " (another agent or remote desktop server runs there; pick "
-                                "another port with --listen=ADDR:PORT)"
-                              : "");
+        if (err == EADDRINUSE)
+            *ret_error = g_strdup_printf("cannot listen on %s:%d: %s (another agent or remote desktop server runs there; pick another port with --%s=ADDR:PORT)", host, port, g_strerror(err), option);
+        else
+            *ret_error = g_strdup_printf("cannot listen on %s:%d: %s", host, port, g_strerror(err));
         return -1;
     }
     return fd;
 }
 
+/* spice-server binds the TLS socket itself: try the address first so that a
+ * port in use is reported as precisely as for the plain socket. */
+static bool check_port(const char *host, int port, const char *option, char **ret_error)
+{
+    int fd = listen_socket(host, port, option, ret_error);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
 SpiceServer *server_create(const struct agent_options *opts, const char *password,
-                           const struct server_events *events, char **ret_error)
+                           const struct tls_identity *tls, const struct server_events *events,
+                           char **ret_error)
 {
     if (events)
         server_events = *events;
-    int fd = listen_socket(opts->listen_host, opts->listen_port, ret_error);
-    if (fd < 0)
+    int fd = -1;
+    if (opts->listen_port > 0) {
+        fd = listen_socket(opts->listen_host, opts->listen_port, "listen", ret_error);
+        if (fd < 0)
+            return NULL;
+    }
+    if (tls && !check_port(opts->tls_listen_host, opts->tls_listen_port, "tls-listen", ret_error)) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
 
     SpiceServer *s = spice_server_new();
+    if (fd >= 0) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    spice_server_set_listen_socket_fd(s, fd);
+        spice_server_set_listen_socket_fd(s, fd);
 #pragma GCC diagnostic pop
+    }
+    if (tls) {
+        spice_server_set_addr(s, opts->tls_listen_host, 0);
+        if (spice_server_set_tls(s, opts->tls_listen_port, tls_identity_ca_file(tls),
+                                 tls_identity_cert_file(tls), tls_identity_key_file(tls), NULL,
+                                 NULL, TLS_CIPHERS) != 0) {
+            *ret_error = g_strdup("spice-server rejected the TLS settings");
+            spice_server_destroy(s);
+            if (fd >= 0)
+                close(fd);
+            return NULL;
+        }
+        /* Without a plain socket, every channel must be encrypted. */
+        if (fd < 0)
+            spice_server_set_channel_security(s, NULL, SPICE_CHANNEL_SECURITY_SSL);
+    }
     g_clear_pointer(&ticket, g_free);
     ticket_expires_us = 0;
     if (password) {
@@ -144,23 +284,43 @@ SpiceServer *server_create(const struct agent_options *opts, const char *passwor
     spice_server_set_agent_mouse(s, 1);
     spice_server_set_name(s, "thindesk");
 
-    static const struct spice_core_events core_events = {.channel_event = on_channel_event};
+    static const struct spice_core_events core_events = {.channel_event = on_channel_event,
+                                                          .accept = on_listen_ready};
+    the_server = s;
+    plain_fd = fd;
+    guard = auth_guard_create();
     if (spice_server_init(s, spice_core_get(&core_events)) != 0) {
-        *ret_error = g_strdup("spice-server failed to start (see the messages above)");
+        *ret_error = g_strdup(tls ? "spice-server failed to start; check the TLS files (see the messages above)"
+                                  : "spice-server failed to start (see the messages above)");
         spice_server_destroy(s);
-        close(fd);
+        /* spice-server owns the plain socket once it was handed over */
+        auth_guard_destroy(guard);
+        guard = NULL;
+        the_server = NULL;
+        plain_fd = -1;
         return NULL;
     }
     return s;
 }
 
-int server_set_password(SpiceServer *server, const char *password, int lifetime)
+int server_set_password(SpiceServer *server, const char *password, int lifetime_seconds,
+                        bool disconnect)
 {
-    if (spice_server_set_ticket(server, password, lifetime, 0, 0) != 0)
+    if (!password) {
+        if (disconnect)
+            spice_server_set_ticket(server, "", 0, 0, 1);
+        spice_server_set_noauth(server);
+    } else if (spice_server_set_ticket(server, password, lifetime_seconds, 0, disconnect) != 0) {
         return -EINVAL;
+    }
+    if (ticket)
+        memset(ticket, 0, strlen(ticket));
     g_free(ticket);
     ticket = g_strdup(password);
-    ticket_expires_us = lifetime ? g_get_monotonic_time() + (gint64)lifetime * G_USEC_PER_SEC : 0;
+    ticket_expires_us =
+        password && lifetime_seconds
+            ? g_get_monotonic_time() + (gint64)lifetime_seconds * G_USEC_PER_SEC
+            : 0;
     return 0;
 }
 
@@ -204,4 +364,15 @@ void server_destroy(SpiceServer *server)
     if (ticket)
         memset(ticket, 0, strlen(ticket));
     g_clear_pointer(&ticket, g_free);
+    for (GList *l = held_list; l; l = l->next) {
+        struct held *h = l->data;
+        g_source_remove(h->timer);
+        close(h->fd);
+        g_free(h);
+    }
+    g_clear_pointer(&held_list, g_list_free);
+    auth_guard_destroy(guard);
+    guard = NULL;
+    the_server = NULL;
+    plain_fd = -1;
 }

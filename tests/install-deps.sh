@@ -16,6 +16,8 @@ BUILD_PKGS=(
   libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
+  # security: TLS key and self-signed certificate (OpenSSL's libcrypto)
+  libssl-dev
   # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
   libpulse-dev
   # usb: the usbredir guest side (usb/)
@@ -35,6 +37,9 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
+  # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints;
+  # python3-cryptography encrypts the ticket of raw SPICE link handshakes
+  openssl python3-cryptography
   # audio: a real sound server, paplay/parec/pactl
   pulseaudio pulseaudio-utils
   # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD

@@ -48,10 +48,24 @@ def _gpointer(obj):
 
 
 class Client:
-    def __init__(self, port, password=None, host="127.0.0.1"):
+    def __init__(self, port, password=None, host="127.0.0.1", tls_port=None, ca_file=None,
+                 host_subject=None, secure_channels=None):
+        """port None: TLS only (tls_port). ca_file and host_subject pin the
+        server's certificate the way remote-viewer's ca= and host-subject= do
+        (spice-gtk then accepts a certificate whose subject or host name
+        matches)."""
         self.session = Spice.Session()
         self.session.set_property("host", host)
-        self.session.set_property("port", str(port))
+        if port is not None:
+            self.session.set_property("port", str(port))
+        if tls_port is not None:
+            self.session.set_property("tls-port", str(tls_port))
+        if ca_file is not None:
+            self.session.set_property("ca-file", ca_file)
+        if host_subject is not None:
+            self.session.set_property("cert-subject", host_subject)
+        if secure_channels is not None:
+            self.session.set_property("secure-channels", secure_channels)
         if password is not None:
             self.session.set_property("password", password)
         # No USB manager here: without one spice-gtk's usbredir channels only

@@ -216,6 +216,12 @@ class Agent:
         self.password = password
         self.tmp = tempfile.mkdtemp(prefix="thindesk-test-")
         argv = [AGENT, "--listen=127.0.0.1:%d" % self.port]
+        # TLS is on by default (next to the plain port): give it a free port
+        # of its own unless the test chose one.
+        self.tls_port = None
+        if not any(a.startswith("--tls-listen") for a in args):
+            self.tls_port = free_port()
+            argv.append("--tls-listen=127.0.0.1:%d" % self.tls_port)
         if display:
             argv.append("--display=" + display)
         if password is not None:
@@ -236,6 +242,9 @@ class Agent:
         e["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "config")
         if env:
             e.update(env)
+        # The self-signed certificate the agent creates at first start.
+        self.tls_dir = os.path.join(e["XDG_CONFIG_HOME"], "thindesk", "tls")
+        self.ca_file = os.path.join(self.tls_dir, "ca-cert.pem")
         # @stderr: a file descriptor to use instead of the stderr file.
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=err if stderr is None else stderr,

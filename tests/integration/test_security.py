@@ -4,10 +4,12 @@ password-less listening on a network address."""
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,6 +46,51 @@ class AuthTest(unittest.TestCase):
             # A password the admin chose is never printed.
             self.assertNotIn("correct-horse", agent.stdout() + agent.stderr())
 
+    def test_failed_attempts_logged_and_slowed_per_address(self):
+        with tdtest.Agent(self.x.display, password="correct-horse") as agent:
+            for i in range(6):
+                ok, _ = self.shot(agent, "wrong-%d" % i)
+                self.assertFalse(ok)
+            failures = tdtest.wait_for(
+                lambda: len(re.findall(r"failed connection attempt from 127\.0\.0\.1:\d+",
+                                       agent.stderr())) >= 6, 20, what="six logged failures")
+            self.assertTrue(failures)
+            self.assertIn("6 in a row", agent.stderr())
+            # After 3 free failures each one doubles the wait (1, 2, 4 s): the
+            # right password still gets in, but only after the delay.
+            t0 = time.monotonic()
+            ok, text = self.shot(agent, "correct-horse")
+            took = time.monotonic() - t0
+            self.assertTrue(ok, text)
+            self.assertRegex(agent.stderr(), r"delaying a connection from 127\.0\.0\.1 by \d+ ms "
+                             r"after 6 failed attempts")
+            self.assertGreaterEqual(took, 2.0)
+            # Success clears the address: the next client is not held back.
+            before = agent.stderr().count("delaying a connection")
+            ok, text = self.shot(agent, "correct-horse")
+            self.assertTrue(ok, text)
+            self.assertEqual(agent.stderr().count("delaying a connection"), before)
+
+    def test_password_file_reread_on_sighup(self):
+        with tdtest.Agent(self.x.display, password="first-pw") as agent:
+            ok, text = self.shot(agent, "first-pw")
+            self.assertTrue(ok, text)
+            with open(os.path.join(agent.tmp, "pw"), "w") as f:
+                f.write("second-pw\n")
+            agent.proc.send_signal(signal.SIGHUP)
+            tdtest.wait_for(lambda: "password re-read" in agent.stderr(), 10,
+                            what="the agent to re-read its password file")
+            ok, _ = self.shot(agent, "first-pw")
+            self.assertFalse(ok, "the old password still works after SIGHUP")
+            ok, text = self.shot(agent, "second-pw")
+            self.assertTrue(ok, text)
+            # An unreadable file keeps the current password.
+            os.unlink(os.path.join(agent.tmp, "pw"))
+            agent.proc.send_signal(signal.SIGHUP)
+            tdtest.wait_for(lambda: "keeping the current password" in agent.stderr(), 10)
+            ok, text = self.shot(agent, "second-pw")
+            self.assertTrue(ok, text)
+
     def test_generated_password_is_printed_and_required(self):
         with tdtest.Agent(self.x.display, password=None) as agent:
             m = tdtest.wait_for(lambda: re.search(r"password: (\S+)", agent.stdout()), 10,
@@ -63,7 +110,8 @@ class AuthTest(unittest.TestCase):
             with open(vv) as f:
                 text = f.read()
             self.assertIn("password=" + pw, text)
-            self.assertIn("port=%d" % agent.port, text)
+            # TLS is on by default: the file sends remote-viewer there.
+            self.assertIn("tls-port=%d\n" % agent.tls_port, text)
         self.assertFalse(os.path.exists(vv), "the .vv file outlived the agent")
 
     def test_two_generated_passwords_differ(self):

@@ -374,6 +374,82 @@ static void test_man(struct fixture *fx, gconstpointer data)
     free(buf);
 }
 
+static void test_tls_listen(struct fixture *fx, gconstpointer data)
+{
+    struct agent_options o;
+    char *err = NULL;
+    /* auto: next to the plain port on the same address */
+    g_assert_cmpint(load(fx, &o, &err, "--listen=127.0.0.1:7000", NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.tls_listen_host, ==, "127.0.0.1");
+    g_assert_cmpint(o.tls_listen_port, ==, 7001);
+    g_assert_false(o.allow_plain);
+    g_assert_null(o.x509_dir);
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--listen=off", "--tls-listen=[::]:7443",
+                         "--x509-dir=/etc/pki/thindesk", NULL),
+                    ==, OPTIONS_OK);
+    g_assert_null(o.listen_host);
+    g_assert_cmpint(o.listen_port, ==, 0);
+    g_assert_cmpstr(o.tls_listen_host, ==, "::");
+    g_assert_cmpint(o.tls_listen_port, ==, 7443);
+    g_assert_cmpstr(o.x509_dir, ==, "/etc/pki/thindesk");
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--tls-listen=off", NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.tls_listen_port, ==, 0);
+    g_assert_null(o.tls_listen_host);
+    options_finish(&o);
+    write_file(fx->user_file, "[agent]\ntls-listen=0.0.0.0:5901\nallow-plain=true\n");
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_cmpstr(o.tls_listen_host, ==, "0.0.0.0");
+    g_assert_true(o.allow_plain);
+    options_finish(&o);
+    g_unlink(fx->user_file);
+    expect_usage(fx, "tls-listen", "--tls-listen=127.0.0.1:0");
+    expect_usage(fx, "tls-listen", "--tls-listen=somewhere:5901");
+}
+
+static void test_tls_conflicts(struct fixture *fx, gconstpointer data)
+{
+    struct agent_options o;
+    char *err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, "--listen=off", "--tls-listen=off", NULL), ==,
+                    OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "no way to connect"));
+    g_free(err);
+    options_finish(&o);
+    err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, "--listen=127.0.0.1:6000", "--tls-listen=127.0.0.1:6000",
+                         NULL),
+                    ==, OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "both use port 6000"));
+    g_free(err);
+    options_finish(&o);
+    err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, "--listen=off", NULL), ==, OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "--tls-listen=auto"));
+    g_free(err);
+    options_finish(&o);
+}
+
+/* Found by the config fuzz target: empty backends and non-UTF-8 values were
+ * taken as NULL and crashed the checks. */
+static void test_empty_and_binary_values(struct fixture *fx, gconstpointer data)
+{
+    static const char *const files[] = {"[agent]\ncapture=\n", "[agent]\ninput=\n",
+                                        "[agent]\ninput=xtest\xc5\n", "[agent]\nlisten=\xff\n"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        struct agent_options o;
+        char *err = NULL;
+        write_file(fx->user_file, files[i]);
+        enum options_result r = load(fx, &o, &err, NULL);
+        g_assert_true(r == OPTIONS_CONFIG || r == OPTIONS_USAGE);
+        g_assert_nonnull(err);
+        g_free(err);
+        options_finish(&o);
+    }
+    g_unlink(fx->user_file);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -389,5 +465,8 @@ int main(int argc, char **argv)
     ADD("/options/bad-dropins", test_bad_dropins);
     ADD("/options/check-config", test_check_config);
     ADD("/options/man", test_man);
+    ADD("/options/tls-listen", test_tls_listen);
+    ADD("/options/tls-conflicts", test_tls_conflicts);
+    ADD("/options/empty-and-binary-values", test_empty_and_binary_values);
     return g_test_run();
 }
