@@ -9,6 +9,7 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
+  libturbojpeg0-dev  # video path: display/jpeg-encoder.c
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -17,6 +18,7 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
+  libjpeg-turbo-progs clang  # video: tjbench reference, libFuzzer for the stream parser
 )
 
 what=${1:-test}
