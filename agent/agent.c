@@ -14,6 +14,8 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
+#include "agent/spice-stream.h"
+#include "agent/stream-pump.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
 
@@ -32,7 +34,9 @@ struct agent {
     SpiceServer *server;
     struct spice_display *display;
     struct spice_input *input;
-    struct frame_pump *pump;
+    struct frame_pump *pump;      /* --video=desktop */
+    struct spice_stream *stream;  /* --video=stream: no QXL display */
+    struct stream_pump *vpump;
     guint sig_int, sig_term, sig_usr1;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
@@ -49,29 +53,38 @@ static void agent_quit(struct agent *a, int code)
 static void on_damage_pending(void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping)
         return;
-    frame_pump_kick(a->pump);
+    if (a->pump)
+        frame_pump_kick(a->pump);
+    if (a->vpump)
+        stream_pump_kick(a->vpump);
 }
 
 static void on_resized(int width, int height, void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping || (!a->pump && !a->vpump))
         return;
     g_message("desktop is now %dx%d", width, height);
-    spice_display_resize(a->display, width, height);
     spice_input_set_screen_size(a->input, width, height);
-    frame_pump_resized(a->pump, width, height);
+    if (a->pump) {
+        spice_display_resize(a->display, width, height);
+        frame_pump_resized(a->pump, width, height);
+    }
+    if (a->vpump)
+        stream_pump_resized(a->vpump, width, height);
 }
 
 static void on_cursor_changed(const struct cursor_image *cursor, void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping)
         return;
     if (a->display)
         spice_display_set_cursor(a->display, cursor);
+    if (a->stream)
+        spice_stream_set_cursor(a->stream, cursor);
 }
 
 static void on_capture_lost(const char *message, void *data)
@@ -115,7 +128,20 @@ static void on_drained(void *data)
 static void on_client(bool connected, const char *address, void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping)
+        return;
+    if (a->vpump) {
+        /* The stream's START/STOP drive capture; a client that went stops
+         * it even if the server said nothing. */
+        if (connected) {
+            spice_stream_set_cursor(a->stream, capture_get_cursor(a->capture));
+        } else {
+            stream_pump_set_active(a->vpump, false);
+            spice_input_client_gone(a->input);
+        }
+        return;
+    }
+    if (!a->pump)
         return;
     frame_pump_set_active(a->pump, connected);
     if (connected) {
@@ -125,6 +151,24 @@ static void on_client(bool connected, const char *address, void *data)
     } else {
         spice_input_client_gone(a->input);
     }
+}
+
+/* --- stream device events (--video=stream) --- */
+
+static void on_streaming(bool on, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping || !a->vpump)
+        return;
+    stream_pump_set_active(a->vpump, on);
+}
+
+static void on_frame_sent(size_t bytes, int64_t send_us, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping || !a->vpump)
+        return;
+    stream_pump_frame_sent(a->vpump, bytes, send_us);
 }
 
 static gboolean on_signal(gpointer data)
@@ -139,6 +183,18 @@ static gboolean on_signal(gpointer data)
 static gboolean on_stats_signal(gpointer data)
 {
     struct agent *a = data;
+    if (a->vpump) {
+        struct stream_pump_stats vs;
+        stream_pump_get_stats(a->vpump, &vs);
+        g_message("video stats: grabs=%" G_GUINT64_FORMAT " stills=%" G_GUINT64_FORMAT
+                  " sent=%" G_GUINT64_FORMAT " read=%" G_GUINT64_FORMAT
+                  " dropped=%" G_GUINT64_FORMAT " jpeg_bytes=%" G_GUINT64_FORMAT
+                  " encode_cpu_us=%" G_GUINT64_FORMAT " grab_cpu_us=%" G_GUINT64_FORMAT
+                  " send_us=%" G_GUINT64_FORMAT " quality=%d fps=%d",
+                  vs.grabs, vs.stills, vs.sent, vs.frames_read, vs.dropped, vs.jpeg_bytes,
+                  vs.encode_cpu_us, vs.grab_cpu_us, vs.send_us, vs.quality, vs.fps);
+        return G_SOURCE_CONTINUE;
+    }
     struct frame_pump_stats ps;
     struct spice_display_stats ds;
     frame_pump_get_stats(a->pump, &ps);
@@ -288,17 +344,38 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->server)
         goto err_print;
 
-    struct spice_display_events de = {
-        .client_changed = on_client_changed, .drained = on_drained, .user_data = a};
-    a->display = spice_display_create(a->server, w, h, &de);
-    if (!a->display) {
-        error = g_strdup("cannot create the SPICE display");
-        goto err_print;
+    if (opts->video == VIDEO_STREAM) {
+        /* The stream device brings its own display channel: a QXL display
+         * next to it would make clients open a second window. */
+        struct spice_stream_events ve = {
+            .streaming = on_streaming, .frame_sent = on_frame_sent, .user_data = a};
+        a->stream = spice_stream_create(a->server, &ve);
+        if (!a->stream) {
+            error = g_strdup("cannot create the SPICE stream device");
+            goto err_print;
+        }
+        struct stream_pump_config vc = {
+            .max_fps = opts->video_max_fps,
+            .quality = opts->video_quality,
+            .still_quality = opts->video_still_quality,
+        };
+        a->vpump = stream_pump_create(a->capture, a->stream, &vc, &error);
+        if (!a->vpump)
+            goto err_print;
+    } else {
+        struct spice_display_events de = {
+            .client_changed = on_client_changed, .drained = on_drained, .user_data = a};
+        a->display = spice_display_create(a->server, w, h, &de);
+        if (!a->display) {
+            error = g_strdup("cannot create the SPICE display");
+            goto err_print;
+        }
     }
     a->input = spice_input_create(a->server, opts, display, w, h, &error);
     if (!a->input)
         goto err_print;
-    a->pump = frame_pump_create(a->capture, a->display, opts->max_fps);
+    if (a->display)
+        a->pump = frame_pump_create(a->capture, a->display, opts->max_fps);
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -335,8 +412,10 @@ void agent_destroy(struct agent *a)
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
     frame_pump_destroy(a->pump);
+    stream_pump_destroy(a->vpump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
+    spice_stream_destroy(a->stream);
     server_destroy(a->server);
     capture_destroy(a->capture);
     virtual_desktop_stop(a->vdesk);

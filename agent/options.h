@@ -24,6 +24,11 @@ enum wan_compression {
     WAN_COMPRESSION_ALWAYS,
 };
 
+enum video_mode {
+    VIDEO_DESKTOP, /* QXL drawables, lossless, spice-server picks codecs */
+    VIDEO_STREAM,  /* MJPEG through the stream device, no QXL display */
+};
+
 struct agent_options {
     char *display;           /* NULL: $DISPLAY */
     char *listen_host;       /* from --listen */
@@ -40,6 +45,10 @@ struct agent_options {
     int jpeg_wan_compression;  /* enum wan_compression */
     int zlib_glz_wan_compression;
     int max_fps;
+    int video;               /* enum video_mode */
+    int video_max_fps;
+    int video_quality;
+    int video_still_quality;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
     char *log_level;         /* error, warning, info, debug */
