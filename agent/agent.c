@@ -188,10 +188,11 @@ static gboolean on_stats_signal(gpointer data)
         stream_pump_get_stats(a->vpump, &vs);
         g_message("video stats: grabs=%" G_GUINT64_FORMAT " stills=%" G_GUINT64_FORMAT
                   " sent=%" G_GUINT64_FORMAT " read=%" G_GUINT64_FORMAT
-                  " dropped=%" G_GUINT64_FORMAT " jpeg_bytes=%" G_GUINT64_FORMAT
+                  " dropped=%" G_GUINT64_FORMAT " failed=%" G_GUINT64_FORMAT
+                  " jpeg_bytes=%" G_GUINT64_FORMAT
                   " encode_cpu_us=%" G_GUINT64_FORMAT " grab_cpu_us=%" G_GUINT64_FORMAT
                   " send_us=%" G_GUINT64_FORMAT " quality=%d fps=%d",
-                  vs.grabs, vs.stills, vs.sent, vs.frames_read, vs.dropped, vs.jpeg_bytes,
+                  vs.grabs, vs.stills, vs.sent, vs.frames_read, vs.dropped, vs.failed, vs.jpeg_bytes,
                   vs.encode_cpu_us, vs.grab_cpu_us, vs.send_us, vs.quality, vs.fps);
         return G_SOURCE_CONTINUE;
     }

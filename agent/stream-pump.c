@@ -24,6 +24,7 @@ struct stream_pump {
     gint64 last_grab_us;
     gint64 last_motion_us;
     guint source;
+    gint64 source_due_us;
     struct stream_pump_stats stats;
 };
 
@@ -37,10 +38,16 @@ static gboolean on_run(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Runs the pump after @delay_us, or sooner if a run is due sooner already. */
 static void schedule(struct stream_pump *pump, gint64 delay_us)
 {
-    if (pump->source)
-        return;
+    gint64 due = g_get_monotonic_time() + MAX(delay_us, 0);
+    if (pump->source) {
+        if (pump->source_due_us <= due)
+            return;
+        g_source_remove(pump->source); /* a later run (the still timer) */
+    }
+    pump->source_due_us = due;
     if (delay_us <= 0)
         pump->source = g_idle_add_full(G_PRIORITY_DEFAULT, on_run, pump, NULL);
     else
@@ -66,7 +73,10 @@ static void grab_and_encode(struct stream_pump *pump, bool still)
     struct damage_rect all = {0, 0, pump->width, pump->height};
     struct frame *frame = capture_grab(pump->capture, &all, 1);
     if (!frame) {
-        damage_add_all(pump->damage); /* a resize follows */
+        g_debug("video: grab failed");
+        pump->stats.failed++;
+        damage_add_all(pump->damage); /* a resize follows, or a buffer comes back */
+        schedule(pump, 10 * 1000);
         return;
     }
     int quality = still ? pump->cfg.still_quality : rate_control_quality(pump->rc);
@@ -96,8 +106,10 @@ static void pump_run(struct stream_pump *pump)
             schedule(pump, wait);
             return;
         }
-        if (frames_pending(pump) > 0)
+        if (frames_pending(pump) > 0) {
+            g_debug("video: still frame waits for %d frames", frames_pending(pump));
             return; /* a sent or encoded frame kicks us again */
+        }
         pump->still_due = false;
         grab_and_encode(pump, true);
         pump->stats.grab_cpu_us += thread_cpu_us() - cpu0;
@@ -116,6 +128,7 @@ static void pump_run(struct stream_pump *pump)
             rate_control_frame_dropped(pump->rc, now);
             pump->stats.dropped++;
         }
+        g_debug("video: %d frames pending", frames_pending(pump));
         return; /* frame_sent or an encode result kicks us again */
     }
     bool still = pump->force_still;
@@ -137,6 +150,10 @@ static void on_encoded(const struct jpeg_pool_result *r, void *data)
         g_warning("video: %s", r->error);
     } else {
         pump->stats.encode_cpu_us += (uint64_t)r->encode_cpu_us;
+        g_debug("video: frame %" G_GUINT64_FORMAT " encoded in %" G_GINT64_FORMAT
+                " us (cpu %" G_GINT64_FORMAT " us), delivered %" G_GINT64_FORMAT " us later",
+                r->seq, r->done_us - r->submitted_us, r->encode_cpu_us,
+                g_get_monotonic_time() - r->done_us);
         if (!pump->active || r->seq < pump->newest_sent_seq || r->width != pump->width ||
             r->height != pump->height) {
             pump->stats.dropped++; /* superseded, or nobody watches */

@@ -29,6 +29,7 @@ struct stream_pump_stats {
     uint64_t stills;        /* of those, still frames */
     uint64_t sent;          /* frames queued on the port */
     uint64_t dropped;       /* frames dropped: port full or superseded */
+    uint64_t failed;        /* grabs that failed (resize races) */
     uint64_t encode_cpu_us; /* CPU time of the encodes, on the workers */
     uint64_t grab_cpu_us;   /* CPU time collecting damage and grabbing, main thread */
     uint64_t jpeg_bytes;
