@@ -34,6 +34,7 @@ struct opt {
 static const char *const image_compression_names[] = {
     "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4", "off", NULL};
 static const char *const wan_names[] = {"auto", "never", "always", NULL};
+static const char *const streaming_video_names[] = {"off", "filter", "all", NULL};
 static const char *const video_names[] = {"desktop", "stream", NULL};
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
@@ -72,6 +73,9 @@ static const struct opt table[] = {
      "auto|never|always", "add zlib on top of glz on slow links", wan_names},
     {"max-fps", OPT_INT, OFF(max_fps), 0, "60", "N",
      "most frames a second sent to a client", NULL, 1, 1000},
+    {"streaming-video", OPT_ENUM, OFF(streaming_video), 0, "off", "off|filter|all",
+     "--video=desktop: spice-server's own video detection (its streams play about 400 ms late in spice-gtk)",
+     streaming_video_names},
     {"video", OPT_ENUM, OFF(video), 0, "desktop", "desktop|stream",
      "desktop: lossless drawing commands; stream: full-motion MJPEG through the SPICE stream device (video, 3D, signage)",
      video_names},

@@ -24,6 +24,12 @@ enum wan_compression {
     WAN_COMPRESSION_ALWAYS,
 };
 
+enum streaming_video {
+    STREAMING_VIDEO_OFF,
+    STREAMING_VIDEO_FILTER,
+    STREAMING_VIDEO_ALL,
+};
+
 enum video_mode {
     VIDEO_DESKTOP, /* QXL drawables, lossless, spice-server picks codecs */
     VIDEO_STREAM,  /* MJPEG through the stream device, no QXL display */
@@ -45,6 +51,7 @@ struct agent_options {
     int jpeg_wan_compression;  /* enum wan_compression */
     int zlib_glz_wan_compression;
     int max_fps;
+    int streaming_video;     /* spice-server's video detection: enum below */
     int video;               /* enum video_mode */
     int video_max_fps;
     int video_quality;
