@@ -203,9 +203,10 @@ static gboolean on_stats_signal(gpointer data)
     g_message("stats: grabs=%" G_GUINT64_FORMAT " grab_us=%" G_GUINT64_FORMAT
               " grab_cpu_us=%" G_GUINT64_FORMAT " pixels=%" G_GUINT64_FORMAT
               " drawables=%" G_GUINT64_FORMAT " bytes=%" G_GUINT64_FORMAT
-              " failed=%" G_GUINT64_FORMAT,
+              " failed=%" G_GUINT64_FORMAT " copies=%" G_GUINT64_FORMAT
+              " copied_pixels=%" G_GUINT64_FORMAT,
               ps.grabs, ps.grab_usec, ps.grab_cpu_usec, ps.pixels, ds.drawables, ds.bytes,
-              ps.failed);
+              ps.failed, ps.copies, ps.copied_pixels);
     return G_SOURCE_CONTINUE;
 }
 
@@ -376,7 +377,7 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->input)
         goto err_print;
     if (a->display)
-        a->pump = frame_pump_create(a->capture, a->display, opts->max_fps);
+        a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);

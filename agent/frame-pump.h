@@ -20,10 +20,13 @@ struct frame_pump_stats {
     uint64_t grab_cpu_usec; /* CPU time of the same, on the main thread */
     uint64_t pixels;      /* pixels grabbed */
     uint64_t failed;      /* grabs that failed (resize races) */
+    uint64_t copies;      /* copy-bits sent instead of pixels */
+    uint64_t copied_pixels;
 };
 
+/* @copy_detection: look for window moves and scrolls to send as copies. */
 struct frame_pump *frame_pump_create(struct capture *capture, struct spice_display *display,
-                                     int max_fps);
+                                     int max_fps, bool copy_detection);
 void frame_pump_destroy(struct frame_pump *pump);
 
 /* Something changed (damage, a drained queue, a free buffer): run soon. */

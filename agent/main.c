@@ -1,4 +1,5 @@
 /* thindesk-agent: serve this desktop to SPICE clients. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,6 +29,11 @@ int main(int argc, char **argv)
         return 1;
     }
     log_init(opts.log_level);
+    /* Frames are allocated on the main loop and freed by spice-server's
+     * worker, many megabytes a second. Keep them on the heap instead of fresh
+     * mmap()s, whose pages fault in on every frame. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
 
     struct agent *agent = agent_create(&opts);
     if (!agent) {

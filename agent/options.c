@@ -91,6 +91,8 @@ static const struct opt table[] = {
      "how keyboard and pointer events reach the desktop"},
     {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,
      "ignore all keyboard and pointer input from clients"},
+    {"copy-detection", OPT_BOOL, OFF(copy_detection), 0, "true", NULL,
+     "send window moves and scrolling as copies of what the client already shows"},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
      "how much to log to standard error", log_level_names},
 };
@@ -314,7 +316,9 @@ void options_print_help(FILE *out)
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt *opt = &table[i];
         g_autofree char *left = NULL;
-        if (opt->type == OPT_BOOL)
+        if (opt->type == OPT_BOOL && opt->def && strcmp(opt->def, "true") == 0)
+            left = g_strdup_printf("--%s[=on|off]", opt->name);
+        else if (opt->type == OPT_BOOL)
             left = g_strdup_printf("--%s", opt->name);
         else if (opt->type == OPT_DESKTOP)
             left = g_strdup_printf("--%s[=%s]", opt->name, opt->arg);
@@ -323,6 +327,8 @@ void options_print_help(FILE *out)
         fprintf(out, "  %s\n      %s", left, opt->help);
         if (opt->def && opt->type != OPT_BOOL && opt->type != OPT_DESKTOP)
             fprintf(out, " [default: %s]", opt->def);
+        else if (opt->type == OPT_BOOL && opt->def && strcmp(opt->def, "true") == 0)
+            fprintf(out, " [default: on]");
         fputc('\n', out);
     }
     fprintf(out, "  --help\n      show this help and exit\n"

@@ -58,6 +58,7 @@ struct agent_options {
     int video_still_quality;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
+    bool copy_detection;     /* send window moves and scrolls as copies */
     char *log_level;         /* error, warning, info, debug */
     char **sources;          /* per table entry: where its value came from */
 };

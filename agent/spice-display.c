@@ -325,11 +325,42 @@ bool spice_display_busy(struct spice_display *d)
     return busy;
 }
 
-static struct display_cmd *draw_new(struct spice_display *d, struct frame *frame, size_t offset,
-                                    const struct damage_rect *r)
+static bool rect_fits(const struct spice_display *d, const struct damage_rect *r)
+{
+    return r->w > 0 && r->h > 0 && r->x >= 0 && r->y >= 0 && r->x + r->w <= d->width &&
+           r->y + r->h <= d->height;
+}
+
+static struct display_cmd *cmd_new_drawable(const struct damage_rect *r, uint8_t type)
 {
     struct display_cmd *cmd = g_new0(struct display_cmd, 1);
     cmd->kind = CMD_DRAW;
+    QXLDrawable *dr = &cmd->draw.drawable;
+    dr->release_info.id = (uintptr_t)cmd;
+    dr->surface_id = 0;
+    dr->effect = QXL_EFFECT_OPAQUE;
+    dr->type = type;
+    dr->bbox = (QXLRect){.left = r->x, .top = r->y, .right = r->x + r->w, .bottom = r->y + r->h};
+    dr->clip.type = SPICE_CLIP_TYPE_NONE;
+    dr->surfaces_dest[0] = dr->surfaces_dest[1] = dr->surfaces_dest[2] = -1;
+    cmd->ext.cmd.data = (uintptr_t)dr;
+    cmd->ext.cmd.type = QXL_CMD_DRAW;
+    return cmd;
+}
+
+static struct display_cmd *copy_new(const struct copy_op *op)
+{
+    struct display_cmd *cmd = cmd_new_drawable(&op->dst, QXL_COPY_BITS);
+    cmd->draw.drawable.u.copy_bits.src_pos.x = op->src_x;
+    cmd->draw.drawable.u.copy_bits.src_pos.y = op->src_y;
+    return cmd;
+}
+
+static struct display_cmd *draw_new(struct spice_display *d, struct frame *frame,
+                                    const struct display_draw *draw)
+{
+    const struct damage_rect *r = &draw->rect;
+    struct display_cmd *cmd = cmd_new_drawable(r, QXL_DRAW_COPY);
     cmd->draw.frame = frame_ref(frame);
 
     QXLImage *img = &cmd->draw.image;
@@ -341,49 +372,42 @@ static struct display_cmd *draw_new(struct spice_display *d, struct frame *frame
     img->bitmap.flags = QXL_BITMAP_DIRECT | QXL_BITMAP_TOP_DOWN;
     img->bitmap.x = r->w;
     img->bitmap.y = r->h;
-    img->bitmap.stride = r->w * 4;
-    img->bitmap.data = (uintptr_t)(frame->data + offset);
+    img->bitmap.stride = draw->stride;
+    img->bitmap.data = (uintptr_t)draw->data;
 
     QXLDrawable *dr = &cmd->draw.drawable;
-    dr->release_info.id = (uintptr_t)cmd;
-    dr->surface_id = 0;
-    dr->effect = QXL_EFFECT_OPAQUE;
-    dr->type = QXL_DRAW_COPY;
-    dr->bbox = (QXLRect){.left = r->x, .top = r->y, .right = r->x + r->w, .bottom = r->y + r->h};
-    dr->clip.type = SPICE_CLIP_TYPE_NONE;
-    dr->surfaces_dest[0] = dr->surfaces_dest[1] = dr->surfaces_dest[2] = -1;
     dr->u.copy.src_bitmap = (uintptr_t)img;
     dr->u.copy.src_area = (QXLRect){.left = 0, .top = 0, .right = r->w, .bottom = r->h};
     dr->u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
     dr->u.copy.scale_mode = 0;
-
-    cmd->ext.cmd.data = (uintptr_t)dr;
-    cmd->ext.cmd.type = QXL_CMD_DRAW;
-    cmd->ext.group_id = 0;
-    cmd->ext.flags = 0;
     return cmd;
 }
 
 void spice_display_push(struct spice_display *d, struct frame *frame,
-                        const struct damage_rect *rects, int n)
+                        const struct copy_op *copies, int n_copies,
+                        const struct display_draw *draws, int n_draws)
 {
-    if (!d->has_primary || n <= 0)
+    if (!d->has_primary || n_copies + n_draws <= 0)
         return;
     GQueue batch = G_QUEUE_INIT;
-    size_t offset = 0;
-    for (int i = 0; i < n; i++) {
-        const struct damage_rect *r = &rects[i];
-        size_t size = (size_t)r->w * r->h * 4;
-        /* A resize may have raced with the grab: skip what no longer fits. */
-        bool fits = r->x >= 0 && r->y >= 0 && r->x + r->w <= d->width &&
-                    r->y + r->h <= d->height && offset + size <= frame->size;
-        if (fits)
-            g_queue_push_tail(&batch, draw_new(d, frame, offset, r));
-        offset += size;
-        if (!fits)
+    for (int i = 0; i < n_copies; i++) {
+        struct damage_rect src = {copies[i].src_x, copies[i].src_y, copies[i].dst.w,
+                                  copies[i].dst.h};
+        if (!rect_fits(d, &copies[i].dst) || !rect_fits(d, &src))
             continue;
+        g_queue_push_tail(&batch, copy_new(&copies[i]));
+        d->stats.copies++;
+    }
+    const uint8_t *end = frame->data + frame->size;
+    for (int i = 0; i < n_draws; i++) {
+        const struct display_draw *dr = &draws[i];
+        /* A resize may have raced with the grab: skip what no longer fits. */
+        if (!rect_fits(d, &dr->rect) || dr->stride < dr->rect.w * 4 || dr->data < frame->data ||
+            dr->data + (size_t)(dr->rect.h - 1) * dr->stride + (size_t)dr->rect.w * 4 > end)
+            continue;
+        g_queue_push_tail(&batch, draw_new(d, frame, dr));
         d->stats.drawables++;
-        d->stats.bytes += size;
+        d->stats.bytes += (uint64_t)dr->rect.w * dr->rect.h * 4;
     }
     d->stats.frames++;
     g_mutex_lock(&d->lock);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "display/copy-detect.h"
 #include "display/cursor.h"
 #include "display/damage.h"
 #include "display/frame.h"
@@ -25,7 +26,8 @@ struct spice_display_events {
 
 struct spice_display_stats {
     uint64_t frames;    /* pushes */
-    uint64_t drawables; /* QXL draw commands */
+    uint64_t drawables; /* QXL draw commands with pixels */
+    uint64_t copies;    /* QXL copy-bits commands */
     uint64_t bytes;     /* raw pixel bytes handed over */
 };
 
@@ -42,10 +44,19 @@ void spice_display_resize(struct spice_display *display, int width, int height);
 /* True while commands wait for the worker. */
 bool spice_display_busy(struct spice_display *display);
 
-/* Queues one copy drawable per rectangle; rect i's pixels are packed in @frame
- * after those of rect i-1. Takes a reference to @frame per drawable. */
+/* Pixels for one rectangle: rows of @stride bytes at @data, inside a frame. */
+struct display_draw {
+    struct damage_rect rect;
+    const uint8_t *data;
+    int stride;
+};
+
+/* Queues, in this order, @copies (copy-bits from the client's own surface)
+ * and one draw per entry of @draws, whose pixels live in @frame. Takes a
+ * reference to @frame per draw. */
 void spice_display_push(struct spice_display *display, struct frame *frame,
-                        const struct damage_rect *rects, int n);
+                        const struct copy_op *copies, int n_copies,
+                        const struct display_draw *draws, int n_draws);
 
 /* Sends a new pointer shape. */
 void spice_display_set_cursor(struct spice_display *display, const struct cursor_image *cursor);

@@ -13,6 +13,8 @@ struct capture_ops {
     void (*stop)(struct capture *cap);
     void (*collect_damage)(struct capture *cap, struct damage *damage);
     struct frame *(*grab)(struct capture *cap, const struct damage_rect *rects, int n);
+    /* Optional. */
+    int (*take_moves)(struct capture *cap, struct copy_hint *ret_hints, int max);
 };
 
 struct capture {

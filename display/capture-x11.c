@@ -5,6 +5,7 @@
  * straight into pooled shared-memory segments that become the frames. */
 #include "display/capture-priv.h"
 #include "display/frame-pool.h"
+#include "display/windows-x11.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -22,7 +23,7 @@
 
 
 /* Zero-copy buffers that may be held by the consumer at once. */
-#define X11_POOL_BUFFERS 3
+#define X11_POOL_BUFFERS 4
 
 struct x11 {
     struct capture *cap;
@@ -39,6 +40,7 @@ struct x11 {
     struct frame_pool *pool;    /* zero-copy frames for large snapshots */
     struct frame_pool *staging; /* one segment, copied out of at once */
     int shm_buffers;  /* segments alive, in the pool or in frames */
+    struct windows_x11 *windows;
     bool lost;
     bool destroyed;   /* capture gone; freed with the last segment */
 };
@@ -175,6 +177,8 @@ static void x11_check_resize(struct x11 *x)
 static void x11_handle_event(struct x11 *x, xcb_generic_event_t *ev)
 {
     uint8_t type = ev->response_type & 0x7f;
+    if (x->windows)
+        windows_x11_handle_event(x->windows, ev);
     if (type == 0) {
         xcb_generic_error_t *err = (xcb_generic_error_t *)ev;
         g_debug("X error %d (request %d.%d)", err->error_code, err->major_code, err->minor_code);
@@ -275,7 +279,7 @@ static int x11_create(struct capture *cap, const struct capture_config *config,
                                            NULL));
         xcb_randr_select_input(x->conn, x->root, XCB_RANDR_NOTIFY_MASK_SCREEN_CHANGE);
     }
-    uint32_t mask = XCB_EVENT_MASK_STRUCTURE_NOTIFY;
+    uint32_t mask = XCB_EVENT_MASK_STRUCTURE_NOTIFY | XCB_EVENT_MASK_SUBSTRUCTURE_NOTIFY;
     xcb_change_window_attributes(x->conn, x->root, XCB_CW_EVENT_MASK, &mask);
     xcb_xfixes_select_cursor_input(x->conn, x->root,
                                    XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
@@ -287,6 +291,7 @@ static int x11_create(struct capture *cap, const struct capture_config *config,
         goto err_disconnect;
     }
     cap->priv = x;
+    x->windows = windows_x11_create(x->conn, x->root);
     x11_make_pool(x);
     x11_fetch_cursor(x);
     x->watch = g_unix_fd_add(xcb_get_file_descriptor(x->conn), G_IO_IN | G_IO_ERR | G_IO_HUP,
@@ -308,6 +313,8 @@ static void x11_destroy(struct capture *cap)
         g_source_remove(x->watch);
     frame_pool_destroy(x->pool);
     frame_pool_destroy(x->staging);
+    windows_x11_destroy(x->windows);
+    x->windows = NULL;
     xcb_disconnect(x->conn);
     /* Frames still in use free their segments later, without the connection;
      * the last one frees @x. */
@@ -425,6 +432,12 @@ static struct frame *x11_grab(struct capture *cap, const struct damage_rect *rec
     return copy;
 }
 
+static int x11_take_moves(struct capture *cap, struct copy_hint *ret_hints, int max)
+{
+    struct x11 *x = cap->priv;
+    return windows_x11_take_moves(x->windows, ret_hints, max);
+}
+
 const struct capture_ops capture_x11_ops = {
     .name = "x11",
     .create = x11_create,
@@ -433,4 +446,5 @@ const struct capture_ops capture_x11_ops = {
     .stop = x11_stop,
     .collect_damage = x11_collect_damage,
     .grab = x11_grab,
+    .take_moves = x11_take_moves,
 };

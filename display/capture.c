@@ -106,6 +106,11 @@ struct frame *capture_grab(struct capture *cap, const struct damage_rect *rects,
     return cap->ops->grab(cap, rects, n);
 }
 
+int capture_take_moves(struct capture *cap, struct copy_hint *ret_hints, int max)
+{
+    return cap->ops->take_moves ? cap->ops->take_moves(cap, ret_hints, max) : 0;
+}
+
 const struct cursor_image *capture_get_cursor(const struct capture *cap)
 {
     return cap->cursor;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "display/copy-detect.h"
 #include "display/cursor.h"
 #include "display/damage.h"
 #include "display/frame.h"
@@ -57,6 +58,10 @@ void capture_collect_damage(struct capture *capture, struct damage *damage);
  * starts where rect i-1 ends, rows of w * 4 bytes, BGRX. Returns a new
  * reference, or NULL on error (a resize or lost follows). */
 struct frame *capture_grab(struct capture *capture, const struct damage_rect *rects, int n);
+
+/* Writes the windows that moved since the last call (at most @max) as copy
+ * hints; backends that know no windows write none. Returns their number. */
+int capture_take_moves(struct capture *capture, struct copy_hint *ret_hints, int max);
 
 /* Returns the current cursor image or NULL; owned by the capture. */
 const struct cursor_image *capture_get_cursor(const struct capture *capture);

@@ -79,6 +79,26 @@ long long damage_area(const struct damage *damage)
     return area;
 }
 
+int damage_rect_subtract(const struct damage_rect *r, const struct damage_rect *cut, int n_cut,
+                         struct damage_rect *ret_rects, int max)
+{
+    pixman_region32_t rest, c;
+    pixman_region32_init_rect(&rest, r->x, r->y, r->w, r->h);
+    for (int i = 0; i < n_cut; i++) {
+        pixman_region32_init_rect(&c, cut[i].x, cut[i].y, cut[i].w, cut[i].h);
+        pixman_region32_subtract(&rest, &rest, &c);
+        pixman_region32_fini(&c);
+    }
+    int n;
+    const pixman_box32_t *box = pixman_region32_rectangles(&rest, &n);
+    int count = n <= max ? n : -1;
+    for (int i = 0; i < n && count >= 0; i++)
+        ret_rects[i] = (struct damage_rect){box[i].x1, box[i].y1, box[i].x2 - box[i].x1,
+                                            box[i].y2 - box[i].y1};
+    pixman_region32_fini(&rest);
+    return count;
+}
+
 int damage_take(struct damage *damage, struct damage_rect *ret_rects, int max_rects)
 {
     int n;

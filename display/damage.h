@@ -33,3 +33,8 @@ long long damage_area(const struct damage *damage);
  * instead (fewer, larger grabs are cheaper than many small ones).
  * Returns the number of rectangles written. */
 int damage_take(struct damage *damage, struct damage_rect *ret_rects, int max_rects);
+
+/* Writes @r minus the rectangles @cut as at most @max non-overlapping
+ * rectangles; returns their number, or -1 when more would be needed. */
+int damage_rect_subtract(const struct damage_rect *r, const struct damage_rect *cut, int n_cut,
+                         struct damage_rect *ret_rects, int max);
