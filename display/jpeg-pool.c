@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include "display/jpeg-stitch.h"
+
 /* Shared between the pool's owner and jobs still on their way back: the owner
  * may be gone when a result arrives. Main thread only, except refs. */
 struct pool_core {
@@ -19,11 +21,26 @@ struct jpeg_pool {
     int n_threads;
 };
 
+#define MAX_SLICES 16
+
+/* One frame: its slices are encoded by the workers at once; the last
+ * worker to finish joins them and sends the result to the main context. */
 struct job {
     struct pool_core *core;
     struct frame *frame;
     int stride;
+    int n_slices, slice_height;
+    int remaining; /* atomic: slices not yet encoded */
+    uint8_t *parts[MAX_SLICES];
+    size_t sizes[MAX_SLICES];
+    int64_t cpu_us[MAX_SLICES];
+    char *errors[MAX_SLICES];
     struct jpeg_pool_result r;
+};
+
+struct slice_task {
+    struct job *job;
+    int index;
 };
 
 static void encoder_free(gpointer data)
@@ -65,29 +82,69 @@ static gboolean deliver(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void work(gpointer data, gpointer pool_data)
+/* Runs on the worker that encoded the last slice. */
+static void finish(struct job *job)
 {
-    struct job *job = data;
-    struct jpeg_encoder *enc = g_private_get(&worker_encoder);
-    if (!enc) {
-        enc = jpeg_encoder_create(&job->r.error);
-        if (enc)
-            g_private_set(&worker_encoder, enc);
+    size_t total = 0;
+    for (int i = 0; i < job->n_slices; i++) {
+        job->r.encode_cpu_us += job->cpu_us[i];
+        if (job->errors[i] && !job->r.error)
+            job->r.error = g_steal_pointer(&job->errors[i]);
+        g_free(job->errors[i]);
+        total += job->sizes[i];
     }
-    if (enc) {
-        int64_t cpu0 = thread_cpu_us();
-        const uint8_t *out;
-        size_t size;
-        if (jpeg_encoder_encode(enc, job->frame->data, job->r.width, job->r.height, job->stride,
-                                job->r.quality, job->r.subsampling, &out, &size,
-                                &job->r.error) == 0)
-            job->r.jpeg = g_bytes_new(out, size);
-        job->r.encode_cpu_us = thread_cpu_us() - cpu0;
+    if (!job->r.error && job->n_slices == 1) {
+        job->r.jpeg = g_bytes_new_take(job->parts[0], job->sizes[0]);
+        job->parts[0] = NULL;
+    } else if (!job->r.error) {
+        uint8_t *out = g_malloc(total + 16);
+        size_t n =
+            jpeg_stitch((const uint8_t *const *)job->parts, job->sizes, job->n_slices, job->r.width,
+                        job->r.height, job->slice_height, job->r.subsampling, out, total + 16);
+        if (n) {
+            job->r.jpeg = g_bytes_new_take(out, n);
+        } else {
+            g_free(out);
+            job->r.error = g_strdup_printf("cannot join the %d JPEG slices of a %dx%d frame",
+                                           job->n_slices, job->r.width, job->r.height);
+        }
     }
+    for (int i = 0; i < job->n_slices; i++)
+        g_free(job->parts[i]);
     frame_unref(job->frame);
     job->frame = NULL;
     job->r.done_us = g_get_monotonic_time();
     g_main_context_invoke(job->core->context, deliver, job);
+}
+
+static void work(gpointer data, gpointer pool_data)
+{
+    struct slice_task *task = data;
+    struct job *job = task->job;
+    int i = task->index;
+    g_free(task);
+    struct jpeg_encoder *enc = g_private_get(&worker_encoder);
+    if (!enc) {
+        enc = jpeg_encoder_create(&job->errors[i]);
+        if (enc)
+            g_private_set(&worker_encoder, enc);
+    }
+    if (enc) {
+        int y = i * job->slice_height;
+        int rows = MIN(job->slice_height, job->r.height - y);
+        int64_t cpu0 = thread_cpu_us();
+        const uint8_t *out;
+        size_t size;
+        if (jpeg_encoder_encode(enc, job->frame->data + (size_t)y * job->stride, job->r.width, rows,
+                                job->stride, job->r.quality, job->r.subsampling, &out, &size,
+                                &job->errors[i]) == 0) {
+            job->parts[i] = g_memdup2(out, size);
+            job->sizes[i] = size;
+        }
+        job->cpu_us[i] = thread_cpu_us() - cpu0;
+    }
+    if (g_atomic_int_dec_and_test(&job->remaining))
+        finish(job);
 }
 
 struct jpeg_pool *jpeg_pool_create(int threads, jpeg_pool_done_fn done, void *user_data,
@@ -146,8 +203,19 @@ void jpeg_pool_submit(struct jpeg_pool *pool, struct frame *frame, int width, in
     job->r.quality = quality;
     job->r.subsampling = subsampling;
     job->r.submitted_us = g_get_monotonic_time();
+    /* One slice per worker, each a whole number of MCU rows. */
+    int mcu = jpeg_stitch_mcu_height(subsampling);
+    int n = MIN(MIN(pool->n_threads, MAX_SLICES), MAX(1, height / mcu));
+    job->slice_height = ((height + n - 1) / n + mcu - 1) / mcu * mcu;
+    job->n_slices = (height + job->slice_height - 1) / job->slice_height;
+    job->remaining = job->n_slices;
     pool->core->in_flight++;
-    g_thread_pool_push(pool->threads, job, NULL);
+    for (int i = 0; i < job->n_slices; i++) {
+        struct slice_task *task = g_new(struct slice_task, 1);
+        task->job = job;
+        task->index = i;
+        g_thread_pool_push(pool->threads, task, NULL);
+    }
 }
 
 int jpeg_pool_in_flight(const struct jpeg_pool *pool)

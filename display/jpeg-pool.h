@@ -1,11 +1,14 @@
 /* jpeg-pool: JPEG encoding on worker threads.
  *
- * A GThreadPool whose threads each keep one long-lived jpeg_encoder. Whole
- * frames are spread over the workers (frame N on one thread, N+1 on another:
- * measured better than horizontal slices, see display/VIDEO.md). Results come
- * back on the main context of the creator through g_main_context_invoke, in
- * completion order: the consumer drops a result older than one it already
- * used. Create, submit and destroy run on the main loop. */
+ * A GThreadPool whose threads each keep one long-lived jpeg_encoder. Each
+ * frame is cut into one horizontal slice per worker; the slices are encoded
+ * at once and joined into one JPEG with restart markers (jpeg-stitch), so a
+ * frame is ready in about 1/threads of the time one thread would take
+ * (measured better than alternating whole frames between the workers, see
+ * display/VIDEO.md). Results come back on the main context of the creator
+ * through g_main_context_invoke, in completion order: the consumer drops a
+ * result older than one it already used. Create, submit and destroy run on
+ * the main loop. */
 #pragma once
 
 #include <glib.h>

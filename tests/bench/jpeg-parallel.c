@@ -5,10 +5,10 @@
  * Encodes FRAMES frames of x-workload's "full" pattern with the agent's
  * jpeg_encoder three ways and prints one line each:
  *   serial  - one thread, frame after frame
- *   frames  - two threads, alternating frames (what jpeg-pool does)
+ *   frames  - two threads, alternating frames
  *   slices  - two threads, each frame split into a top and bottom half
- *             encoded at once (the cost of the two halves only: joining
- *             them into one JPEG with restart markers would add to it)
+ *             encoded at once (what jpeg-pool does; joining the halves with
+ *             jpeg-stitch, one copy of the output, is not included)
  * as: mode fps latency_ms(mean per frame, submit to done) cpu_ms_per_frame */
 #include <glib.h>
 #include <stdbool.h>
@@ -40,8 +40,8 @@ static void fill(uint32_t *px, unsigned n)
 {
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++)
-            px[y * W + x] = ((x + n * 7) & 0xff) << 16 | ((y + n * 3) & 0xff) << 8 |
-                            ((x ^ y ^ n) & 0xff);
+            px[y * W + x] =
+                ((x + n * 7) & 0xff) << 16 | ((y + n * 3) & 0xff) << 8 | ((x ^ y ^ n) & 0xff);
 }
 
 struct part {

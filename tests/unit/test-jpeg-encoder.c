@@ -144,6 +144,7 @@ struct pool_test {
     int results;
     uint64_t seen_mask;
     const uint8_t *src;
+    const uint8_t *whole; /* the frame encoded by one thread, decoded */
     GMainLoop *loop;
 };
 
@@ -157,6 +158,8 @@ static void on_done(const struct jpeg_pool_result *r, void *data)
     int w, h, samp;
     g_autofree uint8_t *got = decode(jpeg, size, &w, &h, &samp);
     g_assert_cmpfloat(psnr_bgrx(t->src, got, W, H), >=, 35.0);
+    /* the slices joined decode exactly like a single-thread encode */
+    g_assert_cmpmem(got, (size_t)W * H * 4, t->whole, (size_t)W * H * 4);
     g_assert_cmpint(r->done_us, >=, r->submitted_us);
     t->seen_mask |= 1ull << r->seq;
     if (++t->results == 8)
@@ -173,6 +176,16 @@ static void test_pool(void)
     struct frame *frame = frame_new((size_t)W * H * 4);
     fake_pattern_render_desktop(W, H, frame->data, W * 4);
     t.src = frame->data;
+    struct jpeg_encoder *enc = jpeg_encoder_create(&error);
+    const uint8_t *jpeg;
+    size_t size;
+    g_assert_cmpint(jpeg_encoder_encode(enc, frame->data, W, H, W * 4, DEFAULT_QUALITY,
+                                        JPEG_SUBSAMPLING_420, &jpeg, &size, &error),
+                    ==, 0);
+    int w, h, samp;
+    g_autofree uint8_t *whole = decode(jpeg, size, &w, &h, &samp);
+    jpeg_encoder_destroy(enc);
+    t.whole = whole;
     t.loop = g_main_loop_new(NULL, FALSE);
     for (uint64_t i = 0; i < 8; i++)
         jpeg_pool_submit(pool, frame, W, H, W * 4, DEFAULT_QUALITY, JPEG_SUBSAMPLING_420, i);
