@@ -3,25 +3,60 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "input/injector.h"
+#include "input/keymap.h"
 
 struct spice_input {
-    SpiceKbdInstance kbd;
     SpiceTabletInstance tablet;
-    SpiceMouseInstance mouse;
-    int width, height;
     bool view_only;
-    uint8_t leds;
+    bool registered;
+    struct keymap_decoder decoder;
+    struct injector *injector; /* NULL when view-only */
 };
+
+/* spice-server 0.15 cannot remove a keyboard or mouse interface: it keeps
+ * using them until spice_server_destroy(), which runs after
+ * spice_input_destroy() and releases the keys a client still holds through
+ * them. So these two instances outlive struct spice_input (one per process,
+ * like the server) and reach it through @owner, NULL once it is gone. */
+static struct {
+    SpiceKbdInstance kbd;
+    SpiceMouseInstance mouse;
+    struct spice_input *owner;
+} lasting;
+
+/* The injector's LED bits are SPICE's keyboard modifier flags. */
+G_STATIC_ASSERT((int)INJECTOR_LED_SCROLL_LOCK == (int)SPICE_KEYBOARD_MODIFIER_FLAGS_SCROLL_LOCK);
+G_STATIC_ASSERT((int)INJECTOR_LED_NUM_LOCK == (int)SPICE_KEYBOARD_MODIFIER_FLAGS_NUM_LOCK);
+G_STATIC_ASSERT((int)INJECTOR_LED_CAPS_LOCK == (int)SPICE_KEYBOARD_MODIFIER_FLAGS_CAPS_LOCK);
+
+/* spice-server hands the tablet and mouse buttons over in its "local" order:
+ * bit 0 left, bit 1 right, bit 2 middle (ARCHITECTURE.md, fact 8). */
+#define LOCAL_BUTTON_LEFT   (1u << 0)
+#define LOCAL_BUTTON_RIGHT  (1u << 1)
+#define LOCAL_BUTTON_MIDDLE (1u << 2)
+
+static unsigned buttons_from_local(uint32_t local)
+{
+    return ((local & LOCAL_BUTTON_LEFT) ? 1u << INJECTOR_BUTTON_LEFT : 0) |
+           ((local & LOCAL_BUTTON_RIGHT) ? 1u << INJECTOR_BUTTON_RIGHT : 0) |
+           ((local & LOCAL_BUTTON_MIDDLE) ? 1u << INJECTOR_BUTTON_MIDDLE : 0);
+}
 
 static void kbd_push_scan(SpiceKbdInstance *sin, uint8_t frag)
 {
-    g_debug("key scancode 0x%02x", frag);
+    struct spice_input *in = lasting.owner;
+    struct keymap_event ev;
+    if (!in || !in->injector)
+        return;
+    if (keymap_decoder_feed(&in->decoder, frag, &ev))
+        injector_key(in->injector, ev.code, ev.pressed);
 }
 
 static uint8_t kbd_get_leds(SpiceKbdInstance *sin)
 {
-    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, kbd);
-    return in->leds;
+    struct spice_input *in = lasting.owner;
+    return in && in->injector ? injector_get_leds(in->injector) : 0;
 }
 
 static const SpiceKbdInterface kbd_interface = {
@@ -35,22 +70,37 @@ static const SpiceKbdInterface kbd_interface = {
 
 static void tablet_set_logical_size(SpiceTabletInstance *sin, int width, int height)
 {
+    /* Positions arrive in primary-surface pixels, which are screen pixels:
+     * the screen size comes from spice_input_set_screen_size(). */
     g_debug("tablet logical size %dx%d", width, height);
 }
 
 static void tablet_position(SpiceTabletInstance *sin, int x, int y, uint32_t buttons)
 {
-    g_debug("pointer at %d,%d buttons 0x%x", x, y, buttons);
+    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, tablet);
+    if (!in->injector)
+        return;
+    injector_move_to(in->injector, x, y);
+    injector_set_buttons(in->injector, buttons_from_local(buttons));
 }
 
+/* A button press arrives here as wheel(0, buttons); a wheel click as
+ * wheel(-1 up / +1 down, buttons). */
 static void tablet_wheel(SpiceTabletInstance *sin, int motion, uint32_t buttons)
 {
-    g_debug("wheel %d buttons 0x%x", motion, buttons);
+    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, tablet);
+    if (!in->injector)
+        return;
+    injector_set_buttons(in->injector, buttons_from_local(buttons));
+    injector_wheel(in->injector, motion, 0);
 }
 
+/* A button release. */
 static void tablet_buttons(SpiceTabletInstance *sin, uint32_t buttons)
 {
-    g_debug("buttons 0x%x", buttons);
+    struct spice_input *in = SPICE_CONTAINEROF(sin, struct spice_input, tablet);
+    if (in->injector)
+        injector_set_buttons(in->injector, buttons_from_local(buttons));
 }
 
 static const SpiceTabletInterface tablet_interface = {
@@ -64,14 +114,22 @@ static const SpiceTabletInterface tablet_interface = {
     .buttons = tablet_buttons,
 };
 
+/* Server mouse mode: relative motion; presses and wheel come as motion(0, 0, dz, ...). */
 static void mouse_motion(SpiceMouseInstance *sin, int dx, int dy, int dz, uint32_t buttons)
 {
-    g_debug("relative motion %d,%d wheel %d buttons 0x%x", dx, dy, dz, buttons);
+    struct spice_input *in = lasting.owner;
+    if (!in || !in->injector)
+        return;
+    injector_move_by(in->injector, dx, dy);
+    injector_set_buttons(in->injector, buttons_from_local(buttons));
+    injector_wheel(in->injector, dz, 0);
 }
 
 static void mouse_buttons(SpiceMouseInstance *sin, uint32_t buttons)
 {
-    g_debug("mouse buttons 0x%x", buttons);
+    struct spice_input *in = lasting.owner;
+    if (in && in->injector)
+        injector_set_buttons(in->injector, buttons_from_local(buttons));
 }
 
 static const SpiceMouseInterface mouse_interface = {
@@ -83,24 +141,62 @@ static const SpiceMouseInterface mouse_interface = {
     .buttons = mouse_buttons,
 };
 
-struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
-                                       const char *display, int width, int height,
-                                       char **ret_error)
+/* The desktop's lock keys changed: tell the client. */
+static void on_leds_changed(unsigned leds, void *data)
 {
+    struct spice_input *in = data;
+    if (in->registered)
+        spice_server_kbd_leds(&lasting.kbd, (int)leds);
+}
+
+static const struct injector_listener injector_listener = {
+    .leds_changed = on_leds_changed,
+};
+
+struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
+                                       const char *display, int width, int height, char **ret_error)
+{
+    if (lasting.owner) {
+        *ret_error = g_strdup("only one SPICE input per process");
+        return NULL;
+    }
     struct spice_input *in = g_new0(struct spice_input, 1);
-    in->width = width;
-    in->height = height;
     in->view_only = opts->view_only;
-    in->kbd.base.sif = &kbd_interface.base;
+    if (in->view_only) {
+        g_message("view-only: keyboard and pointer input from clients is ignored");
+    } else {
+        /* A fake desktop has no X server to type into. */
+        bool fake_desktop = g_strcmp0(opts->capture, "fake") == 0;
+        const char *backend = opts->input;
+        if (fake_desktop && g_strcmp0(backend, "auto") == 0) {
+            backend = "fake";
+            g_message("input: using fake (the desktop is fake)");
+        }
+        struct injector_config ic = {
+            .backend = backend,
+            .display = display,
+            .width = width,
+            .height = height,
+        };
+        in->injector = injector_create(&ic, &injector_listener, in, ret_error);
+        if (!in->injector) {
+            g_free(in);
+            return NULL;
+        }
+    }
+    lasting.kbd.base.sif = &kbd_interface.base;
+    lasting.mouse.base.sif = &mouse_interface.base;
     in->tablet.base.sif = &tablet_interface.base;
-    in->mouse.base.sif = &mouse_interface.base;
-    if (spice_server_add_interface(server, &in->kbd.base) != 0 ||
-        spice_server_add_interface(server, &in->mouse.base) != 0 ||
+    if (spice_server_add_interface(server, &lasting.kbd.base) != 0 ||
+        spice_server_add_interface(server, &lasting.mouse.base) != 0 ||
         spice_server_add_interface(server, &in->tablet.base) != 0) {
         *ret_error = g_strdup("spice-server refused the input interfaces");
+        injector_destroy(in->injector);
         g_free(in);
         return NULL;
     }
+    in->registered = true;
+    lasting.owner = in;
     return in;
 }
 
@@ -108,18 +204,27 @@ void spice_input_destroy(struct spice_input *in)
 {
     if (!in)
         return;
+    in->registered = false;
+    /* From here on the keyboard and mouse (see "lasting") reach nothing. */
+    lasting.owner = NULL;
     /* spice-server 0.15 can remove only the tablet; the keyboard and mouse
      * go with spice_server_destroy(), which the agent calls next. */
     spice_server_remove_interface(&in->tablet.base);
+    injector_destroy(in->injector); /* releases whatever is still held */
     g_free(in);
 }
 
 void spice_input_set_screen_size(struct spice_input *in, int width, int height)
 {
-    in->width = width;
-    in->height = height;
+    if (in && in->injector)
+        injector_set_screen_size(in->injector, width, height);
 }
 
 void spice_input_client_gone(struct spice_input *in)
 {
+    if (!in)
+        return;
+    keymap_decoder_reset(&in->decoder);
+    if (in->injector)
+        injector_release_all(in->injector);
 }

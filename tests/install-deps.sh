@@ -9,7 +9,10 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
-  libturbojpeg0-dev  # video path: display/jpeg-encoder.c
+  # video: display/jpeg-encoder.c
+  libturbojpeg0-dev
+  # input: uinput injector, X LED state through XKB
+  libevdev-dev libxcb-xkb-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -18,7 +21,10 @@ TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
   python3 python3-gi gir1.2-spiceclientglib-2.0 gir1.2-glib-2.0
   procps psmisc iproute2
-  libjpeg-turbo-progs clang  # video: tjbench reference, libFuzzer for the stream parser
+  # video: tjbench reference, libFuzzer for the stream parser
+  libjpeg-turbo-progs clang
+  # input: layout tests need an X server that honours setxkbmap
+  xserver-xorg-core xserver-xorg-video-dummy
 )
 
 what=${1:-test}

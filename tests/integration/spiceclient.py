@@ -47,6 +47,7 @@ class Client:
         self.errors = []
         self.marked = False
         self.channels = []
+        self.opened = []
         GObject.Object.connect(self.session, "channel-new", self._on_channel)
         self.session.connect()
 
@@ -66,6 +67,8 @@ class Client:
         channel.connect()
 
     def _on_event(self, channel, event):
+        if event == Spice.ChannelEvent.OPENED:
+            self.opened.append(channel)
         if event in (Spice.ChannelEvent.ERROR_AUTH, Spice.ChannelEvent.ERROR_CONNECT,
                      Spice.ChannelEvent.ERROR_IO, Spice.ChannelEvent.ERROR_LINK,
                      Spice.ChannelEvent.ERROR_TLS):

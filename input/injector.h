@@ -1,0 +1,86 @@
+/* injector: puts keyboard and pointer events into the desktop.
+ *
+ * One dispatcher over backends, each an ops table in its own file:
+ *   uinput  virtual evdev devices through /dev/uinput (libevdev): X11, Wayland
+ *           and the text console alike; needs write access to /dev/uinput
+ *   xtest   the XTEST extension of an X server (xcb): no privileges
+ *   fake    records every event, for tests and benchmarks
+ * "auto" picks uinput when /dev/uinput is writable, else xtest.
+ *
+ * The dispatcher keeps what is held down, so release_all() can let go of
+ * every key and button, and clamps absolute positions to the screen.
+ * Main thread only. Lock-key LED changes in the desktop are reported through
+ * the listener given at create time. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct injector;
+
+enum injector_button {
+    INJECTOR_BUTTON_LEFT,
+    INJECTOR_BUTTON_MIDDLE,
+    INJECTOR_BUTTON_RIGHT,
+    INJECTOR_BUTTON_SIDE,
+    INJECTOR_BUTTON_EXTRA,
+    INJECTOR_N_BUTTONS,
+};
+
+/* Lock-key LEDs, the same bits as the SPICE keyboard modifier flags. */
+enum injector_led {
+    INJECTOR_LED_SCROLL_LOCK = 1 << 0,
+    INJECTOR_LED_NUM_LOCK = 1 << 1,
+    INJECTOR_LED_CAPS_LOCK = 1 << 2,
+};
+
+struct injector_config {
+    const char *backend;     /* "auto", "uinput", "xtest" or "fake" */
+    const char *display;     /* X display for xtest; NULL: $DISPLAY */
+    int width, height;       /* screen size in pixels */
+    const char *uinput_path; /* NULL: /dev/uinput */
+};
+
+struct injector_listener {
+    /* The desktop's lock-key LEDs changed (enum injector_led bits). */
+    void (*leds_changed)(unsigned leds, void *user_data);
+};
+
+/* Returns NULL and sets *ret_error (a new string) when the backend cannot start. */
+struct injector *injector_create(const struct injector_config *config,
+                                 const struct injector_listener *listener, void *user_data,
+                                 char **ret_error);
+void injector_destroy(struct injector *injector);
+
+const char *injector_name(const struct injector *injector);
+
+void injector_set_screen_size(struct injector *injector, int width, int height);
+
+/* @code is a Linux evdev KEY_* code (1..KEY_MAX). Repeated presses of a held
+ * key are passed on (autorepeat); releases of keys not held are dropped. */
+void injector_key(struct injector *injector, unsigned code, bool pressed);
+bool injector_key_is_down(const struct injector *injector, unsigned code);
+
+/* Absolute position in screen pixels, clamped to the screen. */
+void injector_move_to(struct injector *injector, int x, int y);
+/* Relative motion (server mouse mode). */
+void injector_move_by(struct injector *injector, int dx, int dy);
+void injector_get_position(const struct injector *injector, int *ret_x, int *ret_y);
+
+void injector_button(struct injector *injector, enum injector_button button, bool pressed);
+/* Sets every button from a mask (bit n = enum injector_button n): presses and
+ * releases only what changed. */
+void injector_set_buttons(struct injector *injector, unsigned mask);
+unsigned injector_get_buttons(const struct injector *injector);
+
+/* Wheel clicks: @dy > 0 scrolls down, @dx > 0 scrolls right. */
+void injector_wheel(struct injector *injector, int dy, int dx);
+
+/* Releases every key and button held down (the client went away). */
+void injector_release_all(struct injector *injector);
+
+/* Current lock-key LEDs (enum injector_led bits). */
+unsigned injector_get_leds(struct injector *injector);
+
+/* Maps a screen coordinate to the 0..32767 range of an absolute device. */
+int injector_scale_to_abs(int pos, int size);
