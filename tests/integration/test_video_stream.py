@@ -2,7 +2,8 @@
 """--video=stream against real peers: full-screen motion on a real X server
 reaches a real spice-gtk client as a stream of the stream device (its debug
 log shows the stream's creation; frames are counted), the client has exactly
-one display, remote-viewer opens exactly one window, and once motion stops
+one display and gets the X pointer shape through the stream's cursor
+messages, remote-viewer opens exactly one window, and once motion stops
 the client's frame is within 40 dB PSNR of the source (the still frame,
 JPEG quality 95 in 4:4:4: lossy, so pixel equality is not expected)."""
 
@@ -122,6 +123,9 @@ class VideoStreamTest(unittest.TestCase):
                 finally:
                     displays = [ch for ch in c.channels
                                 if type(ch).__name__ == "DisplayChannel"]
+                    # The pointer shape travels as stream CURSOR_SET messages
+                    # to the stream's own cursor channel.
+                    cursors = list(c.cursor_shapes)
                     c.close()
                     stats = [l for l in agent.stderr().splitlines() if "video stats" in l]
             debug = log.text()
@@ -132,6 +136,7 @@ class VideoStreamTest(unittest.TestCase):
         self.assertIn("display_handle_stream_create", debug,
                       "spice-gtk did not create a stream")
         self.assertEqual(len(displays), 1, "the client got more than one display channel")
+        self.assertTrue(cursors, "no pointer shape reached the client's cursor channel")
         # A stream of frames, not a few updates. The count depends on the
         # machine's load (a Python client, zero-margin playback drops late
         # frames); the benchmark measures the rate.
