@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/audio.h"
 #include "agent/frame-pump.h"
 #include "agent/password.h"
 #include "agent/spice-display.h"
@@ -37,6 +38,7 @@ struct agent {
     struct frame_pump *pump;      /* --video=desktop */
     struct spice_stream *stream;  /* --video=stream: no QXL display */
     struct stream_pump *vpump;
+    struct audio *audio;          /* NULL with --audio=off */
     guint sig_int, sig_term, sig_usr1;
     bool stopping; /* in agent_destroy: events from modules are ignored */
 };
@@ -130,6 +132,7 @@ static void on_client(bool connected, const char *address, void *data)
     struct agent *a = data;
     if (a->stopping)
         return;
+    audio_set_client(a->audio, connected);
     if (a->vpump) {
         /* The stream's START/STOP drive capture; a client that went stops
          * it even if the server said nothing. */
@@ -378,6 +381,11 @@ struct agent *agent_create(const struct agent_options *opts)
         goto err_print;
     if (a->display)
         a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
+    if (opts->audio) {
+        a->audio = audio_create(a->server, opts, &error);
+        if (!a->audio)
+            goto err_print;
+    }
 
     server_start(a->server);
     a->sig_int = g_unix_signal_add(SIGINT, on_signal, a);
@@ -413,6 +421,7 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_term);
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
+    audio_destroy(a->audio);
     frame_pump_destroy(a->pump);
     stream_pump_destroy(a->vpump);
     spice_input_destroy(a->input);

@@ -93,6 +93,10 @@ static const struct opt table[] = {
      "ignore all keyboard and pointer input from clients"},
     {"copy-detection", OPT_BOOL, OFF(copy_detection), 0, "true", NULL,
      "send window moves and scrolling as copies of what the client already shows"},
+    {"audio", OPT_BOOL, OFF(audio), 0, "true", NULL,
+     "send desktop sound to clients and their microphone into the session (needs PulseAudio or PipeWire's pulse server); --audio=off disables it"},
+    {"audio-sink", OPT_STRING, OFF(audio_sink), 0, NULL, "NAME",
+     "play to clients what this sound server sink plays, instead of creating the sink 'thindesk' and making it the default"},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
      "how much to log to standard error", log_level_names},
 };
@@ -446,6 +450,7 @@ void options_finish(struct agent_options *o)
     g_free(o->capture);
     g_free(o->fake_script);
     g_free(o->input);
+    g_free(o->audio_sink);
     g_free(o->log_level);
     if (o->sources)
         g_strfreev(o->sources);

@@ -59,6 +59,8 @@ struct agent_options {
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
     bool copy_detection;     /* send window moves and scrolls as copies */
+    bool audio;              /* desktop sound and microphone through the sound server */
+    char *audio_sink;        /* NULL: create the session's own sink "thindesk" */
     char *log_level;         /* error, warning, info, debug */
     char **sources;          /* per table entry: where its value came from */
 };

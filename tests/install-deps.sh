@@ -13,6 +13,8 @@ BUILD_PKGS=(
   libturbojpeg0-dev
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
+  # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
+  libpulse-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -25,6 +27,8 @@ TEST_PKGS=(
   libjpeg-turbo-progs clang
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
+  # audio: a real sound server, paplay/parec/pactl
+  pulseaudio pulseaudio-utils
 )
 
 what=${1:-test}

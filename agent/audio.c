@@ -1,0 +1,304 @@
+#include "agent/audio.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/pcm-fifo.h"
+#include "agent/pcm-rate.h"
+#include "agent/pulse-server.h"
+#include "agent/pulse-stream.h"
+
+#define RATE          48000
+#define FRAMES_PER_MS (RATE / 1000)
+/* The sound server hands over about 10 ms at a time, spice-server takes
+ * 10 ms (480-frame) Opus frames: the queue between them holds at most 30 ms. */
+#define PLAYBACK_FRAGMENT_MS 10
+#define PLAYBACK_QUEUE_MS    30
+/* The microphone: pulled from spice-server every 10 ms; at most 20 ms wait
+ * in the agent and 20 ms in the sound server's stream buffer. */
+#define MIC_TICK_MS   10
+#define MIC_QUEUE_MS  20
+#define MIC_STREAM_MS 20
+/* Stop the playback stream after this much digital silence. */
+#define SILENCE_STOP_US (1000 * 1000)
+#define SILENCE_LEVEL   2
+#define RATE_WINDOW_US  (3 * G_USEC_PER_SEC)
+
+struct audio {
+    SpicePlaybackInstance play;
+    SpiceRecordInstance rec;
+    struct pulse_server *ps;
+    struct pulse_stream *capture; /* records the desktop sink's monitor */
+    struct pulse_stream *mic;     /* plays the client's microphone into the mic sink */
+    struct pcm_fifo *play_queue;
+    struct pcm_fifo *mic_queue;
+    struct pcm_rate mic_rate;
+    uint32_t mic_stream_rate;
+    bool client;
+    bool desktop_playing; /* some application plays to the desktop sink */
+    bool mic_listened;    /* some application records from thindesk-mic */
+    bool playing;         /* spice_server_playback_start was called */
+    bool recording;       /* spice_server_record_start was called */
+    gint64 last_sound_us;
+    guint mic_tick;
+    uint64_t play_dropped;
+    uint32_t frame_size; /* frames per spice-server buffer */
+};
+
+static const SpicePlaybackInterface playback_interface = {
+    .base = {.type = SPICE_INTERFACE_PLAYBACK,
+             .description = "thindesk playback",
+             .major_version = SPICE_INTERFACE_PLAYBACK_MAJOR,
+             .minor_version = SPICE_INTERFACE_PLAYBACK_MINOR},
+};
+
+static const SpiceRecordInterface record_interface = {
+    .base = {.type = SPICE_INTERFACE_RECORD,
+             .description = "thindesk record",
+             .major_version = SPICE_INTERFACE_RECORD_MAJOR,
+             .minor_version = SPICE_INTERFACE_RECORD_MINOR},
+};
+
+/* --- playback: sound server → spice-server --- */
+
+static bool is_silent(const uint32_t *frames, size_t n)
+{
+    const int16_t *s = (const int16_t *)frames;
+    for (size_t i = 0; i < n * 2; i++)
+        if (abs(s[i]) > SILENCE_LEVEL)
+            return false;
+    return true;
+}
+
+static void update(struct audio *a);
+
+static void playback_stop(struct audio *a)
+{
+    if (!a->playing)
+        return;
+    g_debug("audio: playback stops");
+    spice_server_playback_stop(&a->play);
+    a->playing = false;
+    pcm_fifo_clear(a->play_queue);
+}
+
+/* Hands complete frames to spice-server while it has free buffers. Its
+ * frame size is 480 (10 ms at 48 kHz) for Opus and raw alike; should it ever
+ * ask for more than is queued, the rest of that one buffer is silence. */
+static void playback_flush(struct audio *a)
+{
+    while (pcm_fifo_length(a->play_queue) >= a->frame_size) {
+        uint32_t *samples = NULL, n = 0;
+        spice_server_playback_get_buffer(&a->play, &samples, &n);
+        if (!samples || n == 0)
+            return; /* no client channel yet, or it is behind: the queue drops old frames */
+        if (n != a->frame_size) {
+            g_debug("audio: spice-server frames are now %u samples", n);
+            a->frame_size = n;
+        }
+        size_t got = pcm_fifo_pop(a->play_queue, samples, n);
+        memset(samples + got, 0, (n - got) * sizeof(uint32_t));
+        spice_server_playback_put_samples(&a->play, samples);
+    }
+}
+
+static void on_captured(const uint32_t *frames, size_t n, void *data)
+{
+    struct audio *a = data;
+    if (!a->client)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (!is_silent(frames, n)) {
+        a->last_sound_us = now;
+        if (!a->playing) {
+            g_debug("audio: playback starts");
+            spice_server_playback_start(&a->play);
+            a->playing = true;
+        }
+    } else if (a->playing && now - a->last_sound_us > SILENCE_STOP_US) {
+        playback_stop(a);
+        update(a);
+    }
+    if (!a->playing)
+        return;
+    size_t dropped = pcm_fifo_push(a->play_queue, frames, n);
+    if (dropped) {
+        a->play_dropped += dropped;
+        g_debug("audio: dropped %zu old frames: the client channel is behind", dropped);
+    }
+    /* Complete 10 ms frames leave at once; a partial one waits for the rest. */
+    playback_flush(a);
+}
+
+/* --- microphone: spice-server → sound server --- */
+
+static void mic_check_rate(struct audio *a, size_t n)
+{
+    uint32_t real = pcm_rate_feed(&a->mic_rate, n, g_get_monotonic_time());
+    if (!real || real == a->mic_stream_rate)
+        return;
+    if (pulse_stream_set_rate(a->mic, real) == 0) {
+        g_warning("audio: the client sends its microphone at %u Hz although %d Hz was negotiated; converting from %u Hz", real, RATE, real);
+        a->mic_stream_rate = real;
+    } else {
+        g_warning("audio: the client sends its microphone at %u Hz although %d Hz was negotiated, and the sound server cannot convert it: refusing its microphone",
+                  real, RATE);
+        pulse_stream_destroy(a->mic);
+        a->mic = NULL;
+    }
+}
+
+static gboolean on_mic_tick(gpointer data)
+{
+    struct audio *a = data;
+    uint32_t buf[MIC_QUEUE_MS * FRAMES_PER_MS];
+    size_t total = 0;
+    uint32_t n;
+    /* Drain spice-server's buffer; only the newest frames are kept. */
+    while ((n = spice_server_record_get_samples(&a->rec, buf, G_N_ELEMENTS(buf))) > 0) {
+        pcm_fifo_push(a->mic_queue, buf, n);
+        total += n;
+        if (n < G_N_ELEMENTS(buf))
+            break;
+    }
+    if (!a->mic) {
+        pcm_fifo_clear(a->mic_queue);
+        return G_SOURCE_CONTINUE;
+    }
+    mic_check_rate(a, total);
+    if (!a->mic)
+        return G_SOURCE_CONTINUE;
+    size_t room = MIN(pulse_stream_writable(a->mic), pcm_fifo_length(a->mic_queue));
+    if (room > 0) {
+        size_t got = pcm_fifo_pop(a->mic_queue, buf, MIN(room, G_N_ELEMENTS(buf)));
+        pulse_stream_write(a->mic, buf, got);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* --- sound server events --- */
+
+static void create_streams(struct audio *a, pa_context *ctx, const char *monitor,
+                           const char *mic_sink)
+{
+    if (monitor && !a->capture)
+        a->capture = pulse_stream_create(ctx, PULSE_STREAM_RECORD, monitor, "desktop sound", RATE,
+                                         PLAYBACK_FRAGMENT_MS, on_captured, a);
+    if (mic_sink && !a->mic) {
+        a->mic = pulse_stream_create(ctx, PULSE_STREAM_PLAYBACK, mic_sink, "client microphone",
+                                     RATE, MIC_STREAM_MS, NULL, NULL);
+        a->mic_stream_rate = RATE;
+        pcm_rate_reset(&a->mic_rate);
+    }
+    update(a);
+}
+
+static void on_sound_ready(pa_context *ctx, const char *monitor, const char *mic_sink, void *data)
+{
+    create_streams(data, ctx, monitor, mic_sink);
+}
+
+static void on_sound_lost(void *data)
+{
+    struct audio *a = data;
+    playback_stop(a);
+    a->desktop_playing = a->mic_listened = false;
+    update(a);
+    g_clear_pointer(&a->capture, pulse_stream_destroy);
+    g_clear_pointer(&a->mic, pulse_stream_destroy);
+}
+
+static void on_sound_usage(bool playing, bool listening, void *data)
+{
+    struct audio *a = data;
+    a->desktop_playing = playing;
+    a->mic_listened = listening;
+    update(a);
+}
+
+void audio_set_client(struct audio *a, bool connected)
+{
+    if (!a || a->client == connected)
+        return;
+    a->client = connected;
+    pulse_server_set_mic_default(a->ps, connected);
+    update(a);
+    if (!connected && a->play_dropped)
+        g_debug("audio: %" G_GUINT64_FORMAT " playback frames dropped so far", a->play_dropped);
+}
+
+/* --- what runs when --- */
+
+static void record_set(struct audio *a, bool on)
+{
+    if (a->recording == on)
+        return;
+    a->recording = on;
+    pulse_stream_set_corked(a->mic, !on);
+    if (on) {
+        g_debug("audio: microphone starts");
+        spice_server_record_start(&a->rec);
+        pcm_rate_reset(&a->mic_rate);
+        a->mic_tick = g_timeout_add(MIC_TICK_MS, on_mic_tick, a);
+    } else {
+        g_debug("audio: microphone stops");
+        g_clear_handle_id(&a->mic_tick, g_source_remove);
+        spice_server_record_stop(&a->rec);
+        pcm_fifo_clear(a->mic_queue);
+    }
+}
+
+/* The desktop sink's monitor is recorded while a client is connected and
+ * an application plays (or the stream still ends in silence); the client's
+ * microphone runs while a client is connected and an application records
+ * from thindesk-mic, so the client's microphone is open only when used. */
+static void update(struct audio *a)
+{
+    if (!a->client)
+        playback_stop(a);
+    pulse_stream_set_corked(a->capture, !(a->client && (a->desktop_playing || a->playing)));
+    record_set(a, a->client && a->mic_listened);
+}
+
+struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error)
+{
+    struct audio *a = g_new0(struct audio, 1);
+    a->play.base.sif = &playback_interface.base;
+    a->rec.base.sif = &record_interface.base;
+    a->frame_size = PLAYBACK_FRAGMENT_MS * FRAMES_PER_MS;
+    a->play_queue = pcm_fifo_create(PLAYBACK_QUEUE_MS * FRAMES_PER_MS);
+    a->mic_queue = pcm_fifo_create(MIC_QUEUE_MS * FRAMES_PER_MS);
+    pcm_rate_init(&a->mic_rate, RATE, RATE_WINDOW_US);
+    if (spice_server_add_interface(server, &a->play.base) != 0 ||
+        spice_server_add_interface(server, &a->rec.base) != 0) {
+        *ret_error = g_strdup("spice-server refused the audio interfaces");
+        audio_destroy(a);
+        return NULL;
+    }
+    /* 48 kHz is what Opus needs; spice-server then offers Opus to clients. */
+    spice_server_set_playback_rate(&a->play, RATE);
+    spice_server_set_record_rate(&a->rec, RATE);
+    struct pulse_server_events ev = {
+        .ready = on_sound_ready, .lost = on_sound_lost, .usage = on_sound_usage, .user_data = a};
+    a->ps = pulse_server_create(opts->audio_sink, &ev);
+    return a;
+}
+
+void audio_destroy(struct audio *a)
+{
+    if (!a)
+        return;
+    a->client = false;
+    update(a);
+    pulse_stream_destroy(a->capture);
+    pulse_stream_destroy(a->mic);
+    pulse_server_destroy(a->ps);
+    if (a->play.st)
+        spice_server_remove_interface(&a->play.base);
+    if (a->rec.st)
+        spice_server_remove_interface(&a->rec.base);
+    pcm_fifo_destroy(a->play_queue);
+    pcm_fifo_destroy(a->mic_queue);
+    g_free(a);
+}

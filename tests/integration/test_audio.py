@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+"""Audio both ways against real peers: a real PulseAudio in the guest
+session, a real spice-gtk client (Python GI). Desktop sound reaches the
+client as Opus with the right pitch and level; the client's microphone
+reaches applications in the guest through the source thindesk-mic; the
+agent survives a sound server restart and a missing one."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+# spice-gtk logs the negotiated playback mode only with debugging on; its
+# debug lines go to standard output, which setUpModule sends to a file.
+os.environ["SPICE_DEBUG"] = "1"
+os.environ["G_MESSAGES_DEBUG"] = "GSpice"
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tdtest  # noqa: E402
+import soundserver  # noqa: E402
+
+try:
+    import audioclient  # noqa: E402
+except (ImportError, ValueError) as e:  # no Python GI or no spice-gtk typelib
+    audioclient = None
+    GI_ERROR = str(e)
+
+RATE = 48000
+AMPLITUDE = 0.5
+SOURCE_RMS = AMPLITUDE * 32767 / 2 ** 0.5
+SPICE_LOG = tempfile.NamedTemporaryFile(prefix="thindesk-spice-gtk-", suffix=".log",
+                                        delete=False).name
+_saved_stdout = None
+
+
+def setUpModule():
+    global _saved_stdout
+    sys.stdout.flush()
+    _saved_stdout = os.dup(1)
+    fd = os.open(SPICE_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.close(fd)
+
+
+def tearDownModule():
+    os.dup2(_saved_stdout, 1)
+    os.close(_saved_stdout)
+    if not os.environ.get("THINDESK_KEEP_LOGS"):
+        os.unlink(SPICE_LOG)
+
+
+def spice_log():
+    with open(SPICE_LOG, errors="replace") as f:
+        return f.read()
+
+
+class AudioTest(unittest.TestCase):
+    def setUp(self):
+        if audioclient is None:
+            raise unittest.SkipTest("spice-gtk through Python GI unavailable: " + GI_ERROR)
+        soundserver.skip_unless_pulseaudio()
+        self.tmp = tempfile.mkdtemp(prefix="thindesk-audio-")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            tdtest.stop_process(p)
+
+    def start_agent(self, pa, args=()):
+        agent = tdtest.Agent(args=["--capture=fake", *args],
+                             env={"PULSE_SERVER": pa.env["PULSE_SERVER"]})
+        self.addCleanup(agent.__exit__, None, None, None)
+        return agent
+
+    def wait_agent_log(self, agent, text, timeout=20):
+        tdtest.wait_for(lambda: text in agent.stderr() or agent.proc.poll() is not None,
+                        timeout, what="agent to log %r" % text)
+        self.assertIsNone(agent.proc.poll(), "agent exited:\n" + agent.stderr())
+
+    def connect(self, agent):
+        c = audioclient.AudioClient(agent.port, agent.password)
+        self.addCleanup(c.close)
+        self.assertTrue(c.wait(lambda: c.playback and c.record, 30),
+                        "the client got no playback/record channels")
+        return c
+
+    def play(self, pa, wav, device=None):
+        argv = ["paplay"] + (["--device=" + device] if device else []) + [wav]
+        p = subprocess.Popen(argv, env=pa.env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def tone_file(self, freq, seconds, name=None):
+        path = os.path.join(self.tmp, name or "tone-%d.wav" % freq)
+        soundserver.write_tone(path, freq, seconds, AMPLITUDE)
+        return path
+
+    def received_tone(self, client, since, seconds=1.0, timeout=30):
+        """Waits for @seconds of sound after its onset; returns its samples."""
+        need = int(seconds * RATE)
+
+        def enough():
+            s = audioclient.mono(client.pcm(since))
+            start = audioclient.onset_index(s)
+            return start is not None and len(s) - start >= need + RATE // 5
+
+        self.assertTrue(client.wait(enough, timeout),
+                        "the client received no %.1f s of sound (got %d frames)"
+                        % (seconds, len(client.pcm(since)) // 4))
+        s = audioclient.mono(client.pcm(since))
+        start = audioclient.onset_index(s) + RATE // 10  # past the fade-in of the codec
+        return s[start:start + need]
+
+    def assert_tone(self, samples, freq):
+        got = audioclient.dominant_frequency(samples)
+        self.assertLessEqual(abs(got - freq), 5, "dominant frequency %.1f Hz, sent %d Hz"
+                             % (got, freq))
+        return got
+
+    def test_desktop_sound_reaches_client_as_opus(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            self.assertIn("thindesk", pa.names("sinks"))
+            self.assertEqual(pa.default("sink"), "thindesk")
+            c = self.connect(agent)
+            c.iterate(0.5)
+            t0 = time.monotonic()
+            self.play(pa, self.tone_file(440, 3.0))  # to the default sink
+            samples = self.received_tone(c, t0, 1.5)
+            freq = self.assert_tone(samples, 440)
+            level = audioclient.level_db(samples, SOURCE_RMS)
+            self.assertLessEqual(abs(level), 3.0, "level %.2f dB off the source" % level)
+            self.assertEqual(c.playback_starts[0][1:], (2, RATE))
+            self.assertRegex(spice_log(), r"playback_handle_start: .*freq 48000 .*mode opus",
+                             "spice-gtk did not negotiate Opus for playback")
+            sys.stderr.write("\n440 Hz tone: client got %.1f Hz at %+.2f dB\n" % (freq, level))
+            # Silence stops the stream; the next sound starts it again.
+            self.assertTrue(c.wait(lambda: c.playback_stops >= 1, 15),
+                            "playback did not stop after the tone")
+            t1 = time.monotonic()
+            self.play(pa, self.tone_file(660, 1.5))
+            self.assert_tone(self.received_tone(c, t1, 1.0), 660)
+            self.assertGreaterEqual(len(c.playback_starts), 2)
+            # A stopped agent leaves the sound server as it found it.
+            c.close()
+            self.assertEqual(agent.stop(), 0)
+            self.assertNotIn("thindesk", pa.names("sinks"))
+            self.assertNotIn("thindesk-mic", pa.names("sources"))
+            self.assertEqual(pa.default("sink"), "speakers")
+
+    def test_guest_volume_and_mute_apply(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            pa.pactl("set-sink-volume", "thindesk", "50%")
+            c = self.connect(agent)
+            c.iterate(0.5)
+            t0 = time.monotonic()
+            self.play(pa, self.tone_file(440, 2.5))
+            samples = self.received_tone(c, t0, 1.0)
+            self.assert_tone(samples, 440)
+            # PulseAudio volumes are cubic: 50% is 20*log10(0.5**3) = -18.06 dB.
+            level = audioclient.level_db(samples, SOURCE_RMS)
+            self.assertLessEqual(abs(level + 18.06), 3.0, "level %.2f dB at 50%% volume" % level)
+            self.assertTrue(c.wait(lambda: c.playback_stops >= 1, 15))
+            pa.pactl("set-sink-volume", "thindesk", "100%")
+            pa.pactl("set-sink-mute", "thindesk", "1")
+            t1 = time.monotonic()
+            player = self.play(pa, self.tone_file(440, 2.0))
+            tdtest.wait_for(lambda: player.poll() is not None, 20, what="paplay to finish")
+            c.iterate(0.5)
+            got = audioclient.mono(c.pcm(t1))
+            self.assertIsNone(audioclient.onset_index(got, 100),
+                              "the client heard a muted desktop")
+
+    def test_configured_sink(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa, ["--audio-sink=speakers"])
+            self.wait_agent_log(agent, "sound server ready")
+            self.assertIn("desktop sound from speakers.monitor", agent.stderr())
+            self.assertNotIn("thindesk", pa.names("sinks"))
+            c = self.connect(agent)
+            c.iterate(0.5)
+            t0 = time.monotonic()
+            self.play(pa, self.tone_file(440, 2.5), device="speakers")
+            self.assert_tone(self.received_tone(c, t0, 1.0), 440)
+
+    def test_missing_configured_sink(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa, ["--audio-sink=nosuch"])
+            self.wait_agent_log(agent, "sound server ready")
+            err = agent.stderr()
+            self.assertIn("no sink named 'nosuch'", err)
+            self.assertIn("microphone as source thindesk-mic", err)
+            self.assertIn("thindesk-mic", pa.names("sources"))
+
+    def test_audio_off(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa, ["--audio=off"])
+            c = audioclient.AudioClient(agent.port, agent.password)
+            self.addCleanup(c.close)
+            self.assertTrue(c.wait(lambda: c.main and c.display, 30))
+            c.iterate(1.0)
+            self.assertIsNone(c.playback)
+            self.assertNotIn("thindesk", pa.names("sinks"))
+
+    def parec(self, pa, out_file):
+        p = subprocess.Popen(["parec", "--device=thindesk-mic", "--format=s16le",
+                              "--rate=48000", "--channels=2", "--latency-msec=20"],
+                             env=pa.env, stdout=out_file, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def send_tone(self, c, freq, rate, seconds, until=None):
+        """Real-time microphone: 10 ms of a tone every 10 ms. Stops early
+        when @until() is true; returns the time it stopped."""
+        sent, start, block = 0, time.monotonic(), rate // 100
+        while time.monotonic() - start < seconds and not (until and until()):
+            due = int((time.monotonic() - start) * rate)
+            while sent + block <= due:
+                c.send_mic(soundserver.tone_frames(freq, block, sent, AMPLITUDE, rate))
+                sent += block
+            c.iterate(0.003)
+        return time.monotonic()
+
+    def test_microphone_reaches_guest_source(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            before = pa.default("source")
+            c = self.connect(agent)
+            tdtest.wait_for(lambda: pa.default("source") == "thindesk-mic", 10,
+                            what="thindesk-mic to become the default source")
+            # The client's microphone stays closed until a guest application records.
+            c.iterate(1.5)
+            self.assertIsNone(c.record_format, "the client's microphone opened for nobody")
+            out = os.path.join(self.tmp, "mic.raw")
+            with open(out, "wb") as f:
+                rec = self.parec(pa, f)
+                self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
+                self.assertEqual(c.record_format[1:], (2, RATE))
+                self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode opus",
+                                 "spice-gtk did not negotiate Opus for the microphone")
+                self.send_tone(c, 1000, RATE, 3.0)
+                tdtest.stop_process(rec)
+            with open(out, "rb") as f:
+                samples = audioclient.mono(f.read())
+            start = audioclient.onset_index(samples)
+            self.assertIsNotNone(start, "parec recorded only silence from thindesk-mic")
+            tone = samples[start + RATE // 10:start + RATE // 10 + RATE]
+            self.assertGreaterEqual(len(tone), RATE // 2, "too little microphone sound")
+            freq = self.assert_tone(tone, 1000)
+            sys.stderr.write("\n1 kHz microphone: guest recorded %.1f Hz\n" % freq)
+            # Nobody records any more: the client's microphone closes.
+            self.assertTrue(c.wait(lambda: c.record_stops >= 1, 15), "no record-stop")
+            c.close()
+            tdtest.wait_for(lambda: pa.default("source") == before, 10,
+                            what="the default source to return to %s" % before)
+
+    def test_microphone_at_wrong_rate_is_converted(self):
+        # Without Opus the record channel carries raw PCM, and nothing stops
+        # a client from sending it at 44.1 kHz although 48 kHz was asked for.
+        os.environ["SPICE_DISABLE_OPUS"] = "1"
+        try:
+            self.check_wrong_rate()
+        finally:
+            del os.environ["SPICE_DISABLE_OPUS"]
+
+    def check_wrong_rate(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            c = self.connect(agent)
+            with open(os.devnull, "wb") as null:
+                self.parec(pa, null)  # a guest application listens
+                self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
+            self.assertRegex(spice_log(), r"record_handle_start: .*freq 48000 mode raw")
+            # 44.1 kHz sent as if it were 48 kHz: until converted, 1 kHz would
+            # come out at 1088 Hz.
+            self.send_tone(c, 1000, 44100, 30.0,
+                           until=lambda: "converting from 44100 Hz" in agent.stderr())
+            self.assertIn("converting from 44100 Hz", agent.stderr(),
+                          "the agent did not notice the 44.1 kHz microphone")
+            out = os.path.join(self.tmp, "mic-44k.raw")
+            with open(out, "wb") as f:
+                rec = self.parec(pa, f)
+                self.send_tone(c, 1000, 44100, 3.0)
+                tdtest.stop_process(rec)
+            with open(out, "rb") as f:
+                samples = audioclient.mono(f.read())
+            start = audioclient.onset_index(samples)
+            self.assertIsNotNone(start, "parec recorded only silence from thindesk-mic")
+            tone = samples[start + RATE // 5:start + RATE // 5 + RATE]
+            self.assertGreaterEqual(len(tone), RATE // 2)
+            self.assert_tone(tone, 1000)
+            self.assertIsNone(agent.proc.poll())
+
+    def test_sound_server_restart(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            c = self.connect(agent)
+            c.iterate(0.5)
+            t0 = time.monotonic()
+            self.play(pa, self.tone_file(440, 20.0, "long.wav"))
+            self.assert_tone(self.received_tone(c, t0, 0.5), 440)
+            pa.kill()
+            pa.start()
+            self.wait_agent_log(agent, "lost the sound server")
+            tdtest.wait_for(lambda: "thindesk" in pa.names("sinks"), 20,
+                            what="the agent to recreate its sink")
+            c.iterate(0.5)
+            t1 = time.monotonic()
+            self.play(pa, self.tone_file(440, 3.0))
+            self.assert_tone(self.received_tone(c, t1, 1.0), 440)
+            self.assertIsNone(agent.proc.poll())
+            # Stopping the agent while a client listens is clean too.
+            self.assertEqual(agent.stop(), 0, agent.stderr())
+
+    def test_no_sound_server(self):
+        pa_dir = tempfile.mkdtemp(prefix="thindesk-nopulse-")
+        socket = os.path.join(pa_dir, "native")
+        agent = tdtest.Agent(args=["--capture=fake"], env={"PULSE_SERVER": "unix:" + socket})
+        self.addCleanup(agent.__exit__, None, None, None)
+        self.wait_agent_log(agent, "no sound server")
+        # The desktop is served meanwhile.
+        c = audioclient.AudioClient(agent.port, agent.password)
+        self.addCleanup(c.close)
+        self.assertTrue(c.wait(lambda: c.display and c.display.get_property("width") > 0, 30))
+        time.sleep(3)  # several retries
+        self.assertEqual(agent.stderr().count("no sound server"), 1, agent.stderr())
+        # A sound server that appears later is used without restarting the agent.
+        with soundserver.PulseAudio(pa_dir) as pa:
+            tdtest.wait_for(lambda: "thindesk" in pa.names("sinks"), 20,
+                            what="the agent to find the new sound server")
+
+
+if __name__ == "__main__":
+    tdtest.main()
