@@ -288,18 +288,20 @@ static void print_banner(struct agent *a)
     int w, h;
     capture_get_size(a->capture, &w, &h);
     g_autofree char *host = connect_host(o);
-    bool raw_host = strcmp(o->listen_host, "0.0.0.0") == 0 || strcmp(o->listen_host, "::") == 0;
-    g_autofree char *uri_host = raw_host ? g_strdup(host) : g_strdup(host);
-    printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h,
-           uri_host, o->listen_port);
-    if (a->password)
+    printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h, host,
+           o->listen_port);
+    /* A password the admin chose stays out of logs; a generated one is only
+     * known from here (and the .vv file). */
+    if (!a->password)
+        printf("thindesk-agent: no password (ticketing disabled)\n");
+    else if (!o->password_file)
         printf("thindesk-agent: password: %s\n", a->password);
     else
-        printf("thindesk-agent: no password (ticketing disabled)\n");
+        printf("thindesk-agent: password: from %s\n", o->password_file);
     a->vv_file = write_vv_file(a, host);
     if (a->vv_file)
         printf("thindesk-agent: connect with: remote-viewer %s\n", a->vv_file);
-    printf("thindesk-agent: or: remote-viewer spice://%s:%d%s\n", uri_host, o->listen_port,
+    printf("thindesk-agent: or: remote-viewer spice://%s:%d%s\n", host, o->listen_port,
            a->password ? "  (and type the password)" : "");
     fflush(stdout);
 }

@@ -25,6 +25,9 @@ TEST_PKGS=(
   procps psmisc iproute2
   # video: tjbench reference, libFuzzer for the stream parser
   libjpeg-turbo-progs clang
+  # guest tier (tests/guest): QEMU, a static busybox for the initramfs, kmod
+  # (depmod/modprobe on the kernel package's modules, fetched at test time)
+  qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
   # audio: a real sound server, paplay/parec/pactl

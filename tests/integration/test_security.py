@@ -41,6 +41,8 @@ class AuthTest(unittest.TestCase):
             # The agent keeps serving after refusals.
             ok, text = self.shot(agent, "correct-horse")
             self.assertTrue(ok, text)
+            # A password the admin chose is never printed.
+            self.assertNotIn("correct-horse", agent.stdout() + agent.stderr())
 
     def test_generated_password_is_printed_and_required(self):
         with tdtest.Agent(self.x.display, password=None) as agent:
