@@ -114,7 +114,15 @@ static void finish(struct job *job)
     frame_unref(job->frame);
     job->frame = NULL;
     job->r.done_us = g_get_monotonic_time();
-    g_main_context_invoke(job->core->context, deliver, job);
+    /* Not g_main_context_invoke(): a worker's thread-default context is the
+     * global default too, so whenever the main thread is outside its loop
+     * invoke would acquire the context and run deliver() right here, on the
+     * worker. An idle source is always dispatched by the loop's thread. */
+    GSource *source = g_idle_source_new();
+    g_source_set_priority(source, G_PRIORITY_DEFAULT);
+    g_source_set_callback(source, deliver, job, NULL);
+    g_source_attach(source, job->core->context);
+    g_source_unref(source);
 }
 
 static void work(gpointer data, gpointer pool_data)

@@ -6,7 +6,7 @@
  * frame is ready in about 1/threads of the time one thread would take
  * (measured better than alternating whole frames between the workers, see
  * display/VIDEO.md). Results come back on the main context of the creator
- * through g_main_context_invoke, in completion order: the consumer drops a
+ * as idle sources of its context, in completion order: the consumer drops a
  * result older than one it already used. Create, submit and destroy run on
  * the main loop. */
 #pragma once
