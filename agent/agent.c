@@ -16,6 +16,7 @@
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
 #include "agent/spice-stream.h"
+#include "agent/spice-usb.h"
 #include "agent/stream-pump.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
@@ -35,6 +36,7 @@ struct agent {
     SpiceServer *server;
     struct spice_display *display;
     struct spice_input *input;
+    struct spice_usb *usb;
     struct frame_pump *pump;      /* --video=desktop */
     struct spice_stream *stream;  /* --video=stream: no QXL display */
     struct stream_pump *vpump;
@@ -381,6 +383,9 @@ struct agent *agent_create(const struct agent_options *opts)
     a->input = spice_input_create(a->server, opts, display, w, h, &error);
     if (!a->input)
         goto err_print;
+    a->usb = spice_usb_create(a->server, opts, &error);
+    if (!a->usb)
+        goto err_print;
     if (a->display)
         a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     if (opts->audio) {
@@ -430,6 +435,8 @@ void agent_destroy(struct agent *a)
     spice_display_destroy(a->display);
     spice_stream_destroy(a->stream);
     server_destroy(a->server);
+    /* After the server: it closes the usbredir devices of a connected client. */
+    spice_usb_destroy(a->usb);
     capture_destroy(a->capture);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)

@@ -97,6 +97,17 @@ static const struct opt table[] = {
      "send desktop sound to clients and their microphone into the session (needs PulseAudio or PipeWire's pulse server); --audio=off disables it"},
     {"audio-sink", OPT_STRING, OFF(audio_sink), 0, NULL, "NAME",
      "play to clients what this sound server sink plays, instead of creating the sink 'thindesk' and making it the default"},
+    {"usb-channels", OPT_INT, OFF(usb_channels), 0, "4", "N",
+     "how many USB devices clients may redirect at once (0 disables USB redirection)", NULL, 0,
+     16},
+    {"usb-attach", OPT_STRING, OFF(usb_attach), 0, "vhci", "vhci|fake",
+     "where redirected USB devices go: the guest kernel (vhci_hcd, via thindesk-usb-helper) or the in-tree fake kernel side for tests"},
+    {"usb-policy", OPT_STRING, OFF(usb_policy), 0, NULL, "RULES",
+     "which USB devices may be redirected, in usbredir filter syntax class,vendor,product,bcd,allow|... with -1 for any (e.g. 0x08,-1,-1,-1,0 denies mass storage); unmatched devices are allowed"},
+    {"usb-helper-socket", OPT_STRING, OFF(usb_helper_socket), 0, "/run/thindesk/usb-helper.sock",
+     "PATH", "socket of thindesk-usb-helper, which attaches devices to vhci_hcd"},
+    {"usb-fake-dump", OPT_STRING, OFF(usb_fake_dump), 0, NULL, "DIR",
+     "with --usb-attach=fake: write what the fake kernel side reads from mass storage into DIR"},
     {"log-level", OPT_ENUM, NOFIELD, 0, "info", "error|warning|info|debug",
      "how much to log to standard error", log_level_names},
 };
@@ -435,6 +446,11 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
                                      o->input);
         return OPTIONS_USAGE;
     }
+    if (strcmp(o->usb_attach, "vhci") != 0 && strcmp(o->usb_attach, "fake") != 0) {
+        *ret_error = g_strdup_printf("unknown USB attach backend '%s' (expected vhci or fake)",
+                                     o->usb_attach);
+        return OPTIONS_USAGE;
+    }
     if (o->virtual_desktop && o->display) {
         *ret_error = g_strdup("--virtual-desktop starts its own display: do not give --display");
         return OPTIONS_USAGE;
@@ -452,6 +468,10 @@ void options_finish(struct agent_options *o)
     g_free(o->input);
     g_free(o->audio_sink);
     g_free(o->log_level);
+    g_free(o->usb_attach);
+    g_free(o->usb_policy);
+    g_free(o->usb_helper_socket);
+    g_free(o->usb_fake_dump);
     if (o->sources)
         g_strfreev(o->sources);
     memset(o, 0, sizeof(*o));

@@ -62,6 +62,11 @@ struct agent_options {
     bool audio;              /* desktop sound and microphone through the sound server */
     char *audio_sink;        /* NULL: create the session's own sink "thindesk" */
     char *log_level;         /* error, warning, info, debug */
+    int usb_channels;        /* usbredir char devices (0: no USB redirection) */
+    char *usb_attach;        /* vhci or fake */
+    char *usb_policy;        /* usbredir filter rules; NULL allows everything */
+    char *usb_helper_socket; /* thindesk-usb-helper's socket (vhci) */
+    char *usb_fake_dump;     /* fake: directory for copies of what was read */
     char **sources;          /* per table entry: where its value came from */
 };
 

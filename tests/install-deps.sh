@@ -15,6 +15,8 @@ BUILD_PKGS=(
   libevdev-dev libxcb-xkb-dev
   # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
   libpulse-dev
+  # usb: the usbredir guest side (usb/)
+  libusbredirparser-dev
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
@@ -32,6 +34,8 @@ TEST_PKGS=(
   xserver-xorg-core xserver-xorg-video-dummy
   # audio: a real sound server, paplay/parec/pactl
   pulseaudio pulseaudio-utils
+  # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD
+  clang genisoimage
 )
 
 what=${1:-test}

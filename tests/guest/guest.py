@@ -69,7 +69,8 @@ def build_image():
             return
         if not shutil.which(QEMU):
             raise unittest.SkipTest("%s is not installed (package qemu-system-x86)" % QEMU)
-        adds = [AGENT, os.path.join(TOOLS, "evdev-reader")]
+        adds = [AGENT, os.path.join(TOOLS, "evdev-reader"),
+                os.path.join(BUILD, "usb", "thindesk-usb-helper")]
         for a in adds:
             if not os.path.exists(a):
                 raise GuestError("not built: " + a)

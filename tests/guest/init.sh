@@ -126,6 +126,30 @@ uinput)
     READER_PID=$!
     start_agent --capture=fake --fake-script=static --fake-size="$SIZE" --input=uinput
     ;;
+usb)
+    # The root helper attaches sockets to vhci_hcd; the agent stays its client.
+    mkdir -p /run/thindesk
+    thindesk-usb-helper --socket=/run/thindesk/usb-helper.sock --allow-group= \
+        > /dev/console 2>&1 < /dev/null &
+    n=0
+    while [ ! -S /run/thindesk/usb-helper.sock ]; do
+        n=$((n + 1))
+        [ $n -gt 200 ] && fail "the USB helper did not listen"
+        usleep 50000
+    done
+    start_agent --capture=fake --fake-script=static --fake-size="$SIZE" --usb-attach=vhci
+    # When the client's CD appears as a block device, hash what it reads.
+    (
+        n=0
+        while [ ! -b /dev/sr0 ]; do
+            n=$((n + 1))
+            [ $n -gt 2400 ] && exit 0
+            usleep 50000
+        done
+        say "THINDESK-RESULT cd-device=/dev/sr0"
+        say "THINDESK-RESULT cd-sha256=$(dd if=/dev/sr0 bs=2048 2>/dev/null | sha256sum | cut -d' ' -f1)"
+    ) &
+    ;;
 *)
     fail "unknown scenario '$SCENARIO'"
     ;;

@@ -39,6 +39,9 @@ class Client:
         self.session.set_property("port", str(port))
         if password is not None:
             self.session.set_property("password", password)
+        # No USB manager here: without one spice-gtk's usbredir channels only
+        # log criticals (USB tests use usbclient.UsbClient).
+        self.session.set_property("enable-usbredir", False)
         self.display = None
         self.cursor = None
         self.inputs = None
