@@ -11,6 +11,8 @@ BUILD_PKGS=(
   libxcb-xtest0-dev libxcb-randr0-dev
   # video: display/jpeg-encoder.c
   libturbojpeg0-dev
+  # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
+  libspice-client-gtk-3.0-dev libssl-dev
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
   # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server

@@ -1,0 +1,219 @@
+#include "client/headless.h"
+
+#include <errno.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <string.h>
+
+#include "client/connection.h"
+#include "client/keys.h"
+#include "client/wav-writer.h"
+
+struct headless {
+    const struct settings *settings;
+    headless_done_fn done;
+    void *data;
+    GArray *keys; /* struct key_event, or NULL */
+    bool started, finished;
+    bool inputs_open;
+    SpiceInputsChannel *inputs;
+    struct wav_writer *wav;
+    unsigned wav_rate, wav_channels;
+    GCancellable *cancel;
+};
+
+static void finish(struct headless *h, enum exit_status status, const char *message)
+{
+    if (h->finished)
+        return;
+    h->finished = true;
+    h->done(status, message, h->data);
+}
+
+struct headless *headless_create(const struct settings *s, headless_done_fn done, void *data,
+                                 char **ret_error)
+{
+    GArray *keys = NULL;
+    if (s->send_keys && !(keys = keys_parse(s->send_keys, ret_error)))
+        return NULL;
+    struct headless *h = g_new0(struct headless, 1);
+    h->settings = s;
+    h->done = done;
+    h->data = data;
+    h->keys = keys;
+    h->cancel = g_cancellable_new();
+    return h;
+}
+
+void headless_destroy(struct headless *h)
+{
+    if (!h)
+        return;
+    g_cancellable_cancel(h->cancel);
+    g_object_unref(h->cancel);
+    if (h->wav) {
+        int r = wav_writer_destroy(h->wav);
+        if (r < 0)
+            g_printerr("thindesk: cannot finish %s: %s\n", h->settings->record_audio,
+                       g_strerror(-r));
+    }
+    if (h->keys)
+        g_array_unref(h->keys);
+    g_free(h);
+}
+
+bool headless_has_actions(const struct headless *h)
+{
+    const struct settings *s = h->settings;
+    return s->screenshot || s->send_keys || s->have_pointer;
+}
+
+int headless_write_png(SpiceChannel *display, const char *path, char **ret_error)
+{
+    SpiceDisplayPrimary p;
+    if (!spice_display_channel_get_primary(display, 0, &p)) {
+        *ret_error = g_strdup("no primary surface to save");
+        return -ENODATA;
+    }
+    if (p.format != SPICE_SURFACE_FMT_32_xRGB && p.format != SPICE_SURFACE_FMT_32_ARGB) {
+        *ret_error = g_strdup_printf("cannot save surface format %d as PNG", p.format);
+        return -ENOTSUP;
+    }
+    g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, p.width, p.height);
+    if (!pb) {
+        *ret_error = g_strdup("out of memory for the screenshot");
+        return -ENOMEM;
+    }
+    guint8 *dst = gdk_pixbuf_get_pixels(pb);
+    int dst_stride = gdk_pixbuf_get_rowstride(pb);
+    for (int y = 0; y < p.height; y++) {
+        const guint8 *s = p.data + (gsize)y * p.stride;
+        guint8 *d = dst + (gsize)y * dst_stride;
+        for (int x = 0; x < p.width; x++, s += 4, d += 3) {
+            d[0] = s[2]; /* xRGB in memory is B, G, R, x */
+            d[1] = s[1];
+            d[2] = s[0];
+        }
+    }
+    g_autoptr(GError) err = NULL;
+    if (!gdk_pixbuf_save(pb, path, "png", &err, NULL)) {
+        *ret_error = g_strdup_printf("cannot write %s: %s", path, err->message);
+        return -EIO;
+    }
+    return 0;
+}
+
+static void on_flushed(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) err = NULL;
+    gboolean ok = spice_channel_flush_finish(SPICE_CHANNEL(source), res, &err);
+    if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    struct headless *h = data;
+    if (!ok) {
+        g_autofree char *msg =
+            g_strdup_printf("could not send input: %s", err ? err->message : "channel closed");
+        finish(h, EXIT_STATUS_SERVER_GONE, msg);
+        return;
+    }
+    finish(h, EXIT_STATUS_OK, NULL);
+}
+
+/* Pointer and keys need the inputs channel open; then flush and finish. */
+static void run_input(struct headless *h)
+{
+    const struct settings *s = h->settings;
+    if (!h->started || h->finished || !h->inputs_open || !h->inputs)
+        return;
+    if (s->have_pointer)
+        spice_inputs_channel_position(h->inputs, s->pointer_x, s->pointer_y, 0, 0);
+    for (guint i = 0; h->keys && i < h->keys->len; i++) {
+        struct key_event *e = &g_array_index(h->keys, struct key_event, i);
+        if (e->press)
+            spice_inputs_channel_key_press(h->inputs, e->scancode);
+        else
+            spice_inputs_channel_key_release(h->inputs, e->scancode);
+    }
+    spice_channel_flush_async(SPICE_CHANNEL(h->inputs), h->cancel, on_flushed, h);
+}
+
+static void on_inputs_event(SpiceChannel *channel, SpiceChannelEvent event, gpointer data)
+{
+    struct headless *h = data;
+    if (event != SPICE_CHANNEL_OPENED)
+        return;
+    h->inputs_open = true;
+    run_input(h);
+}
+
+static void on_playback_start(SpicePlaybackChannel *channel, gint format, gint channels, gint rate,
+                              gpointer data)
+{
+    struct headless *h = data;
+    if (h->wav && (h->wav_rate != (unsigned)rate || h->wav_channels != (unsigned)channels)) {
+        g_printerr(
+            "thindesk: the playback format changed to %d Hz, %d channels; keeping the first in %s\n",
+            rate, channels, h->settings->record_audio);
+        return;
+    }
+    if (h->wav)
+        return;
+    if (format != SPICE_AUDIO_FMT_S16) {
+        g_autofree char *msg =
+            g_strdup_printf("cannot record audio format %d (expected 16-bit PCM)", format);
+        finish(h, EXIT_STATUS_ERROR, msg);
+        return;
+    }
+    h->wav = wav_writer_create(h->settings->record_audio, (unsigned)rate, (unsigned)channels);
+    if (!h->wav) {
+        g_autofree char *msg =
+            g_strdup_printf("cannot write %s: %s", h->settings->record_audio, g_strerror(errno));
+        finish(h, EXIT_STATUS_ERROR, msg);
+        return;
+    }
+    h->wav_rate = (unsigned)rate;
+    h->wav_channels = (unsigned)channels;
+}
+
+static void on_playback_data(SpicePlaybackChannel *channel, gpointer audio, gint size,
+                             gpointer data)
+{
+    struct headless *h = data;
+    if (h->wav && size > 0 && wav_writer_write(h->wav, audio, (size_t)size) < 0) {
+        g_autofree char *msg =
+            g_strdup_printf("cannot write %s: %s", h->settings->record_audio, g_strerror(errno));
+        finish(h, EXIT_STATUS_ERROR, msg);
+    }
+}
+
+void headless_channel_new(struct headless *h, SpiceChannel *channel)
+{
+    if (SPICE_IS_INPUTS_CHANNEL(channel)) {
+        h->inputs = SPICE_INPUTS_CHANNEL(channel);
+        h->inputs_open = false;
+        g_signal_connect(channel, "channel-event", G_CALLBACK(on_inputs_event), h);
+    } else if (SPICE_IS_PLAYBACK_CHANNEL(channel) && h->settings->record_audio) {
+        g_signal_connect(channel, "playback-start", G_CALLBACK(on_playback_start), h);
+        g_signal_connect(channel, "playback-data", G_CALLBACK(on_playback_data), h);
+    }
+}
+
+void headless_ready(struct headless *h, struct connection *c)
+{
+    const struct settings *s = h->settings;
+    if (h->started || h->finished)
+        return;
+    h->started = true;
+    if (s->screenshot) {
+        g_autofree char *err = NULL;
+        if (headless_write_png(connection_get_display(c, 0), s->screenshot, &err) < 0) {
+            finish(h, EXIT_STATUS_ERROR, err);
+            return;
+        }
+    }
+    if (s->send_keys || s->have_pointer) {
+        run_input(h);
+        return;
+    }
+    if (s->screenshot)
+        finish(h, EXIT_STATUS_OK, NULL);
+}

@@ -1,0 +1,40 @@
+#include "client/log-filter.h"
+
+#include <glib.h>
+#include <string.h>
+
+static char *last_warning;
+static gboolean show_spice;
+
+static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                               gpointer data)
+{
+    const char *domain = NULL, *message = NULL;
+    for (gsize i = 0; i < n_fields; i++) {
+        if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
+            domain = fields[i].value;
+        else if (strcmp(fields[i].key, "MESSAGE") == 0)
+            message = fields[i].value;
+    }
+    if (domain && g_str_has_prefix(domain, "GSpice") && !show_spice) {
+        if ((level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL)) && message) {
+            g_free(last_warning);
+            last_warning = g_strdup(message);
+        }
+        if (!(level & G_LOG_LEVEL_ERROR))
+            return G_LOG_WRITER_HANDLED;
+    }
+    return g_log_writer_default(level, fields, n_fields, data);
+}
+
+void log_filter_install(void)
+{
+    const char *debug = g_getenv("THINDESK_DEBUG");
+    show_spice = debug && (strstr(debug, "spice") || strstr(debug, "all"));
+    g_log_set_writer_func(writer, NULL, NULL);
+}
+
+const char *log_filter_last_spice_warning(void)
+{
+    return last_warning;
+}

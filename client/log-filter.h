@@ -1,0 +1,9 @@
+/* log-filter: keeps spice-gtk's own warnings off standard error (the client
+ * prints one clear message per failure instead) unless THINDESK_DEBUG names
+ * "spice" or "all"; remembers the last one as detail for that message. */
+#pragma once
+
+void log_filter_install(void);
+
+/* The last warning spice-gtk logged, or NULL (owned by the filter). */
+const char *log_filter_last_spice_warning(void);
