@@ -19,8 +19,10 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
-#include "agent/tls.h"
+#include "agent/spice-stream.h"
 #include "agent/spice-usb.h"
+#include "agent/stream-pump.h"
+#include "agent/tls.h"
 #include "agent/vdagent.h"
 #include "agent/vdagent-clipboard.h"
 #include "agent/vdagent-file-xfer.h"
@@ -56,7 +58,9 @@ struct agent {
     struct spice_display *display;
     struct spice_input *input;
     struct spice_usb *usb;
-    struct frame_pump *pump;
+    struct frame_pump *pump;      /* --video=desktop */
+    struct spice_stream *stream;  /* --video=stream: no QXL display */
+    struct stream_pump *vpump;
     struct audio *audio; /* NULL with --audio=off */
     struct vdagent *vdagent;
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
@@ -87,9 +91,12 @@ static void agent_quit(struct agent *a, int code)
 static void on_damage_pending(void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping)
         return;
-    frame_pump_kick(a->pump);
+    if (a->pump)
+        frame_pump_kick(a->pump);
+    if (a->vpump)
+        stream_pump_kick(a->vpump);
 }
 
 /* Tells clients how the desktop splits into monitors: the active RandR
@@ -98,7 +105,8 @@ static void report_monitors(struct agent *a)
 {
     struct resize_rect rects[RESIZE_X11_MAX_OUTPUTS];
     int n = 0;
-    if (!a->resize || resize_x11_get_layout(a->resize, rects, AGENT_MAX_MONITORS, &n) < 0)
+    if (!a->display || !a->resize ||
+        resize_x11_get_layout(a->resize, rects, AGENT_MAX_MONITORS, &n) < 0)
         return;
     struct spice_display_head heads[AGENT_MAX_MONITORS];
     memcpy(a->monitors, rects, sizeof(*rects) * n);
@@ -112,7 +120,7 @@ static void report_monitors(struct agent *a)
 static void on_resized(int width, int height, void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping || (!a->pump && !a->vpump))
         return;
     a->width = width;
     a->height = height;
@@ -124,18 +132,24 @@ static void on_resized(int width, int height, void *data)
     json_object_set_int_member(ev, "height", height);
     control_emit_event(a->control, "resize", ev);
     report_monitors(a);
-    spice_display_resize(a->display, width, height);
     spice_input_set_screen_size(a->input, width, height);
-    frame_pump_resized(a->pump, width, height);
+    if (a->pump) {
+        spice_display_resize(a->display, width, height);
+        frame_pump_resized(a->pump, width, height);
+    }
+    if (a->vpump)
+        stream_pump_resized(a->vpump, width, height);
 }
 
 static void on_cursor_changed(const struct cursor_image *cursor, void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping)
         return;
     if (a->display)
         spice_display_set_cursor(a->display, cursor);
+    if (a->stream)
+        spice_stream_set_cursor(a->stream, cursor);
 }
 
 static void on_capture_lost(const char *message, void *data)
@@ -378,7 +392,31 @@ static void one_time_retire(struct agent *a, const char *why);
 static void on_client(bool connected, const char *address, void *data)
 {
     struct agent *a = data;
-    if (a->stopping || !a->pump)
+    if (a->stopping)
+        return;
+    g_autoptr(JsonObject) ev = json_object_new();
+    json_object_set_string_member(ev, "address", address);
+    json_object_set_string_member(ev, "session_id", server_session_id());
+    g_clear_pointer(&a->client_address, g_free);
+    if (connected) {
+        a->client_address = g_strdup(address);
+        a->client_since_us = g_get_monotonic_time();
+        a->connections++;
+    }
+    control_emit_event(a->control, connected ? "client-connected" : "client-disconnected", ev);
+    audio_set_client(a->audio, connected);
+    if (a->vpump) {
+        /* The stream's START/STOP drive capture; a client that went stops
+         * it even if the server said nothing. */
+        if (connected) {
+            spice_stream_set_cursor(a->stream, capture_get_cursor(a->capture));
+        } else {
+            stream_pump_set_active(a->vpump, false);
+            spice_input_client_gone(a->input);
+        }
+        return;
+    }
+    if (!a->pump)
         return;
     if (connected && a->one_time && a->one_time_used) {
         /* A second client got in during the first one's grace period: the
@@ -398,17 +436,6 @@ static void on_client(bool connected, const char *address, void *data)
         one_time_retire(a, NULL); /* arms the grace timer */
     }
     frame_pump_set_active(a->pump, connected);
-    g_autoptr(JsonObject) ev = json_object_new();
-    json_object_set_string_member(ev, "address", address);
-    json_object_set_string_member(ev, "session_id", server_session_id());
-    g_clear_pointer(&a->client_address, g_free);
-    if (connected) {
-        a->client_address = g_strdup(address);
-        a->client_since_us = g_get_monotonic_time();
-        a->connections++;
-    }
-    control_emit_event(a->control, connected ? "client-connected" : "client-disconnected", ev);
-    audio_set_client(a->audio, connected);
     if (connected) {
         const struct cursor_image *cursor = capture_get_cursor(a->capture);
         if (cursor)
@@ -538,6 +565,24 @@ static gboolean on_hup_signal(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* --- stream device events (--video=stream) --- */
+
+static void on_streaming(bool on, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping || !a->vpump)
+        return;
+    stream_pump_set_active(a->vpump, on);
+}
+
+static void on_frame_sent(size_t bytes, int64_t send_us, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping || !a->vpump)
+        return;
+    stream_pump_frame_sent(a->vpump, bytes, send_us);
+}
+
 static gboolean on_signal(gpointer data)
 {
     struct agent *a = data;
@@ -550,6 +595,19 @@ static gboolean on_signal(gpointer data)
 static gboolean on_stats_signal(gpointer data)
 {
     struct agent *a = data;
+    if (a->vpump) {
+        struct stream_pump_stats vs;
+        stream_pump_get_stats(a->vpump, &vs);
+        g_message("video stats: grabs=%" G_GUINT64_FORMAT " stills=%" G_GUINT64_FORMAT
+                  " sent=%" G_GUINT64_FORMAT " read=%" G_GUINT64_FORMAT
+                  " dropped=%" G_GUINT64_FORMAT " failed=%" G_GUINT64_FORMAT
+                  " jpeg_bytes=%" G_GUINT64_FORMAT
+                  " encode_cpu_us=%" G_GUINT64_FORMAT " grab_cpu_us=%" G_GUINT64_FORMAT
+                  " send_us=%" G_GUINT64_FORMAT " quality=%d fps=%d",
+                  vs.grabs, vs.stills, vs.sent, vs.frames_read, vs.dropped, vs.failed, vs.jpeg_bytes,
+                  vs.encode_cpu_us, vs.grab_cpu_us, vs.send_us, vs.quality, vs.fps);
+        return G_SOURCE_CONTINUE;
+    }
     struct frame_pump_stats ps;
     struct spice_display_stats ds;
     frame_pump_get_stats(a->pump, &ps);
@@ -650,10 +708,12 @@ static void on_grab_timed(uint64_t usec, void *data)
 static void agent_metrics(struct metrics_writer *w, void *data)
 {
     struct agent *a = data;
-    struct frame_pump_stats ps;
-    struct spice_display_stats ds;
-    frame_pump_get_stats(a->pump, &ps);
-    spice_display_get_stats(a->display, &ds);
+    struct frame_pump_stats ps = {0};
+    struct spice_display_stats ds = {0};
+    if (a->pump) /* the desktop path; --video=stream has its own counters */
+        frame_pump_get_stats(a->pump, &ps);
+    if (a->display)
+        spice_display_get_stats(a->display, &ds);
     metrics_write_counter(w, "thindesk_frames_captured_total",
                           "snapshots of changed pixels taken from the desktop", ps.grabs);
     metrics_write_counter(w, "thindesk_frames_sent_total",
@@ -711,7 +771,7 @@ static void wire_ops_endpoints(struct agent *a)
     control_add_command(a->control, "disconnect", cmd_disconnect, a);
     control_add_command(a->control, "set-password", cmd_set_password, a);
     metrics_add_collector(a->metrics, agent_metrics, a);
-    if (a->metrics)
+    if (a->metrics && a->pump)
         frame_pump_set_grab_observer(a->pump, on_grab_timed, a);
 }
 
@@ -922,12 +982,32 @@ struct agent *agent_create(const struct agent_options *opts)
     if (!a->server)
         goto err_print;
 
-    struct spice_display_events de = {
-        .client_changed = on_client_changed, .drained = on_drained, .user_data = a};
-    a->display = spice_display_create(a->server, w, h, &de);
-    if (!a->display) {
-        error = g_strdup("cannot create the SPICE display");
-        goto err_print;
+    if (opts->video == VIDEO_STREAM) {
+        /* The stream device brings its own display channel: a QXL display
+         * next to it would make clients open a second window. */
+        struct spice_stream_events ve = {
+            .streaming = on_streaming, .frame_sent = on_frame_sent, .user_data = a};
+        a->stream = spice_stream_create(a->server, &ve);
+        if (!a->stream) {
+            error = g_strdup("cannot create the SPICE stream device");
+            goto err_print;
+        }
+        struct stream_pump_config vc = {
+            .max_fps = opts->video_max_fps,
+            .quality = opts->video_quality,
+            .still_quality = opts->video_still_quality,
+        };
+        a->vpump = stream_pump_create(a->capture, a->stream, &vc, &error);
+        if (!a->vpump)
+            goto err_print;
+    } else {
+        struct spice_display_events de = {
+            .client_changed = on_client_changed, .drained = on_drained, .user_data = a};
+        a->display = spice_display_create(a->server, w, h, &de);
+        if (!a->display) {
+            error = g_strdup("cannot create the SPICE display");
+            goto err_print;
+        }
     }
     a->input = spice_input_create(a->server, opts, display, w, h, &error);
     if (!a->input)
@@ -935,7 +1015,8 @@ struct agent *agent_create(const struct agent_options *opts)
     a->usb = spice_usb_create(a->server, opts, &error);
     if (!a->usb)
         goto err_print;
-    a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
+    if (a->display)
+        a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     wire_ops_endpoints(a);
     if (opts->audio) {
         a->audio = audio_create(a->server, opts, &error);
@@ -998,8 +1079,10 @@ void agent_destroy(struct agent *a)
     vdagent_file_xfer_destroy(a->file_xfer);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);
+    stream_pump_destroy(a->vpump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
+    spice_stream_destroy(a->stream);
     server_destroy(a->server);
     /* After the server: it closes the usbredir devices of a connected client. */
     spice_usb_destroy(a->usb);

@@ -35,6 +35,8 @@ static const char *const image_compression_names[] = {
     "auto_glz", "auto_lz", "quic", "glz", "lz", "lz4", "off", NULL};
 static const char *const wan_names[] = {"auto", "never", "always", NULL};
 static const char *const clipboard_names[] = {"both", "to-client", "to-guest", "off", NULL};
+static const char *const streaming_video_names[] = {"off", "filter", "all", NULL};
+static const char *const video_names[] = {"desktop", "stream", NULL};
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct agent_options, field)
@@ -79,6 +81,20 @@ static const struct opt table[] = {
      "auto|never|always", "add zlib on top of glz on slow links", wan_names},
     {"max-fps", OPT_INT, OFF(max_fps), 0, "60", "N",
      "most frames a second sent to a client", NULL, 1, 1000},
+    {"streaming-video", OPT_ENUM, OFF(streaming_video), 0, "off", "off|filter|all",
+     "--video=desktop: spice-server's own video detection (its streams play about 400 ms late in spice-gtk)",
+     streaming_video_names},
+    {"video", OPT_ENUM, OFF(video), 0, "desktop", "desktop|stream",
+     "desktop: lossless drawing commands; stream: full-motion MJPEG through the SPICE stream device (video, 3D, signage)",
+     video_names},
+    {"video-max-fps", OPT_INT, OFF(video_max_fps), 0, "60", "N",
+     "--video=stream: most frames a second; rate control lowers it when the link cannot keep up",
+     NULL, 1, 240},
+    {"video-quality", OPT_INT, OFF(video_quality), 0, "85", "1-100",
+     "--video=stream: JPEG quality of moving frames (the top; rate control lowers it on slow links)",
+     NULL, 1, 100},
+    {"video-still-quality", OPT_INT, OFF(video_still_quality), 0, "95", "1-100",
+     "--video=stream: JPEG quality (4:4:4) of the last frame after motion stops", NULL, 1, 100},
     {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|fake",
      "how keyboard and pointer events reach the desktop"},
     {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,

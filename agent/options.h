@@ -25,6 +25,17 @@ enum wan_compression {
     WAN_COMPRESSION_ALWAYS,
 };
 
+enum streaming_video {
+    STREAMING_VIDEO_OFF,
+    STREAMING_VIDEO_FILTER,
+    STREAMING_VIDEO_ALL,
+};
+
+enum video_mode {
+    VIDEO_DESKTOP, /* QXL drawables, lossless, spice-server picks codecs */
+    VIDEO_STREAM,  /* MJPEG through the stream device, no QXL display */
+};
+
 struct agent_options {
     char *display;           /* NULL: $DISPLAY */
     char *listen_host;       /* from --listen; NULL when off */
@@ -45,6 +56,11 @@ struct agent_options {
     int jpeg_wan_compression;  /* enum wan_compression */
     int zlib_glz_wan_compression;
     int max_fps;
+    int streaming_video;     /* spice-server's video detection: enum below */
+    int video;               /* enum video_mode */
+    int video_max_fps;
+    int video_quality;
+    int video_still_quality;
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
     bool copy_detection;     /* send window moves and scrolls as copies */

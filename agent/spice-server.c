@@ -276,8 +276,13 @@ SpiceServer *server_create(const struct agent_options *opts, const char *passwor
     spice_server_set_jpeg_compression(s, wan_codecs[opts->jpeg_wan_compression]);
     spice_server_set_zlib_glz_compression(s, wan_codecs[opts->zlib_glz_wan_compression]);
     /* spice-server's video detection adds a large playout delay in clients:
-     * the desktop path stays lossless and immediate. */
-    spice_server_set_streaming_video(s, SPICE_STREAM_VIDEO_OFF);
+     * the desktop path stays lossless and immediate unless asked. */
+    static const int streaming[] = {
+        [STREAMING_VIDEO_OFF] = SPICE_STREAM_VIDEO_OFF,
+        [STREAMING_VIDEO_FILTER] = SPICE_STREAM_VIDEO_FILTER,
+        [STREAMING_VIDEO_ALL] = SPICE_STREAM_VIDEO_ALL,
+    };
+    spice_server_set_streaming_video(s, streaming[opts->streaming_video]);
     /* With the agent channel attached, absolute pointer events come as
      * VD_AGENT_MOUSE_STATE with the client's monitor (agent/vdagent.c): right
      * for several monitors, where the tablet only knows the whole surface. */

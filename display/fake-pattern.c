@@ -1,5 +1,6 @@
 #include "display/fake-pattern.h"
 
+#include <math.h>
 #include <string.h>
 
 bool fake_script_parse(const char *name, enum fake_script *ret_script)
@@ -49,5 +50,77 @@ void fake_pattern_render(enum fake_script script, uint64_t n, int width, int hei
         uint32_t *row = (uint32_t *)(pixels + (size_t)y * stride);
         for (int x = 0; x < width; x++)
             row[x] = picture_pixel(x, y + shift, phase);
+    }
+}
+
+static uint32_t hash32(uint32_t v)
+{
+    v ^= v >> 16;
+    v *= 0x7feb352dU;
+    v ^= v >> 15;
+    v *= 0x846ca68bU;
+    v ^= v >> 16;
+    return v;
+}
+
+/* One 6x9 glyph cell of a text line: strokes chosen by a hash of the cell. */
+static bool glyph_ink(int cx, int cy, int gx, int gy)
+{
+    uint32_t h = hash32((uint32_t)cx * 7919u + (uint32_t)cy * 104729u);
+    if ((h & 7) == 0)
+        return false; /* a space */
+    if ((h >> 3 & 1) && gx == 1 && gy >= 1 && gy <= 7)
+        return true; /* left stem */
+    if ((h >> 4 & 1) && gx == 4 && gy >= 3 && gy <= 7)
+        return true; /* right stem */
+    if ((h >> 5 & 1) && gy == 3 && gx >= 1 && gx <= 4)
+        return true; /* bar */
+    if ((h >> 6 & 1) && gy == 7 && gx >= 1 && gx <= 4)
+        return true; /* base */
+    return false;
+}
+
+static uint32_t desktop_pixel(int x, int y, int width, int height)
+{
+    /* wallpaper: a smooth blue-to-teal gradient */
+    uint32_t r = 20 + 40 * (uint32_t)x / (uint32_t)width;
+    uint32_t g = 60 + 90 * (uint32_t)y / (uint32_t)height;
+    uint32_t b = 140 + 60 * (uint32_t)(x + y) / (uint32_t)(width + height);
+    /* a photo-like area in the lower right */
+    if (x > width * 6 / 10 && y > height * 6 / 10) {
+        double fx = x * 0.021, fy = y * 0.017;
+        r = (uint32_t)(128 + 90 * sin(fx) * cos(fy * 0.7));
+        g = (uint32_t)(110 + 70 * sin(fx * 0.5 + fy));
+        b = (uint32_t)(90 + 60 * cos(fx * 0.3 - fy * 0.4));
+    }
+    /* two windows: title bar, light body, text lines */
+    static const int win[2][4] = {{40, 30, 700, 420}, {520, 300, 640, 360}};
+    for (int i = 1; i >= 0; i--) {
+        int wx = win[i][0] * width / 1280, wy = win[i][1] * height / 720;
+        int ww = win[i][2] * width / 1280, wh = win[i][3] * height / 720;
+        if (x < wx || y < wy || x >= wx + ww || y >= wy + wh)
+            continue;
+        int lx = x - wx, ly = y - wy;
+        if (lx == 0 || ly == 0 || lx == ww - 1 || ly == wh - 1)
+            return 0x505050;
+        if (ly < 24)
+            return i ? 0x3465a4 : 0x2e3436;
+        if (lx > 8 && lx < ww - 8 && ly > 32) {
+            int line = (ly - 32) / 14, gy = (ly - 32) % 14;
+            int cell = (lx - 8) / 6, gx = (lx - 8) % 6;
+            if (gy < 9 && (line % 7) != 6 && glyph_ink(cell, line + i * 100, gx, gy))
+                return 0x1e1e1e;
+        }
+        return 0xf6f5f4;
+    }
+    return (r << 16) | (g << 8) | b;
+}
+
+void fake_pattern_render_desktop(int width, int height, uint8_t *pixels, int stride)
+{
+    for (int y = 0; y < height; y++) {
+        uint32_t *row = (uint32_t *)(pixels + (size_t)y * stride);
+        for (int x = 0; x < width; x++)
+            row[x] = desktop_pixel(x, y, width, height);
     }
 }

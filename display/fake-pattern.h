@@ -20,3 +20,10 @@ bool fake_script_parse(const char *name, enum fake_script *ret_script);
 /* Renders frame number @n of @script into @pixels (BGRX, @stride bytes a row). */
 void fake_pattern_render(enum fake_script script, uint64_t n, int width, int height,
                          uint8_t *pixels, int stride);
+
+/* Renders an office-desktop picture into @pixels: a smooth wallpaper, flat
+ * windows with title bars, rows of 1-2 pixel glyph strokes (text), and a
+ * photo-like area. Unlike the scripts above, whose "text" is per-pixel noise
+ * and whose background is an XOR pattern (worst cases for lossy codecs), it
+ * has the statistics of a real screen: for codec quality tests. */
+void fake_pattern_render_desktop(int width, int height, uint8_t *pixels, int stride);

@@ -9,6 +9,8 @@ BUILD_PKGS=(
   libpixman-1-dev
   libxcb1-dev libxcb-shm0-dev libxcb-damage0-dev libxcb-xfixes0-dev
   libxcb-xtest0-dev libxcb-randr0-dev
+  # video: display/jpeg-encoder.c
+  libturbojpeg0-dev
   # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
   libspice-client-gtk-3.0-dev libssl-dev
   # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
@@ -32,6 +34,8 @@ TEST_PKGS=(
   procps psmisc iproute2
   # packaging: systemd-analyze verify, man -l, lintian, dpkg -i of the .deb
   systemd man-db groff-base lintian desktop-file-utils strace
+  # video: tjbench reference, libFuzzer for the stream parser
+  libjpeg-turbo-progs clang
   # guest tier (tests/guest): QEMU, a static busybox for the initramfs, kmod
   # (depmod/modprobe on the kernel package's modules, fetched at test time)
   qemu-system-x86 busybox-static kmod

@@ -1,10 +1,14 @@
 /* x-workload: draws a benchmark workload on an X display as fast as asked.
  *
- *   x-workload MODE FPS SECONDS      MODE: full | scroll
+ *   x-workload MODE FPS SECONDS      MODE: full | scroll | marker
  *
  * full: every pixel of the root-sized window changes every frame.
  * scroll: the window's content moves up by 16 rows (CopyArea) and a new strip
  * is drawn at the bottom, like a terminal scrolling.
+ * marker: like full, plus two 64x64 grey blocks at the top left whose levels
+ * encode the frame number (n % 16 and n / 16 % 16, level = digit * 16 + 8:
+ * readable after lossy coding); prints "n time" (CLOCK_MONOTONIC seconds)
+ * once each frame is drawn, for glass-to-glass measurements.
  * Prints the frames it drew. */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,8 +62,15 @@ int main(int argc, char **argv)
     double start = now(), next = start;
     unsigned n = 0;
     while (now() - start < seconds) {
-        if (strcmp(mode, "full") == 0) {
+        if (strcmp(mode, "full") == 0 || strcmp(mode, "marker") == 0) {
             fill(px, w, h, n);
+            if (strcmp(mode, "marker") == 0)
+                for (int y = 0; y < 64 && y < h; y++)
+                    for (int x = 0; x < 128 && x < w; x++) {
+                        unsigned digit = x < 64 ? n % 16 : n / 16 % 16;
+                        uint32_t v = digit * 16 + 8;
+                        px[y * w + x] = v << 16 | v << 8 | v;
+                    }
             for (int y = 0; y < h; y += rows_per_put) {
                 int rows = y + rows_per_put > h ? h - y : rows_per_put;
                 xcb_put_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, gc, w, rows, 0, y, 0, 24,
@@ -73,6 +84,10 @@ int main(int argc, char **argv)
         }
         /* Wait for the server to have drawn it before the next frame. */
         free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
+        if (strcmp(mode, "marker") == 0) {
+            printf("%u %.6f\n", n, now());
+            fflush(stdout);
+        }
         n++;
         if (fps > 0) {
             next += 1.0 / fps;

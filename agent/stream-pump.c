@@ -1,0 +1,258 @@
+#include "agent/stream-pump.h"
+
+#include <glib.h>
+#include <time.h>
+
+#include "agent/rate-control.h"
+#include "display/jpeg-pool.h"
+
+#define MIN_MOTION_QUALITY 30
+
+struct stream_pump {
+    struct capture *capture;
+    struct spice_stream *stream;
+    struct stream_pump_config cfg;
+    struct jpeg_pool *pool;
+    struct rate_control *rc;
+    struct damage *damage;
+    int width, height;
+    bool active;
+    bool still_due;   /* motion was sent; a still frame should follow */
+    bool force_still; /* the next grab is a still frame (start of a stream) */
+    uint64_t next_seq;
+    uint64_t newest_sent_seq;
+    gint64 last_grab_us;
+    gint64 last_motion_us;
+    guint source;
+    gint64 source_due_us;
+    struct stream_pump_stats stats;
+};
+
+static void pump_run(struct stream_pump *pump);
+
+static gboolean on_run(gpointer data)
+{
+    struct stream_pump *pump = data;
+    pump->source = 0;
+    pump_run(pump);
+    return G_SOURCE_REMOVE;
+}
+
+/* Runs the pump after @delay_us, or sooner if a run is due sooner already. */
+static void schedule(struct stream_pump *pump, gint64 delay_us)
+{
+    gint64 due = g_get_monotonic_time() + MAX(delay_us, 0);
+    if (pump->source) {
+        if (pump->source_due_us <= due)
+            return;
+        g_source_remove(pump->source); /* a later run (the still timer) */
+    }
+    pump->source_due_us = due;
+    if (delay_us <= 0)
+        pump->source = g_idle_add_full(G_PRIORITY_DEFAULT, on_run, pump, NULL);
+    else
+        pump->source = g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)((delay_us + 999) / 1000),
+                                          on_run, pump, NULL);
+}
+
+static uint64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Frames waiting on the port or in the encoders: at most two, ever. */
+static int frames_pending(const struct stream_pump *pump)
+{
+    return spice_stream_queued_frames(pump->stream) + jpeg_pool_in_flight(pump->pool);
+}
+
+static void grab_and_encode(struct stream_pump *pump, bool still)
+{
+    struct damage_rect all = {0, 0, pump->width, pump->height};
+    struct frame *frame = capture_grab(pump->capture, &all, 1);
+    if (!frame) {
+        g_debug("video: grab failed");
+        pump->stats.failed++;
+        damage_add_all(pump->damage); /* a resize follows, or a buffer comes back */
+        schedule(pump, 10 * 1000);
+        return;
+    }
+    int quality = still ? pump->cfg.still_quality : rate_control_quality(pump->rc);
+    enum jpeg_subsampling ss = still ? JPEG_SUBSAMPLING_444 : JPEG_SUBSAMPLING_420;
+    jpeg_pool_submit(pump->pool, frame, pump->width, pump->height, pump->width * 4, quality, ss,
+                     ++pump->next_seq);
+    frame_unref(frame);
+    pump->stats.grabs++;
+    if (still)
+        pump->stats.stills++;
+}
+
+static void pump_run(struct stream_pump *pump)
+{
+    if (!pump->active)
+        return;
+    uint64_t cpu0 = thread_cpu_us();
+    gint64 now = g_get_monotonic_time();
+    capture_collect_damage(pump->capture, pump->damage);
+    bool changed = !damage_is_empty(pump->damage);
+
+    if (!changed && !pump->force_still) {
+        if (!pump->still_due)
+            return; /* a static screen sends nothing */
+        gint64 wait = pump->last_motion_us + pump->cfg.still_delay_ms * 1000 - now;
+        if (wait > 0) {
+            schedule(pump, wait);
+            return;
+        }
+        if (frames_pending(pump) > 0) {
+            g_debug("video: still frame waits for %d frames", frames_pending(pump));
+            return; /* a sent or encoded frame kicks us again */
+        }
+        pump->still_due = false;
+        grab_and_encode(pump, true);
+        pump->stats.grab_cpu_us += thread_cpu_us() - cpu0;
+        return;
+    }
+
+    gint64 wait = pump->last_grab_us + rate_control_interval_us(pump->rc) - now;
+    if (wait > 0) {
+        schedule(pump, wait);
+        return;
+    }
+    if (frames_pending(pump) >= SPICE_STREAM_MAX_QUEUED_FRAMES) {
+        /* Two frames wait already: this one is dropped (the damage stays,
+         * the next grab sends newer pixels); the link is too slow. */
+        if (spice_stream_queued_frames(pump->stream) >= SPICE_STREAM_MAX_QUEUED_FRAMES) {
+            rate_control_frame_dropped(pump->rc, now);
+            pump->stats.dropped++;
+        }
+        g_debug("video: %d frames pending", frames_pending(pump));
+        return; /* frame_sent or an encode result kicks us again */
+    }
+    bool still = pump->force_still;
+    damage_clear(pump->damage);
+    pump->force_still = false;
+    pump->last_grab_us = now;
+    if (!still) {
+        pump->last_motion_us = now;
+        pump->still_due = true;
+    }
+    grab_and_encode(pump, still);
+    pump->stats.grab_cpu_us += thread_cpu_us() - cpu0;
+}
+
+static void on_encoded(const struct jpeg_pool_result *r, void *data)
+{
+    struct stream_pump *pump = data;
+    if (r->error) {
+        g_warning("video: %s", r->error);
+    } else {
+        pump->stats.encode_cpu_us += (uint64_t)r->encode_cpu_us;
+        g_debug("video: frame %" G_GUINT64_FORMAT " encoded in %" G_GINT64_FORMAT
+                " us (cpu %" G_GINT64_FORMAT " us), delivered %" G_GINT64_FORMAT " us later",
+                r->seq, r->done_us - r->submitted_us, r->encode_cpu_us,
+                g_get_monotonic_time() - r->done_us);
+        if (!pump->active || r->seq < pump->newest_sent_seq || r->width != pump->width ||
+            r->height != pump->height) {
+            pump->stats.dropped++; /* superseded, or nobody watches */
+        } else if (spice_stream_send_frame(pump->stream, r->jpeg, r->width, r->height)) {
+            pump->newest_sent_seq = r->seq;
+            pump->stats.sent++;
+            pump->stats.jpeg_bytes += g_bytes_get_size(r->jpeg);
+        } else {
+            pump->stats.dropped++;
+            rate_control_frame_dropped(pump->rc, g_get_monotonic_time());
+        }
+    }
+    schedule(pump, 0);
+}
+
+struct stream_pump *stream_pump_create(struct capture *capture, struct spice_stream *stream,
+                                       const struct stream_pump_config *config, char **ret_error)
+{
+    struct stream_pump *pump = g_new0(struct stream_pump, 1);
+    pump->capture = capture;
+    pump->stream = stream;
+    pump->cfg = *config;
+    if (pump->cfg.still_delay_ms <= 0)
+        pump->cfg.still_delay_ms = 200;
+    pump->pool = jpeg_pool_create(config->threads, on_encoded, pump, ret_error);
+    if (!pump->pool) {
+        g_free(pump);
+        return NULL;
+    }
+    struct rate_control_config rcc = {
+        .max_fps = config->max_fps,
+        .max_quality = config->quality,
+        .min_quality = MIN(MIN_MOTION_QUALITY, config->quality),
+        .min_fps = 2,
+    };
+    pump->rc = rate_control_create(&rcc);
+    capture_get_size(capture, &pump->width, &pump->height);
+    pump->damage = damage_create(pump->width, pump->height);
+    return pump;
+}
+
+void stream_pump_destroy(struct stream_pump *pump)
+{
+    if (!pump)
+        return;
+    if (pump->source)
+        g_source_remove(pump->source);
+    pump->active = false;
+    jpeg_pool_destroy(pump->pool);
+    rate_control_destroy(pump->rc);
+    damage_destroy(pump->damage);
+    g_free(pump);
+}
+
+void stream_pump_kick(struct stream_pump *pump)
+{
+    if (pump->active)
+        schedule(pump, 0);
+}
+
+void stream_pump_set_active(struct stream_pump *pump, bool active)
+{
+    if (active) {
+        /* A (re)started stream needs a whole frame: a sharp one, since it
+         * may stay on screen. */
+        damage_add_all(pump->damage);
+        pump->force_still = true;
+        if (!pump->active)
+            capture_start(pump->capture);
+        pump->active = true;
+        schedule(pump, 0);
+    } else if (pump->active) {
+        pump->active = false;
+        capture_stop(pump->capture);
+        damage_clear(pump->damage);
+        pump->still_due = false;
+    }
+}
+
+void stream_pump_resized(struct stream_pump *pump, int width, int height)
+{
+    pump->width = width;
+    pump->height = height;
+    damage_resize(pump->damage, width, height);
+    damage_add_all(pump->damage);
+    stream_pump_kick(pump);
+}
+
+void stream_pump_frame_sent(struct stream_pump *pump, size_t bytes, int64_t send_us)
+{
+    rate_control_frame_sent(pump->rc, bytes, send_us, g_get_monotonic_time());
+    pump->stats.send_us += (uint64_t)send_us;
+    pump->stats.frames_read++;
+    stream_pump_kick(pump);
+}
+
+void stream_pump_get_stats(const struct stream_pump *pump, struct stream_pump_stats *ret_stats)
+{
+    *ret_stats = pump->stats;
+    ret_stats->quality = rate_control_quality(pump->rc);
+    ret_stats->fps = rate_control_fps(pump->rc);
+}
