@@ -49,7 +49,7 @@ class TestHardening(unittest.TestCase):
         self.assertGreater(len(allowed), 100)
         tmp = tempfile.mkdtemp(prefix="thindesk-strace-")
         trace = os.path.join(tmp, "trace")
-        port, mport = tdtest.free_port(), tdtest.free_port()
+        port, mport, tport = tdtest.free_port(), tdtest.free_port(), tdtest.free_port()
         with tdtest.Xvfb(800, 600) as x:
             env = dict(os.environ, XDG_RUNTIME_DIR=tmp, XDG_CONFIG_HOME=tmp)
             env.pop("DISPLAY", None)
@@ -57,7 +57,7 @@ class TestHardening(unittest.TestCase):
                 proc = subprocess.Popen(
                     ["strace", "-f", "-qq", "-o", trace, tdtest.AGENT, "--display=" + x.display,
                      "--listen=127.0.0.1:%d" % port, "--disable-ticketing",
-                     "--metrics=127.0.0.1:%d" % mport],
+                     "--metrics=127.0.0.1:%d" % mport, "--tls-listen=127.0.0.1:%d" % tport],
                     stdout=out, stderr=subprocess.STDOUT, env=env)
             try:
                 tdtest.wait_for(lambda: "serving" in open(os.path.join(tmp, "out")).read(), 60,
