@@ -1,0 +1,224 @@
+/* agent-channel: wires the in-process SPICE agent channel (monitors config,
+ * mouse state, clipboard, file transfer) into the agent. */
+#include "agent/agent-priv.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+void agent_report_monitors(struct agent *a)
+{
+    struct resize_rect rects[RESIZE_X11_MAX_OUTPUTS];
+    int n = 0;
+    if (!a->display || !a->resize ||
+        resize_x11_get_layout(a->resize, rects, AGENT_MAX_MONITORS, &n) < 0)
+        return;
+    struct spice_display_head heads[AGENT_MAX_MONITORS];
+    memcpy(a->monitors, rects, sizeof(*rects) * n);
+    a->n_monitors = n;
+    for (int i = 0; i < n; i++)
+        heads[i] = (struct spice_display_head){rects[i].x, rects[i].y, rects[i].width,
+                                               rects[i].height};
+    spice_display_set_heads(a->display, heads, n);
+}
+
+/* --- agent channel events --- */
+
+/* A client's monitors config (its windows' sizes): lay out the X outputs. */
+static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping)
+        return;
+    struct vdagent_proto *proto = vdagent_get_proto(a->vdagent);
+    if (!a->resize) {
+        g_message("not resizing the desktop for the client: %s",
+                  a->opts->resize ? "the X server cannot (see above)" : "--resize=off");
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
+        return;
+    }
+    struct resize_rect rects[AGENT_MAX_MONITORS];
+    int count = 0;
+    bool positioned = false;
+    for (int i = 0; i < n; i++) {
+        if (!mons[i].enabled)
+            continue;
+        if (count == AGENT_MAX_MONITORS) {
+            g_message("the client enabled more than %d monitors; using the first %d",
+                      AGENT_MAX_MONITORS, AGENT_MAX_MONITORS);
+            break;
+        }
+        rects[count] = (struct resize_rect){mons[i].x, mons[i].y, mons[i].width, mons[i].height};
+        positioned |= count > 0 && (mons[i].x != rects[0].x || mons[i].y != rects[0].y);
+        count++;
+    }
+    /* Without positions, monitors go left to right. */
+    for (int i = 1; i < count && !positioned; i++) {
+        rects[i].x = rects[i - 1].x + rects[i - 1].width;
+        rects[i].y = rects[0].y;
+    }
+    GString *desc = g_string_new(NULL);
+    for (int i = 0; i < count; i++)
+        g_string_append_printf(desc, "%s%dx%d+%d+%d", i ? ", " : "", rects[i].width,
+                               rects[i].height, rects[i].x, rects[i].y);
+    g_autofree char *error = NULL;
+    int rc = resize_x11_apply(a->resize, rects, count, &error);
+    if (rc < 0) {
+        g_warning("cannot set the client's monitors (%s): %s", desc->str, error);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
+    } else {
+        g_message("client monitors: %s", desc->str);
+        agent_report_monitors(a);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
+    }
+    g_string_free(desc, TRUE);
+}
+
+/* Absolute pointer through the agent channel (agent mouse mode), relative
+ * to the client's monitor @display_id: add that monitor's origin. */
+static void on_agent_mouse(int x, int y, uint32_t buttons, int display_id, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping)
+        return;
+    if (display_id >= 0 && display_id < a->n_monitors) {
+        x += a->monitors[display_id].x;
+        y += a->monitors[display_id].y;
+    }
+    spice_input_agent_mouse(a->input, x, y, buttons);
+}
+
+static void on_agent_caps(void *data)
+{
+    struct agent *a = data;
+    g_message("client agent channel ready");
+    if (a->clipboard && !a->stopping)
+        vdagent_clipboard_client_ready(a->clipboard);
+}
+
+static void on_agent_client_gone(void *data)
+{
+    struct agent *a = data;
+    g_debug("agent channel: client gone, state reset");
+    if (a->clipboard && !a->stopping)
+        vdagent_clipboard_client_gone(a->clipboard);
+    if (a->file_xfer && !a->stopping)
+        vdagent_file_xfer_reset(a->file_xfer);
+}
+
+static void on_xfer_start(uint32_t id, const char *keyfile, void *data)
+{
+    struct agent *a = data;
+    vdagent_file_xfer_start(a->file_xfer, id, keyfile);
+}
+
+static void on_xfer_data(uint32_t id, const uint8_t *bytes, size_t len, void *data)
+{
+    struct agent *a = data;
+    if (a->file_xfer)
+        vdagent_file_xfer_data(a->file_xfer, id, bytes, len);
+}
+
+static void on_xfer_status(uint32_t id, uint32_t result, void *data)
+{
+    struct agent *a = data;
+    if (a->file_xfer)
+        vdagent_file_xfer_status(a->file_xfer, id, result);
+}
+
+static void on_clip_grab(int sel, const uint32_t *types, int n, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_grab(a->clipboard, sel, types, n);
+}
+
+static void on_clip_request(int sel, uint32_t type, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_request(a->clipboard, sel, type);
+    else
+        vdagent_proto_send_clipboard(vdagent_get_proto(a->vdagent), sel,
+                                     VD_AGENT_CLIPBOARD_NONE, NULL, 0);
+}
+
+static void on_clip_data(int sel, uint32_t type, const uint8_t *bytes, size_t len, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_data(a->clipboard, sel, type, bytes, len);
+}
+
+static void on_clip_release(int sel, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard)
+        vdagent_clipboard_client_release(a->clipboard, sel);
+}
+
+static void on_agent_dropped(uint32_t type, uint32_t size, void *data)
+{
+    struct agent *a = data;
+    if (a->clipboard && type == VD_AGENT_CLIPBOARD)
+        vdagent_clipboard_client_data_dropped(a->clipboard);
+}
+
+bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
+{
+    if (a->opts->resize && strcmp(a->opts->capture, "x11") == 0) {
+        g_autofree char *error = NULL;
+        a->resize = resize_x11_create(display, &error);
+        if (!a->resize)
+            g_message("%s", error);
+    }
+    bool clipboard = a->opts->clipboard != CLIPBOARD_POLICY_OFF &&
+                     strcmp(a->opts->capture, "x11") == 0;
+    struct vdagent_proto_config pc = {
+        .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
+        .clipboard = clipboard,
+        .file_xfer = a->opts->file_transfer,
+    };
+    struct vdagent_proto_handlers h = {
+        .mouse_state = on_agent_mouse,
+        .monitors_config = on_monitors_config,
+        .clipboard_grab = on_clip_grab,
+        .clipboard_request = on_clip_request,
+        .clipboard_data = on_clip_data,
+        .clipboard_release = on_clip_release,
+        .file_xfer_start = a->opts->file_transfer ? on_xfer_start : NULL,
+        .file_xfer_data = on_xfer_data,
+        .file_xfer_status = on_xfer_status,
+        .caps_received = on_agent_caps,
+        .client_disconnected = on_agent_client_gone,
+        .dropped = on_agent_dropped,
+        .user_data = a,
+    };
+    a->vdagent = vdagent_create(a->server, &pc, &h);
+    if (!a->vdagent) {
+        *ret_error = g_strdup("cannot create the agent channel");
+        return false;
+    }
+    if (a->opts->file_transfer) {
+        const char *dir = a->opts->file_transfer_dir;
+        if (!dir)
+            dir = g_get_user_special_dir(G_USER_DIRECTORY_DOWNLOAD);
+        g_autofree char *fallback = g_build_filename(g_get_home_dir(), "Downloads", NULL);
+        a->file_xfer = vdagent_file_xfer_create(vdagent_get_proto(a->vdagent),
+                                                dir ? dir : fallback);
+    }
+    if (clipboard) {
+        g_autofree char *error = NULL;
+        a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent), display,
+                                                a->opts->clipboard,
+                                                (size_t)a->opts->clipboard_max_size, &error);
+        if (!a->clipboard)
+            g_message("%s", error);
+    }
+    agent_report_monitors(a);
+    return true;
+}

@@ -1,0 +1,108 @@
+/* agent-priv: the agent object's state, shared by agent.c and the files that
+ * hold parts of the composition root (agent-channel.c, agent-ops.c,
+ * agent-password.c). Nothing outside agent/agent*.c includes it. */
+#pragma once
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <stdbool.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include "agent/audio.h"
+#include "agent/control-proto.h"
+#include "agent/control.h"
+#include "agent/frame-pump.h"
+#include "agent/metrics.h"
+#include "agent/password.h"
+#include "agent/spice-display.h"
+#include "agent/spice-input.h"
+#include "agent/spice-server.h"
+#include "agent/spice-stream.h"
+#include "agent/spice-usb.h"
+#include "agent/stream-pump.h"
+#include "agent/tls.h"
+#include "agent/vdagent.h"
+#include "agent/vdagent-clipboard.h"
+#include "agent/vdagent-file-xfer.h"
+#include "agent/virtual-desktop.h"
+#include "display/capture.h"
+#include "display/resize-x11.h"
+
+#include "agent/agent.h"
+
+#define GENERATED_PASSWORD_LENGTH 20
+/* Monitors a client may enable (the limit; RandR's dummy has 16). */
+#define AGENT_MAX_MONITORS 4
+/* Room for clipboard headers on top of the clipboard size cap. */
+#define AGENT_MESSAGE_SLACK 4096u
+
+struct agent {
+    const struct agent_options *opts;
+    GMainLoop *loop;
+    int exit_code;
+    struct virtual_desktop *vdesk;
+    char *display_name;
+    char *password;          /* the lasting password (file or generated) */
+    char *one_time;          /* armed one-time password, until used or expired */
+    gint64 one_time_expiry;  /* monotonic usec; 0: none */
+    bool one_time_used;      /* a client got in with it: other channels still may */
+    bool one_time_kick;      /* disconnect clients when it is retired */
+    unsigned one_time_channels; /* bit per SPICE_CHANNEL_* linked since */
+    guint one_time_timer;
+    guint restore_idle;
+    struct tls_identity *tls;
+    char *vv_file;
+    struct capture *capture;
+    SpiceServer *server;
+    struct spice_display *display;
+    struct spice_input *input;
+    struct spice_usb *usb;
+    struct frame_pump *pump;      /* --video=desktop */
+    struct spice_stream *stream;  /* --video=stream: no QXL display */
+    struct stream_pump *vpump;
+    struct audio *audio; /* NULL with --audio=off */
+    struct vdagent *vdagent;
+    struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
+    struct vdagent_clipboard *clipboard; /* NULL: --clipboard=off or no X */
+    struct vdagent_file_xfer *file_xfer; /* NULL: --file-transfer=off */
+    struct resize_rect monitors[AGENT_MAX_MONITORS]; /* as last reported to clients */
+    int n_monitors;
+    guint sig_int, sig_term, sig_usr1, sig_hup;
+    struct control *control;
+    struct metrics *metrics;
+    struct metrics_histogram *grab_hist;
+    int width, height;
+    char *client_address;   /* the connected client, or NULL */
+    gint64 client_since_us; /* monotonic */
+    uint64_t connections;
+    bool stopping; /* in agent_destroy: events from modules are ignored */
+};
+
+void agent_quit(struct agent *a, int code);
+
+/* agent-channel.c: the in-process agent channel (monitors, mouse, clipboard,
+ * file transfer). */
+bool agent_start_channel(struct agent *a, const char *display, char **ret_error);
+/* Tells clients the monitors layout the X outputs have now. */
+void agent_report_monitors(struct agent *a);
+
+/* agent-password.c: passwords, one-time passwords, SIGHUP, the .vv file. */
+bool agent_choose_password(struct agent *a);
+/* With @why NULL after first use: wait for the other channels; otherwise
+ * forget the one-time password now. */
+void agent_one_time_retire(struct agent *a, const char *why);
+void agent_on_channel_linked(int type, void *data);
+void agent_on_auth_failed(const char *address, void *data);
+gboolean agent_on_hup_signal(gpointer data);
+/* A host name for connection URIs ("[::1]" style for IPv6). */
+char *agent_connect_host(const char *host);
+/* Writes the remote-viewer connection file; returns its path or NULL. */
+char *agent_write_vv_file(struct agent *a);
+
+/* agent-ops.c: the control socket and the metrics endpoint. */
+bool agent_start_ops(struct agent *a, char **ret_error);
+void agent_wire_ops(struct agent *a);
