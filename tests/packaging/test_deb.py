@@ -20,6 +20,7 @@ import pkgtest  # noqa: E402
 EXPECTED_FILES = {
     "/etc/thindesk/agent.conf",
     "/etc/xdg/autostart/thindesk-agent.desktop",
+    "/usr/bin/thindesk",
     "/usr/bin/thindesk-agent",
     "/usr/libexec/thindesk/thindesk-usb-helper",
     "/usr/lib/systemd/system/thindesk-usb-helper.service",
@@ -29,6 +30,7 @@ EXPECTED_FILES = {
     "/usr/share/doc/thindesk/changelog.Debian.gz",
     "/usr/share/doc/thindesk/copyright",
     "/usr/share/lintian/overrides/thindesk",
+    "/usr/share/man/man1/thindesk.1.gz",
     "/usr/share/man/man1/thindesk-agent.1.gz",
     "/usr/share/man/man5/thindesk-agent.conf.5.gz",
 }
