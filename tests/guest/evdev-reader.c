@@ -85,7 +85,7 @@ static void scan(void)
         if (strncmp(e->d_name, "event", 5) != 0 || known(e->d_name) ||
             strlen(e->d_name) >= sizeof(devices[0].node))
             continue;
-        char path[64];
+        char path[sizeof("/dev/input/") + sizeof(e->d_name)];
         snprintf(path, sizeof(path), "/dev/input/%s", e->d_name);
         int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
