@@ -615,22 +615,13 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
 
 void options_finish(struct agent_options *o)
 {
-    g_free(o->display);
-    g_free(o->listen_host);
-    g_free(o->tls_listen_host);
-    g_free(o->x509_dir);
-    g_free(o->password_file);
-    g_free(o->capture);
-    g_free(o->fake_script);
-    g_free(o->input);
-    g_free(o->audio_sink);
+    /* Every string the table fills, so a new option cannot leak. */
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *opt = &table[i];
+        if ((opt->type == OPT_STRING || opt->type == OPT_LISTEN) && opt->offset != NOFIELD)
+            g_clear_pointer(field_str(o, opt->offset), g_free);
+    }
     g_free(o->log_level);
-    g_free(o->control_socket);
-    g_free(o->metrics_host);
-    g_free(o->usb_attach);
-    g_free(o->usb_policy);
-    g_free(o->usb_helper_socket);
-    g_free(o->usb_fake_dump);
     if (o->sources)
         g_strfreev(o->sources);
     memset(o, 0, sizeof(*o));
