@@ -175,6 +175,11 @@ class VideoStreamTest(unittest.TestCase):
                 self.assertEqual(len(seen), 1, "remote-viewer windows: %s" % sorted(seen))
                 viewer.terminate()
                 viewer.wait(10)
+                # Let the agent see the client go before it stops. (spice-server
+                # 0.15 does not free a queued stream frame when it is destroyed
+                # with a streaming client still connected: a leak in its code.)
+                tdtest.wait_for(lambda: "disconnected" in agent.stderr(), 20,
+                                what="the agent to see remote-viewer leave")
 
 
 if __name__ == "__main__":
