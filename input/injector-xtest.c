@@ -41,19 +41,25 @@ static void xtest_flush(struct xtest *x)
     }
 }
 
+static unsigned leds_from_mask(uint32_t mask)
+{
+    unsigned leds = 0;
+    if (mask & CORE_LED_CAPS)
+        leds |= INJECTOR_LED_CAPS_LOCK;
+    if (mask & CORE_LED_NUM)
+        leds |= INJECTOR_LED_NUM_LOCK;
+    if (mask & CORE_LED_SCROLL)
+        leds |= INJECTOR_LED_SCROLL_LOCK;
+    return leds;
+}
+
 static unsigned read_leds(struct xtest *x)
 {
     xcb_get_keyboard_control_reply_t *r =
         xcb_get_keyboard_control_reply(x->conn, xcb_get_keyboard_control(x->conn), NULL);
     if (!r)
         return x->leds;
-    unsigned leds = 0;
-    if (r->led_mask & CORE_LED_CAPS)
-        leds |= INJECTOR_LED_CAPS_LOCK;
-    if (r->led_mask & CORE_LED_NUM)
-        leds |= INJECTOR_LED_NUM_LOCK;
-    if (r->led_mask & CORE_LED_SCROLL)
-        leds |= INJECTOR_LED_SCROLL_LOCK;
+    unsigned leds = leds_from_mask(r->led_mask);
     free(r);
     return leds;
 }
@@ -62,15 +68,20 @@ static gboolean on_x_events(int fd, GIOCondition cond, gpointer data)
 {
     struct injector *inj = data;
     struct xtest *x = inj->priv;
+    /* The notify carries the new indicator state itself: no round trip,
+     * which could race with the change and leave events queued in xcb. */
     bool indicators = false;
+    uint32_t state = 0;
     xcb_generic_event_t *ev;
     while ((ev = xcb_poll_for_event(x->conn))) {
         if (x->have_xkb && ev->response_type == x->xkb_event_base &&
             ((xcb_xkb_indicator_state_notify_event_t *)ev)->xkbType ==
-                XCB_XKB_INDICATOR_STATE_NOTIFY)
+                XCB_XKB_INDICATOR_STATE_NOTIFY) {
             indicators = true;
-        else if (ev->response_type == 0)
+            state = ((xcb_xkb_indicator_state_notify_event_t *)ev)->state;
+        } else if (ev->response_type == 0) {
             g_debug("X error %d from an input request", ((xcb_generic_error_t *)ev)->error_code);
+        }
         free(ev);
     }
     if (xcb_connection_has_error(x->conn)) {
@@ -80,7 +91,7 @@ static gboolean on_x_events(int fd, GIOCondition cond, gpointer data)
         return G_SOURCE_REMOVE;
     }
     if (indicators) {
-        unsigned leds = read_leds(x);
+        unsigned leds = leds_from_mask(state);
         if (leds != x->leds) {
             x->leds = leds;
             injector_emit_leds(inj, leds);
