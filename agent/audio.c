@@ -291,9 +291,11 @@ void audio_destroy(struct audio *a)
         return;
     a->client = false;
     update(a);
-    pulse_stream_destroy(a->capture);
-    pulse_stream_destroy(a->mic);
-    pulse_server_destroy(a->ps);
+    /* Tearing the server connection down may still call back into update():
+     * the streams must be gone (NULL) by then, not dangling. */
+    g_clear_pointer(&a->capture, pulse_stream_destroy);
+    g_clear_pointer(&a->mic, pulse_stream_destroy);
+    g_clear_pointer(&a->ps, pulse_server_destroy);
     if (a->play.st)
         spice_server_remove_interface(&a->play.base);
     if (a->rec.st)
