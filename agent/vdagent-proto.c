@@ -204,6 +204,8 @@ void vdagent_proto_send_caps(struct vdagent_proto *p, bool request)
         VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL);
         VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_CLIPBOARD_NO_RELEASE_ON_REGRAB);
     }
+    if (p->config.audio_volume)
+        VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_AUDIO_VOLUME_SYNC);
     if (p->config.file_xfer) {
         VD_AGENT_SET_CAPABILITY(caps, VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS);
     } else {
@@ -495,6 +497,35 @@ static void on_file_xfer(struct vdagent_proto *p, uint32_t type, const uint8_t *
     }
 }
 
+/* VDAgentAudioVolumeSync {u8 is_playback; u8 mute; u8 nchannels;
+ * u16 volume[nchannels]}, packed: exactly 3 + 2 * nchannels bytes. */
+static void on_audio_volume(struct vdagent_proto *p, const uint8_t *d, uint32_t size)
+{
+    const char *why = NULL;
+    uint32_t n = size >= 3 ? d[2] : 0;
+    if (!p->config.audio_volume)
+        why = "volume sync was not announced";
+    else if (size < 3)
+        why = "shorter than its header";
+    else if (n == 0 || n > VDAGENT_PROTO_MAX_VOLUME_CHANNELS)
+        why = "channel count out of range";
+    else if (size != 3 + 2 * n)
+        why = "size does not match its channel count";
+    else if (d[0] > 1 || d[1] > 1)
+        why = "playback or mute flag is neither 0 nor 1";
+    if (why) {
+        reject(p, VD_AGENT_AUDIO_VOLUME_SYNC, size, why);
+        return;
+    }
+    uint16_t volume[VDAGENT_PROTO_MAX_VOLUME_CHANNELS];
+    for (uint32_t i = 0; i < n; i++)
+        volume[i] = (uint16_t)(d[3 + 2 * i] | d[4 + 2 * i] << 8);
+    g_debug("agent channel: client %s volume %u (of %u channels), %s",
+            d[0] ? "playback" : "record", volume[0], n, d[1] ? "muted" : "not muted");
+    if (p->h.audio_volume)
+        p->h.audio_volume(d[0], d[1], volume, (int)n, p->h.user_data);
+}
+
 static void dispatch_client(struct vdagent_proto *p, uint32_t type, const uint8_t *d,
                             uint32_t size)
 {
@@ -528,6 +559,8 @@ static void dispatch_client(struct vdagent_proto *p, uint32_t type, const uint8_
             reject(p, type, size, "wrong size");
         break; /* wallpaper and font hints: nothing to do for an X desktop */
     case VD_AGENT_AUDIO_VOLUME_SYNC:
+        on_audio_volume(p, d, size);
+        break;
     case VD_AGENT_GRAPHICS_DEVICE_INFO:
         break; /* not ours to act on */
     default:

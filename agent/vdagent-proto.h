@@ -28,6 +28,11 @@ enum {
 #define VDAGENT_PROTO_MAX_MONITORS 16
 /* The most types one clipboard grab may list. */
 #define VDAGENT_PROTO_MAX_GRAB_TYPES 16
+/* The most channels one audio volume sync may carry. spice-protocol's
+ * VDAgentAudioVolumeSync only bounds it by its u8 count; 32 is what a
+ * PulseAudio device can have (PA_CHANNELS_MAX), and spice-gtk sends the
+ * channel count of its stereo or mono stream. */
+#define VDAGENT_PROTO_MAX_VOLUME_CHANNELS 32
 
 struct vdagent_monitor {
     bool enabled;        /* false: a hole in a sparse config */
@@ -52,6 +57,12 @@ struct vdagent_proto_handlers {
     void (*file_xfer_start)(uint32_t id, const char *keyfile, void *user_data);
     void (*file_xfer_data)(uint32_t id, const uint8_t *data, size_t len, void *user_data);
     void (*file_xfer_status)(uint32_t id, uint32_t result, void *user_data);
+    /* VD_AGENT_AUDIO_VOLUME_SYNC: the client's local volume of its playback
+     * (@playback true) or record stream, @n (1..VDAGENT_PROTO_MAX_VOLUME_CHANNELS)
+     * channels of 0..65535 each (spice-gtk: its GStreamer stream volume on the
+     * cubic scale times 65535), and whether it is muted there. */
+    void (*audio_volume)(bool playback, bool mute, const uint16_t *volume, int n,
+                         void *user_data);
     /* The client announced its capabilities (query with vdagent_proto_peer_has). */
     void (*caps_received)(void *user_data);
     /* The client went away: protocol state was reset before this call. */
@@ -66,6 +77,7 @@ struct vdagent_proto_config {
     uint32_t max_message;
     bool clipboard;      /* announce clipboard capabilities */
     bool file_xfer;      /* false: announce FILE_XFER_DISABLED */
+    bool audio_volume;   /* announce AUDIO_VOLUME_SYNC: clients then send theirs */
 };
 
 /* Any handler may be NULL. Copies @config and @handlers. */

@@ -1,6 +1,7 @@
 /* libFuzzer target: the agent protocol core (chunks, reassembly, every
- * message type's validation, replies, reset). Input byte 0 picks how the
- * stream is split, the rest is what spice-server would write to the device. */
+ * message type's validation, audio volume sync included, replies, reset).
+ * Input byte 0 picks how the stream is split, the rest is what spice-server
+ * would write to the device. */
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,16 @@ static void on_grab(int sel, const uint32_t *types, int n, void *user_data)
     vdagent_proto_send_clipboard_request(p, sel, n ? types[0] : 0);
 }
 
+static void on_volume(bool playback, bool mute, const uint16_t *volume, int n, void *user_data)
+{
+    if (n < 1 || n > VDAGENT_PROTO_MAX_VOLUME_CHANNELS)
+        __builtin_trap();
+    volatile uint32_t sum = 0;
+    for (int i = 0; i < n; i++) /* every value is inside the message */
+        sum += volume[i];
+    (void)sum;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -56,9 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vdagent_proto *p = NULL;
     struct vdagent_proto_handlers h = {
         .monitors_config = on_monitors, .clipboard_request = on_request,
-        .clipboard_grab = on_grab, .user_data = &p};
+        .clipboard_grab = on_grab, .audio_volume = on_volume, .user_data = &p};
     struct vdagent_proto_config c = {.max_message = 1 << 16, .clipboard = true,
-                                     .file_xfer = true};
+                                     .file_xfer = true, .audio_volume = true};
     p = vdagent_proto_create(&c, &h);
     uint8_t out[333];
     for (size_t off = 0; off < size; off += step) {

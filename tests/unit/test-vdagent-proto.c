@@ -62,6 +62,15 @@ static void h_xstatus(uint32_t id, uint32_t result, void *u)
 {
     g_string_append_printf(((struct rec *)u)->log, "xstatus %u r%u;", id, result);
 }
+static void h_volume(bool playback, bool mute, const uint16_t *v, int n, void *u)
+{
+    GString *log = ((struct rec *)u)->log;
+    g_string_append_printf(log, "volume %s%s n%d", playback ? "play" : "rec",
+                           mute ? " muted" : "", n);
+    for (int i = 0; i < n; i++)
+        g_string_append_printf(log, " %u", v[i]);
+    g_string_append(log, ";");
+}
 static void h_disc(void *u)
 {
     g_string_append(((struct rec *)u)->log, "disconnected;");
@@ -72,7 +81,8 @@ struct fixture {
     struct vdagent_proto *p;
 };
 
-static void setup_with(struct fixture *f, uint32_t max_message, bool file_xfer)
+static void setup_full(struct fixture *f, uint32_t max_message, bool file_xfer,
+                       bool audio_volume)
 {
     memset(f, 0, sizeof(*f));
     f->rec.log = g_string_new("");
@@ -82,11 +92,16 @@ static void setup_with(struct fixture *f, uint32_t max_message, bool file_xfer)
         .clipboard_grab = h_grab, .clipboard_request = h_request, .clipboard_data = h_data,
         .clipboard_release = h_release, .file_xfer_start = h_xstart,
         .file_xfer_data = h_xdata, .file_xfer_status = h_xstatus,
-        .client_disconnected = h_disc, .user_data = &f->rec};
-    struct vdagent_proto_config c = {
-        .max_message = max_message, .clipboard = true, .file_xfer = file_xfer};
+        .audio_volume = h_volume, .client_disconnected = h_disc, .user_data = &f->rec};
+    struct vdagent_proto_config c = {.max_message = max_message, .clipboard = true,
+                                     .file_xfer = file_xfer, .audio_volume = audio_volume};
     f->p = vdagent_proto_create(&c, &h);
     vdagent_proto_set_output_notify(f->p, h_output, &f->rec);
+}
+
+static void setup_with(struct fixture *f, uint32_t max_message, bool file_xfer)
+{
+    setup_full(f, max_message, file_xfer, true);
 }
 
 static void setup(struct fixture *f, gconstpointer data)
@@ -224,6 +239,7 @@ static void test_caps(struct fixture *f, gconstpointer data)
     g_assert_true(caps & (1u << VD_AGENT_CAP_CLIPBOARD_SELECTION));
     g_assert_true(caps & (1u << VD_AGENT_CAP_CLIPBOARD_GRAB_SERIAL));
     g_assert_true(caps & (1u << VD_AGENT_CAP_MAX_CLIPBOARD));
+    g_assert_true(caps & (1u << VD_AGENT_CAP_AUDIO_VOLUME_SYNC));
     g_assert_false(caps & (1u << VD_AGENT_CAP_FILE_XFER_DISABLED));
     g_assert_false(caps & (1u << VD_AGENT_CAP_CLIPBOARD)); /* only by demand */
     /* request = 0: no answer */
@@ -238,14 +254,80 @@ static void test_caps(struct fixture *f, gconstpointer data)
 static void test_caps_disabled_features(void)
 {
     struct fixture f;
-    setup_with(&f, 4096, false);
+    setup_full(&f, 4096, false, false);
     vdagent_proto_send_caps(f.p, true);
     g_autoptr(GPtrArray) out = drain(&f);
     size_t n;
     const uint8_t *d = msg_data(out->pdata[0], &n);
     g_assert_cmpuint(get32(d), ==, 1);
     g_assert_true(get32(d + 4) & (1u << VD_AGENT_CAP_FILE_XFER_DISABLED));
+    g_assert_false(get32(d + 4) & (1u << VD_AGENT_CAP_AUDIO_VOLUME_SYNC));
+    /* without audio, a volume sync is not taken */
+    uint8_t sync[5] = {1, 0, 1, 0xff, 0xff};
+    feed(&f, VD_AGENT_AUDIO_VOLUME_SYNC, sync, sizeof(sync));
+    g_assert_cmpuint(vdagent_proto_rejected(f.p), ==, 1);
+    g_assert_cmpstr(f.rec.log->str, ==, "");
     teardown(&f, NULL);
+}
+
+/* VD_AGENT_AUDIO_VOLUME_SYNC as spice-gtk sends it, and malformed ones. */
+static void test_audio_volume(struct fixture *f, gconstpointer data)
+{
+    announce_client(f, false);
+    /* stereo playback at 50% (cubic), not muted: spice-gtk's 0.5 * 65535 */
+    uint8_t play[3 + 4] = {1, 0, 2, 0xff, 0x7f, 0xff, 0x7f};
+    feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, play, sizeof(play));
+    g_assert_cmpstr(f->rec.log->str, ==, "volume play n2 32767 32767;");
+    /* muted record stream, channels differ; split at every byte */
+    g_string_truncate(f->rec.log, 0);
+    uint8_t rec[3 + 4] = {0, 1, 2, 0x00, 0x00, 0xff, 0xff};
+    feed_msg(f, VDP_CLIENT_PORT, VD_AGENT_AUDIO_VOLUME_SYNC, rec, sizeof(rec), 1);
+    g_assert_cmpstr(f->rec.log->str, ==, "volume rec muted n2 0 65535;");
+    /* mono, and the most channels allowed */
+    g_string_truncate(f->rec.log, 0);
+    uint8_t mono[3 + 2] = {1, 0, 1, 0x34, 0x12};
+    feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, mono, sizeof(mono));
+    g_assert_cmpstr(f->rec.log->str, ==, "volume play n1 4660;");
+    uint8_t most[3 + 2 * VDAGENT_PROTO_MAX_VOLUME_CHANNELS] = {1, 0,
+                                                               VDAGENT_PROTO_MAX_VOLUME_CHANNELS};
+    g_string_truncate(f->rec.log, 0);
+    feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, most, sizeof(most));
+    g_assert_true(g_str_has_prefix(f->rec.log->str, "volume play n32 0 0"));
+    g_assert_cmpuint(vdagent_proto_rejected(f->p), ==, 0);
+
+    /* malformed: each is dropped, nothing reaches the handler */
+    g_string_truncate(f->rec.log, 0);
+    struct {
+        const uint8_t *d;
+        size_t len;
+    } bad[] = {
+        {(const uint8_t *)"", 0},                           /* empty */
+        {(const uint8_t *)"\1\0", 2},                       /* shorter than its header */
+        {(const uint8_t *)"\1\0\0", 3},                     /* no channels */
+        {(const uint8_t *)"\1\0\2\xff\xff", 5},             /* short: 2 channels, 1 value */
+        {(const uint8_t *)"\1\0\1\xff\xff\xff\xff", 7},     /* long: 1 channel, 2 values */
+        {(const uint8_t *)"\1\0\1\xff", 4},                 /* half a value */
+        {(const uint8_t *)"\2\0\1\xff\xff", 5},             /* is_playback 2 */
+        {(const uint8_t *)"\1\7\1\xff\xff", 5},             /* mute 7 */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+        feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, bad[i].d, bad[i].len);
+    g_assert_cmpuint(vdagent_proto_rejected(f->p), ==, G_N_ELEMENTS(bad));
+    /* too many channels, with as many values as it claims */
+    uint8_t many[3 + 2 * 33] = {1, 0, 33};
+    feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, many, sizeof(many));
+    /* the most a u8 count can claim, and oversize beyond it */
+    g_autofree uint8_t *huge = g_malloc0(3 + 2 * 255 + 1000);
+    huge[0] = 1;
+    huge[2] = 255;
+    feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, huge, 3 + 2 * 255);
+    feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, huge, 3 + 2 * 255 + 1000);
+    g_assert_cmpuint(vdagent_proto_rejected(f->p), ==, G_N_ELEMENTS(bad) + 3);
+    g_assert_cmpstr(f->rec.log->str, ==, "");
+    /* no reply is owed for a volume sync, and the stream goes on */
+    g_assert_cmpuint(vdagent_proto_pending(f->p), ==, 0);
+    feed(f, VD_AGENT_AUDIO_VOLUME_SYNC, play, sizeof(play));
+    g_assert_cmpstr(f->rec.log->str, ==, "volume play n2 32767 32767;");
 }
 
 /* A message split at every possible byte boundary arrives whole. */
@@ -622,6 +704,7 @@ int main(int argc, char **argv)
     ADD("monitors", test_monitors);
     ADD("clipboard-messages", test_clipboard_messages);
     ADD("large-output", test_large_output);
+    ADD("audio-volume", test_audio_volume);
     ADD("server-port", test_server_port);
     ADD("file-xfer-messages", test_file_xfer_messages);
     g_test_add_func("/vdagent-proto/file-xfer-disabled", test_file_xfer_disabled);
