@@ -1,5 +1,6 @@
 /* agent-channel: wires the in-process SPICE agent channel (monitors config,
- * mouse state, clipboard, file transfer) into the agent. */
+ * mouse state, clipboard, file transfer, the client's audio volume) into the
+ * agent. */
 #include "agent/agent-priv.h"
 
 #include <errno.h>
@@ -161,6 +162,13 @@ static void on_clip_release(int sel, void *data)
         vdagent_clipboard_client_release(a->clipboard, sel);
 }
 
+static void on_agent_volume(bool playback, bool mute, const uint16_t *volume, int n, void *data)
+{
+    struct agent *a = data;
+    if (!a->stopping)
+        audio_set_client_volume(a->audio, playback, mute, volume, n);
+}
+
 static void on_agent_dropped(uint32_t type, uint32_t size, void *data)
 {
     struct agent *a = data;
@@ -182,6 +190,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
         .clipboard = clipboard,
         .file_xfer = a->opts->file_transfer,
+        .audio_volume = a->audio != NULL,
     };
     struct vdagent_proto_handlers h = {
         .mouse_state = on_agent_mouse,
@@ -193,6 +202,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         .file_xfer_start = a->opts->file_transfer ? on_xfer_start : NULL,
         .file_xfer_data = on_xfer_data,
         .file_xfer_status = on_xfer_status,
+        .audio_volume = on_agent_volume,
         .caps_received = on_agent_caps,
         .client_disconnected = on_agent_client_gone,
         .dropped = on_agent_dropped,

@@ -223,9 +223,34 @@ void audio_set_client(struct audio *a, bool connected)
         return;
     a->client = connected;
     pulse_server_set_mic_default(a->ps, connected);
+    if (!connected) {
+        /* The volume was the client's: the next one starts from 100%. */
+        pulse_server_set_volume(a->ps, PULSE_SERVER_DESKTOP, NULL, false);
+        pulse_server_set_volume(a->ps, PULSE_SERVER_MICROPHONE, NULL, false);
+    }
     update(a);
     if (!connected && a->play_dropped)
         g_debug("audio: %" G_GUINT64_FORMAT " playback frames dropped so far", a->play_dropped);
+}
+
+/* SPICE's 0..65535 onto 0..PA_VOLUME_NORM (0x10000), rounded: see audio.h. */
+static pa_volume_t volume_from_spice(uint16_t v)
+{
+    return (pa_volume_t)(((uint64_t)v * PA_VOLUME_NORM + 65535 / 2) / 65535);
+}
+
+void audio_set_client_volume(struct audio *a, bool playback, bool mute, const uint16_t *volume,
+                             int n)
+{
+    if (!a || n <= 0 || n > (int)PA_CHANNELS_MAX)
+        return;
+    pa_cvolume cv;
+    pa_cvolume_init(&cv);
+    cv.channels = (uint8_t)n;
+    for (int i = 0; i < n; i++)
+        cv.values[i] = volume_from_spice(volume[i]);
+    pulse_server_set_volume(a->ps, playback ? PULSE_SERVER_DESKTOP : PULSE_SERVER_MICROPHONE, &cv,
+                            mute);
 }
 
 /* --- what runs when --- */

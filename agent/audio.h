@@ -18,5 +18,22 @@ struct audio;
 struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error);
 void audio_destroy(struct audio *audio);
 
-/* A client connected (true) or left: sound flows only while one is there. */
+/* A client connected (true) or left: sound flows only while one is there.
+ * When it leaves, the volume and mute it synced are undone. */
 void audio_set_client(struct audio *audio, bool connected);
+
+/* The client's own volume and mute of its playback (@playback) or record
+ * stream (VD_AGENT_AUDIO_VOLUME_SYNC): @n channels of 0..65535. Applied to
+ * the sink "thindesk" (not to a sink named by --audio-sink, the desktop's
+ * own) or to the source "thindesk-mic". @audio may be NULL (--audio=off).
+ *
+ * Both scales are cubic (spice-gtk reads its stream volume in GStreamer's
+ * cubic format and sends it times 65535; pa_volume_t is cubic with
+ * PA_VOLUME_NORM as 100%), so the mapping is linear: 65535 is
+ * PA_VOLUME_NORM, 32768 is 50% (-18 dB), 0 is silence.
+ *
+ * No loop: the agent never sends the guest's volume to clients
+ * (spice_server_playback_set_volume), and spice-gtk sends its volume once
+ * per agent connection, in answer to the agent's capabilities. */
+void audio_set_client_volume(struct audio *audio, bool playback, bool mute,
+                             const uint16_t *volume, int n);

@@ -13,6 +13,13 @@
 
 enum step { STEP_SINK, STEP_MIC_SINK, STEP_MIC, STEP_DONE };
 
+/* What a device's volume should be; channels 0 means never set. */
+struct wanted_volume {
+    pa_cvolume volume;
+    bool mute;
+    uint8_t device_channels; /* the device's own count, 0 while unknown */
+};
+
 struct pulse_server {
     struct pulse_server_events ev;
     char *sink_name; /* NULL: our own "thindesk" */
@@ -35,6 +42,8 @@ struct pulse_server {
     GArray *modules;            /* uint32_t indices of modules we loaded */
     bool mic_wanted;            /* thindesk-mic should be the default source */
     char *saved_source;         /* default source before we took it */
+    struct wanted_volume vol[2]; /* per enum pulse_server_device */
+    bool said_foreign_sink;     /* "not applying to --audio-sink" was logged */
     int pending;                /* operations awaited at shutdown */
 };
 
@@ -194,6 +203,7 @@ static void on_sink_info(pa_context *c, const pa_sink_info *info, int eol, void 
             g_free(ps->monitor);
             ps->monitor = g_strdup(info->monitor_source_name);
             ps->sink_index = info->index;
+            ps->vol[PULSE_SERVER_DESKTOP].device_channels = info->channel_map.channels;
         }
         return;
     }
@@ -226,6 +236,7 @@ static void on_source_info(pa_context *c, const pa_source_info *info, int eol, v
     if (info) {
         ps->found = true;
         ps->mic_index = info->index;
+        ps->vol[PULSE_SERVER_MICROPHONE].device_channels = info->channel_map.channels;
         return;
     }
     if (!eol)
@@ -244,6 +255,7 @@ static void on_source_info(pa_context *c, const pa_source_info *info, int eol, v
 }
 
 static void apply_mic_default(struct pulse_server *ps);
+static void apply_volume(struct pulse_server *ps, enum pulse_server_device device);
 static void census(struct pulse_server *ps);
 
 static void next_step(struct pulse_server *ps)
@@ -279,6 +291,8 @@ static void setup_step(struct pulse_server *ps)
                          ps->ev.user_data);
         if (ps->mic_wanted && ps->mic_ok)
             apply_mic_default(ps);
+        apply_volume(ps, PULSE_SERVER_DESKTOP);
+        apply_volume(ps, PULSE_SERVER_MICROPHONE);
         census(ps);
         break;
     }
@@ -397,6 +411,54 @@ void pulse_server_set_mic_default(struct pulse_server *ps, bool on)
     ps->mic_wanted = on;
     if (ps->ready && ps->mic_ok)
         apply_mic_default(ps);
+}
+
+/* --- volume and mute of our devices --- */
+
+static void apply_volume(struct pulse_server *ps, enum pulse_server_device device)
+{
+    struct wanted_volume *w = &ps->vol[device];
+    bool desktop = device == PULSE_SERVER_DESKTOP;
+    if (!ps->ready || w->volume.channels == 0 || w->device_channels == 0)
+        return;
+    if (desktop && (ps->sink_name || !ps->monitor))
+        return; /* not our sink: the user's own volume stays */
+    if (!desktop && !ps->mic_ok)
+        return;
+    pa_cvolume cv = w->volume;
+    if (cv.channels != w->device_channels)
+        pa_cvolume_set(&cv, w->device_channels, pa_cvolume_max(&w->volume));
+    char text[PA_CVOLUME_SNPRINT_VERBOSE_MAX];
+    g_debug("audio: %s volume %s%s", desktop ? PULSE_SERVER_SINK : PULSE_SERVER_MIC,
+            pa_cvolume_snprint(text, sizeof(text), &cv), w->mute ? ", muted" : "");
+    if (desktop) {
+        drop_op(pa_context_set_sink_volume_by_name(ps->ctx, PULSE_SERVER_SINK, &cv, NULL, NULL));
+        drop_op(pa_context_set_sink_mute_by_name(ps->ctx, PULSE_SERVER_SINK, w->mute, NULL, NULL));
+    } else {
+        drop_op(pa_context_set_source_volume_by_name(ps->ctx, PULSE_SERVER_MIC, &cv, NULL, NULL));
+        drop_op(pa_context_set_source_mute_by_name(ps->ctx, PULSE_SERVER_MIC, w->mute, NULL, NULL));
+    }
+}
+
+void pulse_server_set_volume(struct pulse_server *ps, enum pulse_server_device device,
+                             const pa_cvolume *volume, bool mute)
+{
+    if (!ps || (device != PULSE_SERVER_DESKTOP && device != PULSE_SERVER_MICROPHONE))
+        return;
+    if (device == PULSE_SERVER_DESKTOP && ps->sink_name) {
+        if (!ps->said_foreign_sink)
+            g_debug("audio: the client's playback volume is not applied to the sink '%s' (--audio-sink): it is the desktop's own sink",
+                    ps->sink_name);
+        ps->said_foreign_sink = true;
+        return;
+    }
+    struct wanted_volume *w = &ps->vol[device];
+    if (volume && pa_cvolume_valid(volume))
+        w->volume = *volume;
+    else
+        pa_cvolume_set(&w->volume, 1, PA_VOLUME_NORM);
+    w->mute = volume ? mute : false;
+    apply_volume(ps, device);
 }
 
 /* --- lifecycle --- */

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <pulse/context.h>
+#include <pulse/volume.h>
 #include <stdbool.h>
 
 #define PULSE_SERVER_SINK     "thindesk"
@@ -38,6 +39,19 @@ struct pulse_server_events {
 struct pulse_server *pulse_server_create(const char *sink, const struct pulse_server_events *ev);
 /* Unloads the modules this agent loaded and restores the default source. */
 void pulse_server_destroy(struct pulse_server *ps);
+
+enum pulse_server_device {
+    PULSE_SERVER_DESKTOP, /* the sink "thindesk" (never a sink named by --audio-sink) */
+    PULSE_SERVER_MICROPHONE, /* the source "thindesk-mic" */
+};
+
+/* Sets @device's volume and mute, now and again whenever the device is
+ * (re)created, until the next call. A @volume whose channel count differs
+ * from the device's sets every channel to its loudest channel. @volume NULL
+ * puts the device back to 100% (PA_VOLUME_NORM) and unmuted. Does nothing
+ * for the desktop sink when it is not our own (--audio-sink). */
+void pulse_server_set_volume(struct pulse_server *ps, enum pulse_server_device device,
+                             const pa_cvolume *volume, bool mute);
 
 /* Makes "thindesk-mic" the default source (true) or gives the default back
  * to the source that had it before (false). Remembered across reconnects. */
