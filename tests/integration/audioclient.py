@@ -17,7 +17,11 @@ _lib.spice_record_channel_send_data.restype = None
 
 
 class AudioClient(spiceclient.Client):
-    def __init__(self, port, password=None):
+    def __init__(self, port, password=None, local_audio=False):
+        """@local_audio: also give the session spice-gtk's own audio output
+        (SpiceAudio, GStreamer), as remote-viewer has: only then does
+        spice-gtk send the agent its local volume and mute. Its playback
+        pipeline is the environment's SPICE_GST_AUDIOSINK when set."""
         self.playback = None
         self.record = None
         self.playback_starts = []   # (format, channels, rate)
@@ -26,6 +30,9 @@ class AudioClient(spiceclient.Client):
         self.record_format = None   # (format, channels, rate) of record-start
         self.record_stops = 0
         super().__init__(port, password)
+        # Channels connect from the main loop, so the audio manager is
+        # there before the agent's capabilities arrive.
+        self.audio = Spice.Audio.get(self.session, None) if local_audio else None
 
     def _on_channel(self, session, channel):
         if isinstance(channel, Spice.PlaybackChannel):

@@ -6,6 +6,7 @@ reaches applications in the guest through the source thindesk-mic; the
 agent survives a sound server restart and a missing one."""
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -68,9 +69,11 @@ class AudioTest(unittest.TestCase):
         for p in self.procs:
             tdtest.stop_process(p)
 
-    def start_agent(self, pa, args=()):
-        agent = tdtest.Agent(args=["--capture=fake", *args],
-                             env={"PULSE_SERVER": pa.env["PULSE_SERVER"]})
+    def start_agent(self, pa, args=(), debug=False):
+        env = {"PULSE_SERVER": pa.env["PULSE_SERVER"]}
+        if debug:  # the agent's debug lines, e.g. when it takes the client's volume
+            env["THINDESK_DEBUG"] = "agent"
+        agent = tdtest.Agent(args=["--capture=fake", *args], env=env)
         self.addCleanup(agent.__exit__, None, None, None)
         return agent
 
@@ -176,6 +179,136 @@ class AudioTest(unittest.TestCase):
             got = audioclient.mono(c.pcm(t1))
             self.assertIsNone(audioclient.onset_index(got, 100),
                               "the client heard a muted desktop")
+
+    # --- the client's own volume and mute (VD_AGENT_AUDIO_VOLUME_SYNC) ---
+
+    def volume_client(self, agent, linear, mute):
+        """A spice-gtk client with its own audio output, as remote-viewer
+        has, whose playback element is GStreamer's `volume` at @linear
+        amplitude (spice-gtk reads it on the cubic scale: 0.125 is 50%) and
+        @mute. spice-gtk sends that to the agent when the agent announces
+        volume sync; returns the client and the (mute, channels, volume)
+        its log says it sent for playback and for record (None: not sent)."""
+        os.environ["SPICE_GST_AUDIOSINK"] = (
+            'appsrc name=appsrc is-live=1 do-timestamp=0 format=time caps="audio/x-raw,'
+            'format=S16LE,channels=2,rate=48000,layout=interleaved" ! queue ! '
+            "volume name=audiosink volume=%g mute=%s ! fakesink sync=false"
+            % (linear, "true" if mute else "false"))
+        self.addCleanup(os.environ.pop, "SPICE_GST_AUDIOSINK", None)
+        seen = len(spice_log())
+        c = audioclient.AudioClient(agent.port, agent.password, local_audio=True)
+        self.addCleanup(c.close)
+        self.assertTrue(c.wait(lambda: c.playback and c.record, 30),
+                        "the client got no playback/record channels")
+        pattern = r"audio_%s_volume_info_cb mute=(yes|no) nchannels=(\d+) volume\[0\]=(\d+)"
+
+        def sent(kind):
+            m = re.search(pattern % kind, spice_log()[seen:])
+            return m and (m.group(1) == "yes", int(m.group(2)), int(m.group(3)))
+
+        self.assertTrue(c.wait(lambda: sent("playback"), 30),
+                        "spice-gtk queued no playback volume for the agent")
+        c.wait(lambda: sent("record"), 5)
+        # spice-gtk 0.42 queues the volume sync without waking its main
+        # channel: it leaves with the next main channel message. In
+        # remote-viewer that is the first monitors config of its window;
+        # send one the same way.
+        c.main.update_display_enabled(0, True, False)
+        c.main.update_display(0, 0, 0, 1280, 720, False)
+        c.main.send_monitor_config()
+        return c, sent("playback"), sent("record")
+
+    def sink_state(self, pa, sink):
+        """([per-channel pa_volume_t], muted) of @sink from pactl."""
+        vol = pa.pactl("get-sink-volume", sink)
+        mute = pa.pactl("get-sink-mute", sink)
+        return ([int(v) for v in re.findall(r":\s*(\d+)\s*/", vol.splitlines()[0])],
+                "yes" in mute)
+
+    def source_state(self, pa, source):
+        vol = pa.pactl("get-source-volume", source)
+        mute = pa.pactl("get-source-mute", source)
+        return ([int(v) for v in re.findall(r":\s*(\d+)\s*/", vol.splitlines()[0])],
+                "yes" in mute)
+
+    def wait_state(self, c, read, want, what, timeout=15):
+        """Waits (running client @c) until @read() returns @want."""
+        deadline = time.monotonic() + timeout
+        got = read()
+        while got != want and time.monotonic() < deadline:
+            c.iterate(0.1)
+            got = read()
+        self.assertEqual(got, want, "%s after %d s" % (what, timeout))
+
+    def test_client_volume_and_mute_apply(self):
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            norm = ([65536, 65536], False)
+            c, play, rec = self.volume_client(agent, 0.125, False)
+            # cbrt(0.125) = 0.5 on the cubic scale, times 65535
+            self.assertEqual(play, (False, 2, 32767))
+            # 32767/65535 of PA_VOLUME_NORM (0x10000), rounded down: 50%
+            self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), ([32767, 32767], False),
+                            "the thindesk sink")
+            # The record volume spice-gtk read from its own source; here,
+            # without a sound server plugin, it reads none and sends 0,
+            # which the agent must not take for silence.
+            if rec and (rec[2] != 0 or rec[0]):
+                want = (rec[2] * 65536 + 32767) // 65535
+                self.wait_state(c, lambda: self.source_state(pa, "thindesk-mic"),
+                                ([want, want], rec[0]), "thindesk-mic")
+            else:
+                c.iterate(1.0)
+                self.assertEqual(self.source_state(pa, "thindesk-mic"), norm)
+            t0 = time.monotonic()
+            self.play(pa, self.tone_file(440, 2.5))
+            samples = self.received_tone(c, t0, 1.0)
+            self.assert_tone(samples, 440)
+            # PulseAudio volumes are cubic: 32767 is 20*log10((32767/65536)**3) = -18.06 dB.
+            level = audioclient.level_db(samples, SOURCE_RMS)
+            self.assertLessEqual(abs(level + 18.06), 3.0,
+                                 "level %.2f dB with the client at 50%%" % level)
+            sys.stderr.write("\nclient volume 50%%: thindesk at 32767, tone at %+.2f dB\n"
+                             % level)
+            # The volume was the client's: when it leaves, 100% again.
+            c.close()
+            self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), norm, "the thindesk sink")
+            self.wait_state(c, lambda: self.source_state(pa, "thindesk-mic"), norm, "thindesk-mic")
+
+            # A client muted at its end: the desktop sink is muted, nothing plays.
+            c, play, rec = self.volume_client(agent, 1.0, True)
+            self.assertEqual(play, (True, 2, 65535))
+            self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), ([65536, 65536], True),
+                            "the thindesk sink")
+            t1 = time.monotonic()
+            player = self.play(pa, self.tone_file(440, 2.0))
+            tdtest.wait_for(lambda: player.poll() is not None, 20, what="paplay to finish")
+            c.iterate(0.5)
+            got = audioclient.mono(c.pcm(t1))
+            self.assertIsNone(audioclient.onset_index(got, 100),
+                              "the client heard the desktop although it is muted")
+            self.assertIsNone(agent.proc.poll())
+            self.assertNotIn("dropped a AUDIO_VOLUME_SYNC", agent.stderr())
+
+    def test_client_volume_spares_configured_sink(self):
+        # --audio-sink names the desktop's own sink: the user's volume stays.
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa, ["--audio-sink=speakers"], debug=True)
+            self.wait_agent_log(agent, "sound server ready")
+            before = self.sink_state(pa, "speakers")
+            c, play, rec = self.volume_client(agent, 0.125, False)
+            self.assertEqual(play, (False, 2, 32767))
+            self.wait_agent_log(agent, "audio: the client's playback volume 32767/65535")
+            self.wait_agent_log(agent, "not applied to the sink 'speakers'")
+            # Give a wrongly sent volume time to land before checking it did not.
+            c.iterate(2.0)
+            self.assertEqual(self.sink_state(pa, "speakers"), before)
+            t0 = time.monotonic()
+            self.play(pa, self.tone_file(440, 2.5), device="speakers")
+            samples = self.received_tone(c, t0, 1.0)
+            level = audioclient.level_db(samples, SOURCE_RMS)
+            self.assertLessEqual(abs(level), 3.0, "level %.2f dB off the source" % level)
 
     def test_configured_sink(self):
         with soundserver.PulseAudio() as pa:
