@@ -244,6 +244,20 @@ void audio_set_client_volume(struct audio *a, bool playback, bool mute, const ui
 {
     if (!a || n <= 0 || n > (int)PA_CHANNELS_MAX)
         return;
+    const char *stream = playback ? "playback" : "record";
+    bool all_zero = true;
+    for (int i = 0; i < n; i++)
+        all_zero &= volume[i] == 0;
+    if (all_zero && !mute) {
+        /* spice-gtk sends this when its local audio element has no volume
+         * to read (e.g. GStreamer's autoaudiosrc fell back to a source
+         * without one). A client really at 0 plays and records silence by
+         * itself, so skipping it loses nothing and keeps a misread from
+         * silencing the guest's device. */
+        g_debug("audio: ignoring the client's %s volume 0 (not muted): taken as unknown", stream);
+        return;
+    }
+    g_debug("audio: the client's %s volume %u/65535%s", stream, volume[0], mute ? ", muted" : "");
     pa_cvolume cv;
     pa_cvolume_init(&cv);
     cv.channels = (uint8_t)n;

@@ -30,7 +30,9 @@ void audio_set_client(struct audio *audio, bool connected);
  * Both scales are cubic (spice-gtk reads its stream volume in GStreamer's
  * cubic format and sends it times 65535; pa_volume_t is cubic with
  * PA_VOLUME_NORM as 100%), so the mapping is linear: 65535 is
- * PA_VOLUME_NORM, 32768 is 50% (-18 dB), 0 is silence.
+ * PA_VOLUME_NORM, 32767 is 50% (-18 dB). Volume 0 on every channel and
+ * not muted is ignored: spice-gtk sends that when it cannot read its own
+ * volume, and a client really at 0 is silent at its end anyway.
  *
  * No loop: the agent never sends the guest's volume to clients
  * (spice_server_playback_set_volume), and spice-gtk sends its volume once
