@@ -46,6 +46,9 @@ TEST_PKGS=(
   openssl python3-cryptography
   # audio: a real sound server, paplay/parec/pactl
   pulseaudio pulseaudio-utils
+  # audio: the same tests against PipeWire's pulse server (WirePlumber needs
+  # a D-Bus session bus, which the test starts)
+  pipewire pipewire-pulse wireplumber dbus
   # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD
   clang genisoimage
   # agent channel: fuzz targets (libFuzzer), clipboard peers

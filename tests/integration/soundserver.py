@@ -99,6 +99,74 @@ class PulseAudio:
         self.stop()
 
 
+def skip_unless_pipewire():
+    tdtest.skip_unless_tools("pipewire", "pipewire-pulse", "wireplumber", "dbus-daemon",
+                             "pactl", "paplay")
+
+
+class PipeWire(PulseAudio):
+    """PipeWire with its pulse server and WirePlumber, private like
+    PulseAudio above: its own runtime directory, D-Bus session bus (which
+    WirePlumber needs) and state. A null sink "speakers" stands for the
+    desktop's sound card, as in PulseAudio's configuration."""
+
+    def start(self):
+        rt = os.path.join(self.dir, "runtime")
+        os.makedirs(rt, mode=0o700, exist_ok=True)
+        bus = os.path.join(rt, "bus")
+        self.env.update(XDG_RUNTIME_DIR=rt, PIPEWIRE_RUNTIME_DIR=rt,
+                        PULSE_RUNTIME_PATH=os.path.join(rt, "pulse"),
+                        XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
+                        XDG_STATE_HOME=os.path.join(self.dir, "state"),
+                        DBUS_SESSION_BUS_ADDRESS="unix:path=" + bus,
+                        PULSE_SERVER="unix:" + os.path.join(rt, "pulse", "native"))
+        self.socket = os.path.join(rt, "pulse", "native")
+        self.log = open(self.log_path, "a")
+        self.procs = []
+
+        def spawn(*argv):
+            self.procs.append(subprocess.Popen(argv, env=self.env, stdout=self.log,
+                                               stderr=self.log, stdin=subprocess.DEVNULL))
+
+        if os.path.exists(bus):
+            os.unlink(bus)
+        spawn("dbus-daemon", "--session", "--nofork", "--address=unix:path=" + bus)
+        tdtest.wait_for(lambda: os.path.exists(bus), 10, what="the D-Bus session bus")
+        spawn("pipewire")
+        tdtest.wait_for(lambda: os.path.exists(os.path.join(rt, "pipewire-0")), 20,
+                        what="pipewire to listen")
+        spawn("wireplumber")
+        spawn("pipewire-pulse")
+        self.proc = self.procs[-1]
+
+        def up():
+            dead = [p for p in self.procs if p.poll() is not None]
+            if dead:
+                raise RuntimeError("%s exited:\n%s" % (dead[0].args[0], self.read_log()))
+            return self.pactl_ok("info") and "auto_null" in self.pactl("list", "short", "sinks")
+        tdtest.wait_for(up, 30, what="PipeWire's pulse server and WirePlumber")
+        if "speakers" not in self.names("sinks"):
+            self.pactl("load-module", "module-null-sink", "sink_name=speakers",
+                       "rate=48000", "sink_properties=device.description=speakers")
+            self.pactl("set-default-sink", "speakers")
+            tdtest.wait_for(lambda: self.default("sink") == "speakers", 10,
+                            what="speakers to be the default sink")
+
+    def kill(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+        self.log.close()
+
+    def stop(self):
+        for p in reversed(getattr(self, "procs", [])):
+            tdtest.stop_process(p)
+        if getattr(self, "procs", None):
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def write_tone(path, freq, seconds, amplitude=0.5, rate=48000, lead_silence=0.0):
     """A stereo S16 WAV: optional silence, then a sine of @freq Hz."""
     n_lead = int(lead_silence * rate)

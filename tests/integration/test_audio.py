@@ -125,35 +125,44 @@ class AudioTest(unittest.TestCase):
 
     def test_desktop_sound_reaches_client_as_opus(self):
         with soundserver.PulseAudio() as pa:
-            agent = self.start_agent(pa)
-            self.wait_agent_log(agent, "sound server ready")
-            self.assertIn("thindesk", pa.names("sinks"))
-            self.assertEqual(pa.default("sink"), "thindesk")
-            c = self.connect(agent)
-            c.iterate(0.5)
-            t0 = time.monotonic()
-            self.play(pa, self.tone_file(440, 3.0))  # to the default sink
-            samples = self.received_tone(c, t0, 1.5)
-            freq = self.assert_tone(samples, 440)
-            level = audioclient.level_db(samples, SOURCE_RMS)
-            self.assertLessEqual(abs(level), 3.0, "level %.2f dB off the source" % level)
-            self.assertEqual(c.playback_starts[0][1:], (2, RATE))
-            self.assertRegex(spice_log(), r"playback_handle_start: .*freq 48000 .*mode opus",
-                             "spice-gtk did not negotiate Opus for playback")
-            sys.stderr.write("\n440 Hz tone: client got %.1f Hz at %+.2f dB\n" % (freq, level))
-            # Silence stops the stream; the next sound starts it again.
-            self.assertTrue(c.wait(lambda: c.playback_stops >= 1, 15),
-                            "playback did not stop after the tone")
-            t1 = time.monotonic()
-            self.play(pa, self.tone_file(660, 1.5))
-            self.assert_tone(self.received_tone(c, t1, 1.0), 660)
-            self.assertGreaterEqual(len(c.playback_starts), 2)
-            # A stopped agent leaves the sound server as it found it.
-            c.close()
-            self.assertEqual(agent.stop(), 0)
-            self.assertNotIn("thindesk", pa.names("sinks"))
-            self.assertNotIn("thindesk-mic", pa.names("sources"))
-            self.assertEqual(pa.default("sink"), "speakers")
+            self.check_desktop_sound(pa)
+
+    def test_desktop_sound_over_pipewire(self):
+        # The same through PipeWire's pulse server instead of PulseAudio.
+        soundserver.skip_unless_pipewire()
+        with soundserver.PipeWire() as pa:
+            self.check_desktop_sound(pa)
+
+    def check_desktop_sound(self, pa):
+        agent = self.start_agent(pa)
+        self.wait_agent_log(agent, "sound server ready")
+        self.assertIn("thindesk", pa.names("sinks"))
+        self.assertEqual(pa.default("sink"), "thindesk")
+        c = self.connect(agent)
+        c.iterate(0.5)
+        t0 = time.monotonic()
+        self.play(pa, self.tone_file(440, 3.0))  # to the default sink
+        samples = self.received_tone(c, t0, 1.5)
+        freq = self.assert_tone(samples, 440)
+        level = audioclient.level_db(samples, SOURCE_RMS)
+        self.assertLessEqual(abs(level), 3.0, "level %.2f dB off the source" % level)
+        self.assertEqual(c.playback_starts[0][1:], (2, RATE))
+        self.assertRegex(spice_log(), r"playback_handle_start: .*freq 48000 .*mode opus",
+                         "spice-gtk did not negotiate Opus for playback")
+        sys.stderr.write("\n440 Hz tone: client got %.1f Hz at %+.2f dB\n" % (freq, level))
+        # Silence stops the stream; the next sound starts it again.
+        self.assertTrue(c.wait(lambda: c.playback_stops >= 1, 15),
+                        "playback did not stop after the tone")
+        t1 = time.monotonic()
+        self.play(pa, self.tone_file(660, 1.5))
+        self.assert_tone(self.received_tone(c, t1, 1.0), 660)
+        self.assertGreaterEqual(len(c.playback_starts), 2)
+        # A stopped agent leaves the sound server as it found it.
+        c.close()
+        self.assertEqual(agent.stop(), 0)
+        self.assertNotIn("thindesk", pa.names("sinks"))
+        self.assertNotIn("thindesk-mic", pa.names("sources"))
+        self.assertEqual(pa.default("sink"), "speakers")
 
     def test_guest_volume_and_mute_apply(self):
         with soundserver.PulseAudio() as pa:
@@ -242,54 +251,62 @@ class AudioTest(unittest.TestCase):
 
     def test_client_volume_and_mute_apply(self):
         with soundserver.PulseAudio() as pa:
-            agent = self.start_agent(pa)
-            self.wait_agent_log(agent, "sound server ready")
-            norm = ([65536, 65536], False)
-            c, play, rec = self.volume_client(agent, 0.125, False)
-            # cbrt(0.125) = 0.5 on the cubic scale, times 65535
-            self.assertEqual(play, (False, 2, 32767))
-            # 32767/65535 of PA_VOLUME_NORM (0x10000), rounded down: 50%
-            self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), ([32767, 32767], False),
-                            "the thindesk sink")
-            # The record volume spice-gtk read from its own source; here,
-            # without a sound server plugin, it reads none and sends 0,
-            # which the agent must not take for silence.
-            if rec and (rec[2] != 0 or rec[0]):
-                want = (rec[2] * 65536 + 32767) // 65535
-                self.wait_state(c, lambda: self.source_state(pa, "thindesk-mic"),
-                                ([want, want], rec[0]), "thindesk-mic")
-            else:
-                c.iterate(1.0)
-                self.assertEqual(self.source_state(pa, "thindesk-mic"), norm)
-            t0 = time.monotonic()
-            self.play(pa, self.tone_file(440, 2.5))
-            samples = self.received_tone(c, t0, 1.0)
-            self.assert_tone(samples, 440)
-            # PulseAudio volumes are cubic: 32767 is 20*log10((32767/65536)**3) = -18.06 dB.
-            level = audioclient.level_db(samples, SOURCE_RMS)
-            self.assertLessEqual(abs(level + 18.06), 3.0,
-                                 "level %.2f dB with the client at 50%%" % level)
-            sys.stderr.write("\nclient volume 50%%: thindesk at 32767, tone at %+.2f dB\n"
-                             % level)
-            # The volume was the client's: when it leaves, 100% again.
-            c.close()
-            self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), norm, "the thindesk sink")
-            self.wait_state(c, lambda: self.source_state(pa, "thindesk-mic"), norm, "thindesk-mic")
+            self.check_client_volume(pa)
 
-            # A client muted at its end: the desktop sink is muted, nothing plays.
-            c, play, rec = self.volume_client(agent, 1.0, True)
-            self.assertEqual(play, (True, 2, 65535))
-            self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), ([65536, 65536], True),
-                            "the thindesk sink")
-            t1 = time.monotonic()
-            player = self.play(pa, self.tone_file(440, 2.0))
-            tdtest.wait_for(lambda: player.poll() is not None, 20, what="paplay to finish")
-            c.iterate(0.5)
-            got = audioclient.mono(c.pcm(t1))
-            self.assertIsNone(audioclient.onset_index(got, 100),
-                              "the client heard the desktop although it is muted")
-            self.assertIsNone(agent.proc.poll())
-            self.assertNotIn("dropped a AUDIO_VOLUME_SYNC", agent.stderr())
+    def test_client_volume_over_pipewire(self):
+        soundserver.skip_unless_pipewire()
+        with soundserver.PipeWire() as pa:
+            self.check_client_volume(pa)
+
+    def check_client_volume(self, pa):
+        agent = self.start_agent(pa)
+        self.wait_agent_log(agent, "sound server ready")
+        norm = ([65536, 65536], False)
+        c, play, rec = self.volume_client(agent, 0.125, False)
+        # cbrt(0.125) = 0.5 on the cubic scale, times 65535
+        self.assertEqual(play, (False, 2, 32767))
+        # 32767/65535 of PA_VOLUME_NORM (0x10000), rounded down: 50%
+        self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), ([32767, 32767], False),
+                        "the thindesk sink")
+        # The record volume spice-gtk read from its own source; here,
+        # without a sound server plugin, it reads none and sends 0,
+        # which the agent must not take for silence.
+        if rec and (rec[2] != 0 or rec[0]):
+            want = (rec[2] * 65536 + 32767) // 65535
+            self.wait_state(c, lambda: self.source_state(pa, "thindesk-mic"),
+                            ([want, want], rec[0]), "thindesk-mic")
+        else:
+            c.iterate(1.0)
+            self.assertEqual(self.source_state(pa, "thindesk-mic"), norm)
+        t0 = time.monotonic()
+        self.play(pa, self.tone_file(440, 2.5))
+        samples = self.received_tone(c, t0, 1.0)
+        self.assert_tone(samples, 440)
+        # PulseAudio volumes are cubic: 32767 is 20*log10((32767/65536)**3) = -18.06 dB.
+        level = audioclient.level_db(samples, SOURCE_RMS)
+        self.assertLessEqual(abs(level + 18.06), 3.0,
+                             "level %.2f dB with the client at 50%%" % level)
+        sys.stderr.write("\nclient volume 50%%: thindesk at 32767, tone at %+.2f dB\n"
+                         % level)
+        # The volume was the client's: when it leaves, 100% again.
+        c.close()
+        self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), norm, "the thindesk sink")
+        self.wait_state(c, lambda: self.source_state(pa, "thindesk-mic"), norm, "thindesk-mic")
+
+        # A client muted at its end: the desktop sink is muted, nothing plays.
+        c, play, rec = self.volume_client(agent, 1.0, True)
+        self.assertEqual(play, (True, 2, 65535))
+        self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), ([65536, 65536], True),
+                        "the thindesk sink")
+        t1 = time.monotonic()
+        player = self.play(pa, self.tone_file(440, 2.0))
+        tdtest.wait_for(lambda: player.poll() is not None, 20, what="paplay to finish")
+        c.iterate(0.5)
+        got = audioclient.mono(c.pcm(t1))
+        self.assertIsNone(audioclient.onset_index(got, 100),
+                          "the client heard the desktop although it is muted")
+        self.assertIsNone(agent.proc.poll())
+        self.assertNotIn("dropped a AUDIO_VOLUME_SYNC", agent.stderr())
 
     def test_client_volume_spares_configured_sink(self):
         # --audio-sink names the desktop's own sink: the user's volume stays.
