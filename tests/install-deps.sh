@@ -48,7 +48,7 @@ TEST_PKGS=(
   pulseaudio pulseaudio-utils
   # audio: the same tests against PipeWire's pulse server (WirePlumber needs
   # a D-Bus session bus, which the test starts)
-  pipewire pipewire-pulse wireplumber dbus
+  pipewire pipewire-pulse wireplumber dbus-daemon
   # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD
   clang genisoimage
   # agent channel: fuzz targets (libFuzzer), clipboard peers

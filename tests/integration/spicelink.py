@@ -64,3 +64,43 @@ def login(port, password, host="127.0.0.1", timeout=30, keep=False):
     finally:
         if not keep:
             sock.close()
+
+
+# Main channel message types (spice/enums.h) and the agent protocol
+# (spice/vd_agent.h) for AgentLink.
+MSG_MAIN_INIT = 103
+MSGC_MAIN_AGENT_START = 106
+MSGC_MAIN_AGENT_DATA = 107
+VD_AGENT_PROTOCOL = 1
+
+
+class AgentLink:
+    """A linked main channel (mini headers) that talks to the guest agent
+    the way a client does: SPICE_MSGC_MAIN_AGENT_START, then agent messages
+    as SPICE_MSGC_MAIN_AGENT_DATA. For sending what spice-gtk offers no API
+    for, malformed messages included."""
+
+    def __init__(self, port, password, host="127.0.0.1"):
+        result, self.sock = login(port, password, host, keep=True)
+        if result != 0:
+            raise ConnectionError("link refused: error %d" % result)
+        while self._recv()[0] != MSG_MAIN_INIT:
+            pass
+        self._send(MSGC_MAIN_AGENT_START, struct.pack("<I", 10))
+
+    def _recv(self):
+        mtype, size = struct.unpack("<HI", _recv_exact(self.sock, 6))
+        return mtype, _recv_exact(self.sock, size)
+
+    def _send(self, mtype, payload):
+        self.sock.sendall(struct.pack("<HI", mtype, len(payload)) + payload)
+
+    def send_agent(self, vd_type, data):
+        """One VDAgentMessage of @vd_type (at most 2048 bytes of @data)."""
+        msg = struct.pack("<IIQI", VD_AGENT_PROTOCOL, vd_type, 0, len(data)) + data
+        self._send(MSGC_MAIN_AGENT_DATA, msg)
+
+    def close(self):
+        if self.sock:
+            self.sock.close()
+            self.sock = None

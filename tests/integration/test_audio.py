@@ -7,6 +7,7 @@ agent survives a sound server restart and a missing one."""
 
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ os.environ["G_MESSAGES_DEBUG"] = "GSpice"
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tdtest  # noqa: E402
 import soundserver  # noqa: E402
+import spicelink  # noqa: E402
 
 try:
     import audioclient  # noqa: E402
@@ -241,11 +243,14 @@ class AudioTest(unittest.TestCase):
                 "yes" in mute)
 
     def wait_state(self, c, read, want, what, timeout=15):
-        """Waits (running client @c) until @read() returns @want."""
+        """Waits (running client @c, if any) until @read() returns @want."""
         deadline = time.monotonic() + timeout
         got = read()
         while got != want and time.monotonic() < deadline:
-            c.iterate(0.1)
+            if c:
+                c.iterate(0.1)
+            else:
+                time.sleep(0.1)
             got = read()
         self.assertEqual(got, want, "%s after %d s" % (what, timeout))
 
@@ -307,6 +312,57 @@ class AudioTest(unittest.TestCase):
                           "the client heard the desktop although it is muted")
         self.assertIsNone(agent.proc.poll())
         self.assertNotIn("dropped a AUDIO_VOLUME_SYNC", agent.stderr())
+
+    def test_record_volume_and_malformed_sync(self):
+        # spice-gtk reads its record volume from its GStreamer source, which
+        # here has none (it sends 0, ignored above): a raw main channel sends
+        # the agent messages instead, through the real spice-server.
+        VOLUME_SYNC = 15  # VD_AGENT_AUDIO_VOLUME_SYNC
+
+        def sync(playback, mute, *volume):
+            return struct.pack("<BBB%dH" % len(volume), playback, mute, len(volume), *volume)
+
+        def mic():
+            return self.source_state(pa, "thindesk-mic")
+
+        def sink():
+            return self.sink_state(pa, "thindesk")
+
+        with soundserver.PulseAudio() as pa:
+            agent = self.start_agent(pa)
+            self.wait_agent_log(agent, "sound server ready")
+            link = spicelink.AgentLink(agent.port, agent.password)
+            self.addCleanup(link.close)
+            # a muted record stream, channels apart: 32767 -> 32767, 16384 -> 16384
+            link.send_agent(VOLUME_SYNC, sync(0, 1, 32767, 16384))
+            self.wait_state(None, mic, ([32767, 16384], True), "thindesk-mic")
+            # a mono playback stream sets both channels of the stereo sink
+            link.send_agent(VOLUME_SYNC, sync(1, 0, 49151))
+            self.wait_state(None, sink, ([49152, 49152], False), "the thindesk sink")
+            # malformed: logged and dropped, the devices keep their volume
+            bad = [sync(1, 0, 1000, 1000)[:-2],           # shorter than its count
+                   sync(1, 0, 1000) + b"\0\0",            # longer than its count
+                   struct.pack("<BBB", 1, 0, 0),           # no channels
+                   sync(1, 0, *[1000] * 33),               # more channels than a device has
+                   sync(2, 0, 1000), sync(1, 2, 1000),     # flags neither 0 nor 1
+                   b"\1"]                                  # shorter than its header
+            for msg in bad:
+                link.send_agent(VOLUME_SYNC, msg)
+            tdtest.wait_for(
+                lambda: agent.stderr().count("dropped a AUDIO_VOLUME_SYNC message") >= len(bad),
+                20, what="the agent to drop %d malformed volume syncs" % len(bad))
+            self.assertEqual(mic(), ([32767, 16384], True))
+            self.assertEqual(sink(), ([49152, 49152], False))
+            # the channel still works after them
+            link.send_agent(VOLUME_SYNC, sync(0, 0, 65535, 65535))
+            self.wait_state(None, mic, ([65536, 65536], False), "thindesk-mic")
+            link.send_agent(VOLUME_SYNC, sync(0, 1, 65535, 65535))
+            self.wait_state(None, mic, ([65536, 65536], True), "thindesk-mic")
+            # the client leaves: its volume and mute are undone
+            link.close()
+            self.wait_state(None, mic, ([65536, 65536], False), "thindesk-mic")
+            self.wait_state(None, sink, ([65536, 65536], False), "the thindesk sink")
+            self.assertIsNone(agent.proc.poll())
 
     def test_client_volume_spares_configured_sink(self):
         # --audio-sink names the desktop's own sink: the user's volume stays.
