@@ -13,11 +13,13 @@
 
 enum step { STEP_SINK, STEP_MIC_SINK, STEP_MIC, STEP_DONE };
 
-/* What a device's volume should be; channels 0 means never set. */
+/* The client's volume for a device; channels 0: none in effect. */
 struct wanted_volume {
     pa_cvolume volume;
     bool mute;
     uint8_t device_channels; /* the device's own count, 0 while unknown */
+    pa_cvolume applied;      /* last set on the device (its channels), for the undo */
+    bool applied_mute;
 };
 
 struct pulse_server {
@@ -428,6 +430,8 @@ static void apply_volume(struct pulse_server *ps, enum pulse_server_device devic
     pa_cvolume cv = w->volume;
     if (cv.channels != w->device_channels)
         pa_cvolume_set(&cv, w->device_channels, pa_cvolume_max(&w->volume));
+    w->applied = cv;
+    w->applied_mute = w->mute;
     char text[PA_CVOLUME_SNPRINT_VERBOSE_MAX];
     g_debug("audio: %s volume %s%s", desktop ? PULSE_SERVER_SINK : PULSE_SERVER_MIC,
             pa_cvolume_snprint(text, sizeof(text), &cv), w->mute ? ", muted" : "");
@@ -440,25 +444,83 @@ static void apply_volume(struct pulse_server *ps, enum pulse_server_device devic
     }
 }
 
+/* The device as the client left it: back to 100% and unmuted, unless the
+ * guest changed it since (then the guest's setting stays), or a newer
+ * client's volume is in effect. */
+static void undo_if_unchanged(struct pulse_server *ps, enum pulse_server_device device,
+                              const pa_cvolume *now, bool now_mute)
+{
+    struct wanted_volume *w = &ps->vol[device];
+    const char *name = device == PULSE_SERVER_DESKTOP ? PULSE_SERVER_SINK : PULSE_SERVER_MIC;
+    if (w->volume.channels != 0 || w->applied.channels == 0)
+        return;
+    bool same = now->channels == w->applied.channels && now_mute == w->applied_mute;
+    for (unsigned i = 0; same && i < now->channels; i++)
+        same = now->values[i] + 1 >= w->applied.values[i] &&
+               now->values[i] <= w->applied.values[i] + 1;
+    w->applied.channels = 0;
+    if (!same) {
+        g_debug("audio: %s was changed in the guest since the client set it: left as it is", name);
+        return;
+    }
+    pa_cvolume cv;
+    pa_cvolume_set(&cv, now->channels, PA_VOLUME_NORM);
+    g_debug("audio: %s back to 100%%, unmuted", name);
+    if (device == PULSE_SERVER_DESKTOP) {
+        drop_op(pa_context_set_sink_volume_by_name(ps->ctx, name, &cv, NULL, NULL));
+        drop_op(pa_context_set_sink_mute_by_name(ps->ctx, name, 0, NULL, NULL));
+    } else {
+        drop_op(pa_context_set_source_volume_by_name(ps->ctx, name, &cv, NULL, NULL));
+        drop_op(pa_context_set_source_mute_by_name(ps->ctx, name, 0, NULL, NULL));
+    }
+}
+
+static void on_undo_sink_info(pa_context *c, const pa_sink_info *info, int eol, void *data)
+{
+    struct pulse_server *ps = data;
+    if (c == ps->ctx && info)
+        undo_if_unchanged(ps, PULSE_SERVER_DESKTOP, &info->volume, info->mute);
+}
+
+static void on_undo_source_info(pa_context *c, const pa_source_info *info, int eol, void *data)
+{
+    struct pulse_server *ps = data;
+    if (c == ps->ctx && info)
+        undo_if_unchanged(ps, PULSE_SERVER_MICROPHONE, &info->volume, info->mute);
+}
+
 void pulse_server_set_volume(struct pulse_server *ps, enum pulse_server_device device,
                              const pa_cvolume *volume, bool mute)
 {
     if (!ps || (device != PULSE_SERVER_DESKTOP && device != PULSE_SERVER_MICROPHONE))
         return;
     if (device == PULSE_SERVER_DESKTOP && ps->sink_name) {
-        if (!ps->said_foreign_sink)
+        if (volume && !ps->said_foreign_sink)
             g_debug("audio: the client's playback volume is not applied to the sink '%s' (--audio-sink): it is the desktop's own sink",
                     ps->sink_name);
-        ps->said_foreign_sink = true;
+        ps->said_foreign_sink |= volume != NULL;
         return;
     }
     struct wanted_volume *w = &ps->vol[device];
-    if (volume && pa_cvolume_valid(volume))
+    if (volume) {
+        if (!pa_cvolume_valid(volume))
+            return;
         w->volume = *volume;
+        w->mute = mute;
+        apply_volume(ps, device);
+        return;
+    }
+    if (w->volume.channels == 0)
+        return; /* no client volume in effect: the guest's own settings stay */
+    w->volume.channels = 0;
+    if (!ps->ready || w->applied.channels == 0)
+        return; /* never set on this device (a recreated device starts at 100%) */
+    if (device == PULSE_SERVER_DESKTOP)
+        drop_op(pa_context_get_sink_info_by_name(ps->ctx, PULSE_SERVER_SINK, on_undo_sink_info,
+                                                 ps));
     else
-        pa_cvolume_set(&w->volume, 1, PA_VOLUME_NORM);
-    w->mute = volume ? mute : false;
-    apply_volume(ps, device);
+        drop_op(pa_context_get_source_info_by_name(ps->ctx, PULSE_SERVER_MIC, on_undo_source_info,
+                                                   ps));
 }
 
 void pulse_server_restart_mic_sink(struct pulse_server *ps)

@@ -48,8 +48,10 @@ enum pulse_server_device {
 /* Sets @device's volume and mute, now and again whenever the device is
  * (re)created, until the next call. A @volume whose channel count differs
  * from the device's sets every channel to its loudest channel. @volume NULL
- * puts the device back to 100% (PA_VOLUME_NORM) and unmuted. Does nothing
- * for the desktop sink when it is not our own (--audio-sink). */
+ * undoes an earlier call: the device goes back to 100% (PA_VOLUME_NORM) and
+ * unmuted unless the guest changed it since, and is left to the guest's own
+ * settings from then on. Does nothing for the desktop sink when it is not
+ * our own (--audio-sink). */
 void pulse_server_set_volume(struct pulse_server *ps, enum pulse_server_device device,
                              const pa_cvolume *volume, bool mute);
 

@@ -31,6 +31,23 @@ except (ImportError, ValueError) as e:  # no Python GI or no spice-gtk typelib
     GI_ERROR = str(e)
 
 RATE = 48000
+
+
+def local_sink(linear=1.0, mute=False):
+    """spice-gtk's own audio output (SPICE_GST_AUDIOSINK) as GStreamer's
+    `volume` at @linear amplitude and @mute into a fakesink. spice-gtk reads
+    it on the cubic scale (0.125 is 50%) and sends it to the agent."""
+    return ('appsrc name=appsrc is-live=1 do-timestamp=0 format=time caps="audio/x-raw,'
+            'format=S16LE,channels=2,rate=48000,layout=interleaved" ! queue ! '
+            "volume name=audiosink volume=%g mute=%s ! fakesink sync=false"
+            % (linear, "true" if mute else "false"))
+
+
+# spice-gtk gives every session its own audio output once the agent offers
+# volume sync, and then sends the volume of that output: without a volume to
+# read (autoaudiosink here) it sends whatever its stack held. Every client
+# of these tests has a known one instead: 100%, not muted.
+os.environ["SPICE_GST_AUDIOSINK"] = local_sink()
 AMPLITUDE = 0.5
 SOURCE_RMS = AMPLITUDE * 32767 / 2 ** 0.5
 SPICE_LOG = tempfile.NamedTemporaryFile(prefix="thindesk-spice-gtk-", suffix=".log",
@@ -170,9 +187,12 @@ class AudioTest(unittest.TestCase):
         with soundserver.PulseAudio() as pa:
             agent = self.start_agent(pa)
             self.wait_agent_log(agent, "sound server ready")
+            # The client's sync (100%) comes first; the guest's own change after it stands.
+            pa.pactl("set-sink-volume", "thindesk", "30%")
+            c, play, rec = self.volume_client(agent, 1.0, False)
+            self.wait_state(c, lambda: self.sink_state(pa, "thindesk"), ([65536, 65536], False),
+                            "the thindesk sink")
             pa.pactl("set-sink-volume", "thindesk", "50%")
-            c = self.connect(agent)
-            c.iterate(0.5)
             t0 = time.monotonic()
             self.play(pa, self.tone_file(440, 2.5))
             samples = self.received_tone(c, t0, 1.0)
@@ -190,22 +210,22 @@ class AudioTest(unittest.TestCase):
             got = audioclient.mono(c.pcm(t1))
             self.assertIsNone(audioclient.onset_index(got, 100),
                               "the client heard a muted desktop")
+            # A client leaving undoes only its own volume, not the guest's.
+            c.close()
+            self.wait_agent_log(agent, "disconnected (session")
+            time.sleep(1.0)  # a wrong reset would be issued right then
+            self.assertEqual(self.sink_state(pa, "thindesk"), ([65536, 65536], True))
 
     # --- the client's own volume and mute (VD_AGENT_AUDIO_VOLUME_SYNC) ---
 
     def volume_client(self, agent, linear, mute):
         """A spice-gtk client with its own audio output, as remote-viewer
-        has, whose playback element is GStreamer's `volume` at @linear
-        amplitude (spice-gtk reads it on the cubic scale: 0.125 is 50%) and
-        @mute. spice-gtk sends that to the agent when the agent announces
-        volume sync; returns the client and the (mute, channels, volume)
-        its log says it sent for playback and for record (None: not sent)."""
-        os.environ["SPICE_GST_AUDIOSINK"] = (
-            'appsrc name=appsrc is-live=1 do-timestamp=0 format=time caps="audio/x-raw,'
-            'format=S16LE,channels=2,rate=48000,layout=interleaved" ! queue ! '
-            "volume name=audiosink volume=%g mute=%s ! fakesink sync=false"
-            % (linear, "true" if mute else "false"))
-        self.addCleanup(os.environ.pop, "SPICE_GST_AUDIOSINK", None)
+        has, at local_sink(@linear, @mute). spice-gtk sends that to the
+        agent when the agent announces volume sync; returns the client and
+        the (mute, channels, volume) its log says it sent for playback and
+        for record (None: not sent)."""
+        os.environ["SPICE_GST_AUDIOSINK"] = local_sink(linear, mute)
+        self.addCleanup(os.environ.__setitem__, "SPICE_GST_AUDIOSINK", local_sink())
         seen = len(spice_log())
         c = audioclient.AudioClient(agent.port, agent.password, local_audio=True)
         self.addCleanup(c.close)
