@@ -6,6 +6,17 @@
 static char *last_warning;
 static gboolean show_spice;
 
+/* spice-gtk reads its local volume to send it to the guest agent (volume
+ * sync) even from GStreamer's autoaudiosink/autoaudiosrc when they wrapped
+ * an element without a volume, which GObject then warns about. That is
+ * spice-gtk's noise, in GObject's log domain. */
+static gboolean is_spice_volume_read(const char *domain, const char *message)
+{
+    return domain && message && strcmp(domain, "GLib-GObject") == 0 &&
+           strstr(message, "object class 'GstAutoAudio") &&
+           strstr(message, "has no property named 'volume'");
+}
+
 static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
                                gpointer data)
 {
@@ -16,6 +27,8 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gs
         else if (strcmp(fields[i].key, "MESSAGE") == 0)
             message = fields[i].value;
     }
+    if (is_spice_volume_read(domain, message) && !show_spice)
+        return G_LOG_WRITER_HANDLED;
     if (domain && g_str_has_prefix(domain, "GSpice") && !show_spice) {
         if ((level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL)) && message) {
             g_free(last_warning);
