@@ -76,7 +76,8 @@ static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpoint
         return;
     case SPICE_CHANNEL_ERROR_TLS:
         msg = g_strdup_printf("%s: TLS failed, the server certificate did not verify: %s",
-                              c->address, error_text(channel));
+                              c->address, log_filter_tls_detail() ? log_filter_tls_detail()
+                                                                  : error_text(channel));
         report_lost(c, EXIT_STATUS_CERTIFICATE, msg);
         return;
     case SPICE_CHANNEL_ERROR_LINK:

@@ -7,3 +7,8 @@ void log_filter_install(void);
 
 /* The last warning spice-gtk logged, or NULL (owned by the filter). */
 const char *log_filter_last_spice_warning(void);
+
+/* Why spice-gtk's certificate check last refused a server certificate
+ * ("subject 'CN=x' verification failed", "Error in certificate chain
+ * verification: ..."), or NULL (owned by the filter). */
+const char *log_filter_tls_detail(void);
