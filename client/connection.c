@@ -74,12 +74,13 @@ static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpoint
         msg = g_strdup_printf("%s refused the password (%s)", c->address, error_text(channel));
         report_lost(c, EXIT_STATUS_AUTH, msg);
         return;
-    case SPICE_CHANNEL_ERROR_TLS:
+    case SPICE_CHANNEL_ERROR_TLS: {
+        const char *why = log_filter_tls_detail();
         msg = g_strdup_printf("%s: TLS failed, the server certificate did not verify: %s",
-                              c->address, log_filter_tls_detail() ? log_filter_tls_detail()
-                                                                  : error_text(channel));
+                              c->address, why ? why : error_text(channel));
         report_lost(c, EXIT_STATUS_CERTIFICATE, msg);
         return;
+    }
     case SPICE_CHANNEL_ERROR_LINK:
         if (c->opened)
             msg = g_strdup_printf("%s closed the connection (%s)", c->address, error_text(channel));
