@@ -554,6 +554,12 @@ enum settings_result settings_load(struct settings *s, int argc, char **argv,
             g_strdup("--screenshot, --send-keys, --pointer and --record-audio need --headless");
         return SETTINGS_USAGE;
     }
+    /* Found out here rather than once connected, after the desktop shows. */
+    if (s->share_cd && (g_file_test(s->share_cd, G_FILE_TEST_IS_DIR) ||
+                        access(s->share_cd, R_OK) != 0)) {
+        *ret_error = g_strdup_printf("--share-cd=%s: %s", s->share_cd, !g_file_test(s->share_cd, G_FILE_TEST_EXISTS) ? "no such file" : "not a readable file (an ISO image is expected)");
+        return SETTINGS_USAGE;
+    }
     return SETTINGS_OK;
 }
 

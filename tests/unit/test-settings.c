@@ -280,6 +280,14 @@ static void test_usb_filters(struct fixture *f, gconstpointer data)
     g_assert_cmpint(load(f, &s, &err, f->vv, NULL), ==, SETTINGS_OK);
     g_assert_cmpstr(s.usb_auto_filter, ==, "0x08,-1,-1,-1,1");
     settings_finish(&s);
+    /* The ISO to share must be there and readable. */
+    expect(f, SETTINGS_USAGE, "--share-cd=/nonexistent.iso: no such file",
+           "--share-cd=/nonexistent.iso", "spice://h:1", NULL);
+    expect(f, SETTINGS_USAGE, "not a readable file", "--share-cd=/", "spice://h:1", NULL);
+    write(f->extra_file, "an image");
+    g_autofree char *iso = g_strdup_printf("--share-cd=%s", f->extra_file);
+    expect(f, SETTINGS_OK, NULL, iso, "spice://h:1", NULL);
+    g_unlink(f->extra_file);
     /* And from a config file. */
     write(f->user_file, "[client]\nusb-auto-redirect=-1,-1,-1,-1\n");
     expect(f, SETTINGS_CONFIG, "usb-auto-redirect", "spice://h:1", NULL);
