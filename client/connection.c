@@ -209,6 +209,7 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
 
 void connection_start(struct connection *c)
 {
+    log_filter_forget();
     c->timeout_source = g_timeout_add_seconds((guint)c->settings->timeout, on_timeout, c);
     if (!spice_session_connect(c->session)) {
         g_autofree char *msg = g_strdup_printf("cannot connect to %s", c->address);

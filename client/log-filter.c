@@ -66,3 +66,9 @@ const char *log_filter_tls_detail(void)
 {
     return tls_detail;
 }
+
+void log_filter_forget(void)
+{
+    g_clear_pointer(&last_warning, g_free);
+    g_clear_pointer(&tls_detail, g_free);
+}

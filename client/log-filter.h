@@ -12,3 +12,7 @@ const char *log_filter_last_spice_warning(void);
  * ("subject 'CN=x' verification failed", "Error in certificate chain
  * verification: ..."), or NULL (owned by the filter). */
 const char *log_filter_tls_detail(void);
+
+/* Forgets both, so that a new connection's failure is not explained by an
+ * older one's. */
+void log_filter_forget(void);
