@@ -20,6 +20,7 @@
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
+#include "agent/spice-client-mouse.h"
 #include "agent/spice-stream.h"
 #include "agent/spice-usb.h"
 #include "agent/stream-pump.h"
@@ -364,6 +365,13 @@ struct agent *agent_create(const struct agent_options *opts)
             error = g_strdup("cannot create the SPICE stream device");
             goto err_print;
         }
+        /* Without a QXL instance spice-server never allows client mouse
+         * mode: a surface-less one does, next to the stream's channel 0. */
+        a->client_mouse = spice_client_mouse_create(a->server, 1);
+        if (!a->client_mouse) {
+            error = g_strdup("cannot set up client mouse mode for the video stream");
+            goto err_print;
+        }
         struct stream_pump_config vc = {
             .max_fps = opts->video_max_fps,
             .quality = opts->video_quality,
@@ -455,6 +463,7 @@ void agent_destroy(struct agent *a)
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     spice_stream_destroy(a->stream);
+    spice_client_mouse_destroy(a->client_mouse);
     server_destroy(a->server);
     /* After the server: it closes the usbredir devices of a connected client. */
     spice_usb_destroy(a->usb);
