@@ -195,6 +195,8 @@ static void on_streaming(bool on, void *data)
     if (a->stopping || !a->vpump)
         return;
     stream_pump_set_active(a->vpump, on);
+    if (a->opts->video_audio_clock)
+        audio_set_video_clock(a->audio, on);
 }
 
 static void on_frame_sent(size_t bytes, int64_t send_us, void *data)

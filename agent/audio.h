@@ -20,3 +20,10 @@ void audio_destroy(struct audio *audio);
 
 /* A client connected (true) or left: sound flows only while one is there. */
 void audio_set_client(struct audio *audio, bool connected);
+
+/* While on, the playback stream runs even in silence (the sink's monitor is
+ * recorded all the time): spice-gtk then sets its multimedia clock from the
+ * playback packets' timestamps and its own audio latency, and shows video
+ * stream frames that much after the server stamped them instead of the 400 ms
+ * the server's initial clock gives (display/VIDEO.md). */
+void audio_set_video_clock(struct audio *audio, bool on);
