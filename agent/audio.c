@@ -18,7 +18,9 @@
 /* The microphone: pulled from spice-server every 10 ms; at most 20 ms wait
  * in the agent and 20 ms in the sound server's stream buffer. */
 #define MIC_TICK_MS   10
-#define MIC_QUEUE_MS  20
+#define MIC_QUEUE_MS  40
+#define MIC_TARGET_MS 10
+#define MIC_TRIM_US   G_USEC_PER_SEC
 #define MIC_STREAM_MS 20
 /* Stop the playback stream after this much digital silence. */
 #define SILENCE_STOP_US (1000 * 1000)
@@ -44,6 +46,9 @@ struct audio {
     gint64 last_sound_us;
     guint mic_tick;
     uint64_t play_dropped;
+    uint64_t mic_dropped;
+    size_t mic_low;        /* lowest microphone queue length since mic_low_since */
+    gint64 mic_low_since;
     uint32_t frame_size; /* frames per spice-server buffer */
 };
 
@@ -150,6 +155,27 @@ static void mic_check_rate(struct audio *a, size_t n)
     }
 }
 
+/* A burst from the client (or a stall of the sound server) leaves frames
+ * queued; as both sides then run at the same rate, they would stay queued
+ * for good. When the queue has not fallen below its target for a whole
+ * second, the frames above the target are dropped: one short glitch instead
+ * of lasting extra delay. */
+static void mic_trim(struct audio *a, gint64 now)
+{
+    a->mic_low = MIN(a->mic_low, pcm_fifo_length(a->mic_queue));
+    if (now - a->mic_low_since < MIC_TRIM_US)
+        return;
+    size_t target = MIC_TARGET_MS * FRAMES_PER_MS;
+    if (a->mic_low > target) {
+        uint32_t scratch[MIC_QUEUE_MS * FRAMES_PER_MS];
+        size_t n = pcm_fifo_pop(a->mic_queue, scratch, a->mic_low - target);
+        a->mic_dropped += n;
+        g_debug("audio: dropped %zu microphone frames queued for over a second", n);
+    }
+    a->mic_low = SIZE_MAX;
+    a->mic_low_since = now;
+}
+
 static gboolean on_mic_tick(gpointer data)
 {
     struct audio *a = data;
@@ -158,7 +184,11 @@ static gboolean on_mic_tick(gpointer data)
     uint32_t n;
     /* Drain spice-server's buffer; only the newest frames are kept. */
     while ((n = spice_server_record_get_samples(&a->rec, buf, G_N_ELEMENTS(buf))) > 0) {
-        pcm_fifo_push(a->mic_queue, buf, n);
+        size_t dropped = pcm_fifo_push(a->mic_queue, buf, n);
+        if (dropped) {
+            a->mic_dropped += dropped;
+            g_debug("audio: dropped %zu old microphone frames: they arrived in a burst", dropped);
+        }
         total += n;
         if (n < G_N_ELEMENTS(buf))
             break;
@@ -175,6 +205,7 @@ static gboolean on_mic_tick(gpointer data)
         size_t got = pcm_fifo_pop(a->mic_queue, buf, MIN(room, G_N_ELEMENTS(buf)));
         pulse_stream_write(a->mic, buf, got);
     }
+    mic_trim(a, g_get_monotonic_time());
     return G_SOURCE_CONTINUE;
 }
 
@@ -249,12 +280,16 @@ static void record_set(struct audio *a, bool on)
     a->recording = on;
     pulse_stream_set_corked(a->mic, !on);
     if (on) {
+        pulse_server_restart_mic_sink(a->ps);
         g_debug("audio: microphone starts");
+        a->mic_low = SIZE_MAX;
+        a->mic_low_since = g_get_monotonic_time();
         spice_server_record_start(&a->rec);
         pcm_rate_reset(&a->mic_rate);
         a->mic_tick = g_timeout_add(MIC_TICK_MS, on_mic_tick, a);
     } else {
-        g_debug("audio: microphone stops");
+        g_debug("audio: microphone stops (%" G_GUINT64_FORMAT " frames dropped so far)",
+                a->mic_dropped);
         g_clear_handle_id(&a->mic_tick, g_source_remove);
         spice_server_record_stop(&a->rec);
         pcm_fifo_clear(a->mic_queue);

@@ -399,6 +399,19 @@ void pulse_server_set_mic_default(struct pulse_server *ps, bool on)
         apply_mic_default(ps);
 }
 
+void pulse_server_restart_mic_sink(struct pulse_server *ps)
+{
+    if (!ps || !ps->ready || !ps->mic_ok)
+        return;
+    /* The context runs operations in order: suspended, then running again. */
+    for (int suspend = 1; suspend >= 0; suspend--) {
+        pa_operation *op =
+            pa_context_suspend_sink_by_name(ps->ctx, PULSE_SERVER_MIC_SINK, suspend, NULL, NULL);
+        if (op)
+            pa_operation_unref(op);
+    }
+}
+
 /* --- lifecycle --- */
 
 struct pulse_server *pulse_server_create(const char *sink, const struct pulse_server_events *ev)

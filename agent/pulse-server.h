@@ -42,3 +42,9 @@ void pulse_server_destroy(struct pulse_server *ps);
 /* Makes "thindesk-mic" the default source (true) or gives the default back
  * to the source that had it before (false). Remembered across reconnects. */
 void pulse_server_set_mic_default(struct pulse_server *ps, bool on);
+
+/* Suspends and resumes the microphone's null sink. While nothing played into
+ * it, the sink rendered silence up to its maximum latency (about 2 s) ahead;
+ * a stream starting then would wait that long before its first sample is
+ * heard. Resuming restarts the sink's clock at the stream's low latency. */
+void pulse_server_restart_mic_sink(struct pulse_server *ps);

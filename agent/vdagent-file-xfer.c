@@ -1,3 +1,5 @@
+#define _GNU_SOURCE /* O_TMPFILE */
+
 #include "agent/vdagent-file-xfer.h"
 
 #include <errno.h>
@@ -16,7 +18,8 @@
 struct xfer {
     uint32_t id;
     int fd;
-    char *name; /* as created in the folder */
+    char *name;     /* as asked for, or as created in the folder (!anonymous) */
+    bool anonymous; /* an O_TMPFILE: no name in the folder until complete */
     uint64_t size, done;
 };
 
@@ -61,10 +64,11 @@ static void xfer_free(struct xfer *x)
     g_free(x);
 }
 
-/* Closes and removes a transfer; @keep leaves the file (it is complete). */
+/* Closes and removes a transfer; @keep leaves the file (it is complete). An
+ * anonymous file that is not kept simply vanishes with its descriptor. */
 static void xfer_end(struct vdagent_file_xfer *fx, struct xfer *x, bool keep)
 {
-    if (!keep) {
+    if (!keep && !x->anonymous) {
         g_autofree char *path = g_build_filename(fx->dir, x->name, NULL);
         g_unlink(path);
     }
@@ -81,26 +85,96 @@ static char *numbered_name(const char *name, int n)
     return g_strdup_printf("%.*s (%d)%s", (int)(dot - name), name, n, dot);
 }
 
-/* Creates a new file for @name in the folder, never replacing one.
- * Returns the fd and sets *ret_name, or -errno. */
-static int create_file(struct vdagent_file_xfer *fx, const char *name, char **ret_name)
+/* Tries @name, then "name (1)", ... with @try_name (0 or -errno); the first
+ * that does not exist wins. Returns 0 and sets *ret_name, or -errno. */
+static int pick_name(int dfd, const char *name, int (*try_name)(int dfd, const char *n, void *u),
+                     void *user, char **ret_name)
 {
-    int dfd = open(fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -errno;
-    int fd = -EEXIST;
-    for (int n = 0; n < MAX_NAME_TRIES && fd == -EEXIST; n++) {
+    int rc = -EEXIST;
+    for (int n = 0; n < MAX_NAME_TRIES && rc == -EEXIST; n++) {
         g_autofree char *candidate = n ? numbered_name(name, n) : g_strdup(name);
         if (strlen(candidate) > 255)
             break;
-        fd = openat(dfd, candidate, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-            fd = -errno;
-        else
+        rc = try_name(dfd, candidate, user);
+        if (rc >= 0)
             *ret_name = g_steal_pointer(&candidate);
     }
+    return rc;
+}
+
+static int try_create(int dfd, const char *name, void *user)
+{
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    *(int *)user = fd;
+    return 0;
+}
+
+/* Opens the file a transfer writes: an unnamed file in the folder
+ * (O_TMPFILE), so nobody sees or opens it half-written and nothing is left
+ * if the agent dies; it gets its name when complete. Where the file system
+ * has no O_TMPFILE, a new file under the final name, never replacing one.
+ * Returns the fd, or -errno. */
+static int open_file(struct vdagent_file_xfer *fx, struct xfer *x, const char *name)
+{
+    int fd = open(fx->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        x->anonymous = true;
+        x->name = g_strdup(name);
+        return fd;
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR)
+        return -errno;
+    int dfd = open(fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    int rc = pick_name(dfd, name, try_create, &fd, &x->name);
     close(dfd);
-    return fd;
+    return rc < 0 ? rc : fd;
+}
+
+static int try_link(int dfd, const char *name, void *user)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", *(int *)user);
+    return linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
+/* Gives a complete anonymous file its name: the one asked for, or the
+ * first free numbered one (linkat never replaces a file). 0 or -errno. */
+static int name_file(struct vdagent_file_xfer *fx, struct xfer *x)
+{
+    if (!x->anonymous)
+        return 0;
+    int dfd = open(fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    char *final = NULL;
+    int rc = pick_name(dfd, x->name, try_link, &x->fd, &final);
+    close(dfd);
+    if (rc == 0) {
+        g_free(x->name);
+        x->name = final;
+    }
+    return rc;
+}
+
+/* All bytes are there: on disk, then under its name, then reported. */
+static void finish(struct vdagent_file_xfer *fx, struct xfer *x)
+{
+    uint32_t id = x->id;
+    int rc = fsync(x->fd) < 0 ? -errno : name_file(fx, x);
+    if (rc < 0) {
+        g_warning("file transfer %u: could not keep '%s' in %s: %s; removed", id, x->name,
+                  fx->dir, g_strerror(-rc));
+        xfer_end(fx, x, false);
+        send_io_error(fx, id, -rc);
+        return;
+    }
+    g_message("file transfer %u: '%s' received", id, x->name);
+    xfer_end(fx, x, true);
+    send_status(fx, id, VD_AGENT_FILE_XFER_STATUS_SUCCESS);
 }
 
 void vdagent_file_xfer_start(struct vdagent_file_xfer *fx, uint32_t id, const char *keyfile)
@@ -153,7 +227,7 @@ void vdagent_file_xfer_start(struct vdagent_file_xfer *fx, uint32_t id, const ch
     struct xfer *x = g_new0(struct xfer, 1);
     x->id = id;
     x->size = size;
-    x->fd = create_file(fx, name, &x->name);
+    x->fd = open_file(fx, x, name);
     if (x->fd < 0) {
         int err = -x->fd;
         g_warning("file transfer %u: cannot create '%s' in %s: %s", id, name, fx->dir,
@@ -167,8 +241,7 @@ void vdagent_file_xfer_start(struct vdagent_file_xfer *fx, uint32_t id, const ch
     g_message("file transfer %u: receiving '%s' (%" G_GUINT64_FORMAT " bytes) into %s", id,
               x->name, (guint64)size, fx->dir);
     if (size == 0) {
-        xfer_end(fx, x, true);
-        send_status(fx, id, VD_AGENT_FILE_XFER_STATUS_SUCCESS);
+        finish(fx, x);
         return;
     }
     send_status(fx, id, VD_AGENT_FILE_XFER_STATUS_CAN_SEND_DATA);
@@ -203,15 +276,8 @@ void vdagent_file_xfer_data(struct vdagent_file_xfer *fx, uint32_t id, const uin
         len -= (size_t)n;
         x->done += (uint64_t)n;
     }
-    if (x->done == x->size) {
-        int rc = fsync(x->fd);
-        g_message("file transfer %u: '%s' received", id, x->name);
-        xfer_end(fx, x, rc == 0);
-        if (rc == 0)
-            send_status(fx, id, VD_AGENT_FILE_XFER_STATUS_SUCCESS);
-        else
-            send_io_error(fx, id, errno);
-    }
+    if (x->done == x->size)
+        finish(fx, x);
 }
 
 void vdagent_file_xfer_status(struct vdagent_file_xfer *fx, uint32_t id, uint32_t result)

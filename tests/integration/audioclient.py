@@ -86,10 +86,15 @@ def goertzel(samples, freq, rate=48000):
 
 
 def dominant_frequency(samples, rate=48000, lo=50, hi=6000):
-    """Strongest frequency: a 10 Hz scan of 0.1 s, then 0.5 Hz steps over all
-    @samples (at least 1 s gives 1 Hz resolution) around the peak."""
-    head = samples[:rate // 10]
-    coarse = max(range(lo, hi, 10), key=lambda f: goertzel(head, f, rate))
+    """Strongest frequency: a 10 Hz scan of five 0.1 s pieces spread over
+    @samples (their median, so that one piece holding a dropout cannot steer
+    the search), then 0.5 Hz steps over all @samples (at least 1 s gives 1 Hz
+    resolution) around that peak."""
+    piece = rate // 10
+    starts = sorted({int(i * max(len(samples) - piece, 0) / 4) for i in range(5)})
+    peaks = sorted(max(range(lo, hi, 10), key=lambda f: goertzel(samples[s:s + piece], f, rate))
+                   for s in starts)
+    coarse = peaks[len(peaks) // 2]
     fine = [coarse - 12 + 0.5 * i for i in range(49)]
     return max(fine, key=lambda f: goertzel(samples, f, rate))
 
