@@ -4,12 +4,13 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <glib.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "agent/listen-socket.h"
 
 struct collector {
     metrics_collect_fn fn;
@@ -295,37 +296,12 @@ static gboolean on_accept(gint fd, GIOCondition cond, gpointer data)
 
 struct metrics *metrics_create(const char *host, int port, char **ret_error)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    char service[16];
-    g_snprintf(service, sizeof(service), "%d", port);
-    int rc = getaddrinfo(host, service, &hints, &res);
-    if (rc != 0) {
-        *ret_error = g_strdup_printf("cannot serve metrics on %s:%d: %s", host, port,
-                                     gai_strerror(rc));
-        return NULL;
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 8) == 0)
-            break;
-        err = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
+    int err = 0;
+    g_autofree char *why = NULL;
+    int fd = listen_socket_open(host, port, true, &err, &why);
     if (fd < 0) {
-        *ret_error = g_strdup_printf("cannot serve metrics on %s:%d: %s (pick another port with --metrics=ADDR:PORT)",
-                                     host, port, g_strerror(err));
+        *ret_error = g_strdup_printf("cannot serve metrics on %s%s", why,
+                                     err ? " (pick another port with --metrics=ADDR:PORT)" : "");
         return NULL;
     }
     struct metrics *m = g_new0(struct metrics, 1);

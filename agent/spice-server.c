@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/auth-guard.h"
+#include "agent/listen-socket.h"
 #include "agent/spice-core.h"
 #include "agent/tls.h"
 
@@ -173,44 +174,15 @@ static void on_channel_event(int event, SpiceChannelEventInfo *info, void *user_
     }
 }
 
-/* Binds the listening socket ourselves so that a port in use or a bad
- * address is reported precisely. */
 static int listen_socket(const char *host, int port, const char *option, char **ret_error)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    char service[16];
-    g_snprintf(service, sizeof(service), "%d", port);
-    int rc = getaddrinfo(host, service, &hints, &res);
-    if (rc != 0) {
-        *ret_error = g_strdup_printf("cannot listen on %s:%d: %s", host, port, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 8) == 0)
-            break;
-        err = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        if (err == EADDRINUSE)
-            *ret_error = g_strdup_printf("cannot listen on %s:%d: %s (another agent or remote desktop server runs there; pick another port with --%s=ADDR:PORT)", host, port, g_strerror(err), option);
-        else
-            *ret_error = g_strdup_printf("cannot listen on %s:%d: %s", host, port, g_strerror(err));
-        return -1;
-    }
+    int err = 0;
+    g_autofree char *why = NULL;
+    int fd = listen_socket_open(host, port, false, &err, &why);
+    if (fd < 0 && err == EADDRINUSE)
+        *ret_error = g_strdup_printf("cannot listen on %s (another agent or remote desktop server runs there; pick another port with --%s=ADDR:PORT)", why, option);
+    else if (fd < 0)
+        *ret_error = g_strdup_printf("cannot listen on %s", why);
     return fd;
 }
 

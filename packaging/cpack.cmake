@@ -18,7 +18,12 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The virtual desktop mode starts Xvfb with an xterm.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "xvfb, xterm")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "virt-viewer")
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_LIST_DIR}/conffiles)
+# conffiles, and maintainer scripts that create the groups, reload udev and
+# enable the USB helper's socket (what debhelper's snippets would do).
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_CURRENT_LIST_DIR}/conffiles
+  ${CMAKE_CURRENT_LIST_DIR}/maintainer-scripts/postinst
+  ${CMAKE_CURRENT_LIST_DIR}/maintainer-scripts/prerm
+  ${CMAKE_CURRENT_LIST_DIR}/maintainer-scripts/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_DEBUGINFO_PACKAGE OFF)

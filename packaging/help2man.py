@@ -11,6 +11,9 @@ import subprocess
 import sys
 
 
+MANUALS = {"1": "User Commands", "8": "System Administration"}
+
+
 def esc(text):
     text = text.replace("\\", "\\e").replace("-", "\\-")
     return "\\&" + text if text.startswith((".", "'")) else text
@@ -22,7 +25,7 @@ def main():
     lines = subprocess.run([binary, "--help"], check=True, capture_output=True,
                            text=True).stdout.splitlines()
     out = ['.\\" Generated from "%s --help" by packaging/help2man.py: do not edit.' % prog,
-           ".TH %s %s \"\" \"thindesk\" \"User Commands\"" % (prog.upper(), section),
+           ".TH %s %s \"\" \"thindesk\" \"%s\"" % (prog.upper(), section, MANUALS[section]),
            ".SH NAME", "%s \\- %s" % (esc(prog), esc(summary)), ".SH SYNOPSIS"]
     i = 0
     while i < len(lines) and (lines[i].startswith("Usage:") or lines[i].startswith("       ")):
@@ -42,7 +45,7 @@ def main():
         stripped = line.strip()
         if section_name == "OPTIONS" and line.startswith("  -") and not line.startswith("   "):
             out += [".TP", "\\fB%s\\fR" % esc(stripped)]
-        elif section_name in ("EXIT STATUS", "EXAMPLES"):
+        elif section_name in ("EXIT STATUS", "EXAMPLES", "FILES", "SEE ALSO"):
             out += [esc(stripped), ".br"]
         else:
             out.append(esc(stripped))

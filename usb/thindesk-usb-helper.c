@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <glib.h>
 #include <grp.h>
 #include <pwd.h>
@@ -178,24 +179,77 @@ static int listen_socket(const char *path, gid_t group)
     return s;
 }
 
+static const char usage[] =
+    "Usage: thindesk-usb-helper [OPTION]...\n"
+    "Attach USB devices that SPICE clients redirect to thindesk-agent to this machine's\n"
+    "kernel, through the vhci_hcd USB/IP controller.\n"
+    "\n"
+    "This is the only part of thindesk that runs as root: the kernel takes the\n"
+    "socket of a USB/IP connection from the fd table of whoever writes vhci_hcd's\n"
+    "attach file. It normally runs socket-activated by thindesk-usb-helper.socket\n"
+    "(/run/thindesk/usb-helper.sock). It serves only members of the allowed group\n"
+    "(checked with the peer credentials of each connection), attaches only the\n"
+    "socket it is handed, and validates every field of a request.\n"
+    "\n"
+    "Options:\n"
+    "  --socket=PATH\n"
+    "      listen on PATH when systemd did not hand over a socket (default\n"
+    "      /run/thindesk/usb-helper.sock)\n"
+    "  --allow-group=GROUP\n"
+    "      members of GROUP may attach devices (default thindesk-usb; empty: root only)\n"
+    "  --vhci=DIR\n"
+    "      the vhci_hcd controller's sysfs directory (default " VHCI_SYSFS ")\n"
+    "  --help\n"
+    "      show this help and exit\n"
+    "\n"
+    "Exit status:\n"
+    "  0  --help was shown\n"
+    "  1  the socket could not be opened, or accepting connections failed\n"
+    "  2  the command line is wrong\n"
+    "\n"
+    "Files:\n"
+    "  /usr/lib/systemd/system/thindesk-usb-helper.socket\n"
+    "  /usr/lib/sysusers.d/thindesk.conf (creates the thindesk-usb group)\n"
+    "\n"
+    "See also:\n"
+    "  thindesk-agent(1), usbip(8)\n";
+
 int main(int argc, char **argv)
 {
     g_autofree char *socket_path = g_strdup("/run/thindesk/usb-helper.sock");
     g_autofree char *group = g_strdup("thindesk-usb");
     g_autofree char *vhci_dir = g_strdup(VHCI_SYSFS);
-    GOptionEntry entries[] = {
-        {"socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
-         "listen on PATH (without systemd socket activation)", "PATH"},
-        {"allow-group", 0, 0, G_OPTION_ARG_STRING, &group,
-         "members of GROUP may attach devices (empty: root only)", "GROUP"},
-        {"vhci", 0, 0, G_OPTION_ARG_FILENAME, &vhci_dir,
-         "the vhci_hcd sysfs directory (for tests)", "DIR"},
-        {NULL}};
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- attach redirected USB devices to vhci_hcd");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_autoptr(GError) err = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
-        fprintf(stderr, "thindesk-usb-helper: %s\n", err->message);
+    static const struct option longopts[] = {{"socket", required_argument, NULL, 's'},
+                                             {"allow-group", required_argument, NULL, 'g'},
+                                             {"vhci", required_argument, NULL, 'v'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            g_free(socket_path);
+            socket_path = g_strdup(optarg);
+            break;
+        case 'g':
+            g_free(group);
+            group = g_strdup(optarg);
+            break;
+        case 'v':
+            g_free(vhci_dir);
+            vhci_dir = g_strdup(optarg);
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fprintf(stderr, "thindesk-usb-helper: unknown option or missing value: %s (see --help)\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "thindesk-usb-helper: unexpected argument '%s' (see --help)\n", argv[optind]);
         return 2;
     }
     struct helper h = {.vhci_dir = vhci_dir, .allowed_gid = (gid_t)-1, .next_devid = 0x10001};

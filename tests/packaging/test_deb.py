@@ -33,11 +33,13 @@ EXPECTED_FILES = {
     "/usr/share/man/man1/thindesk.1.gz",
     "/usr/share/man/man1/thindesk-agent.1.gz",
     "/usr/share/man/man5/thindesk-agent.conf.5.gz",
+    "/usr/share/man/man8/thindesk-usb-helper.8.gz",
+    "/usr/lib/udev/rules.d/60-thindesk-uinput.rules",
 }
+SOCKET_LINK = "/etc/systemd/system/sockets.target.wants/thindesk-usb-helper.socket"
 # Lintian tags that stay, each explained in packaging/LINTIAN.md.
 EXPLAINED_TAGS = {"initial-upload-closes-no-bugs", "binary-has-unneeded-section",
                   "systemd-service-file-missing-install-key",
-                  "systemd-service-file-missing-documentation-key",
                   "package-supports-alternative-init-but-no-init.d-script"}
 
 
@@ -148,6 +150,8 @@ class TestDeb(unittest.TestCase):
             raise unittest.SkipTest("dpkg -i needs root")
         self.assertFalse(installed("thindesk"), "thindesk is already installed on this machine")
         self.assertFalse(os.path.exists("/etc/thindesk"), "/etc/thindesk exists already")
+        groups = ("thindesk-usb", "thindesk-input")
+        had = {g for g in groups if pkgtest.run(["getent", "group", g]).returncode == 0}
         try:
             p = dpkg("-i", self.deb)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
@@ -163,6 +167,16 @@ class TestDeb(unittest.TestCase):
             self.assertEqual(p.stdout.strip(), "/usr/share/man/man1/thindesk-agent.1.gz")
             p = pkgtest.run(["man", "-w", "5", "thindesk-agent.conf"])
             self.assertEqual(p.stdout.strip(), "/usr/share/man/man5/thindesk-agent.conf.5.gz")
+            p = pkgtest.run(["man", "-w", "8", "thindesk-usb-helper"])
+            self.assertEqual(p.stdout.strip(), "/usr/share/man/man8/thindesk-usb-helper.8.gz")
+
+            # The postinst made the groups and enabled the USB helper's socket.
+            for group in groups:
+                p = pkgtest.run(["getent", "group", group])
+                self.assertEqual(p.returncode, 0, "the postinst did not create group " + group)
+            self.assertEqual(os.path.realpath(SOCKET_LINK),
+                             "/usr/lib/systemd/system/thindesk-usb-helper.socket",
+                             "the postinst did not enable thindesk-usb-helper.socket")
 
             rt = tempfile.mkdtemp(prefix="thindesk-rt-", dir=self.tmp)
             os.chmod(rt, 0o700)
@@ -196,9 +210,13 @@ class TestDeb(unittest.TestCase):
                 os.rmdir("/etc/thindesk/agent.conf.d")
         finally:
             p = dpkg("--purge", "thindesk")
+            # Purging keeps the groups (as Debian packages do); this machine
+            # gets back what it had.
+            for group in set(groups) - had:
+                pkgtest.run(["groupdel", group])
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertFalse(installed("thindesk"))
-        left = [f for f in EXPECTED_FILES if os.path.lexists(f)]
+        left = [f for f in EXPECTED_FILES | {SOCKET_LINK} if os.path.lexists(f)]
         self.assertEqual(left, [], "files left after purge")
         for d in ("/etc/thindesk", "/usr/share/doc/thindesk", "/usr/share/lintian/overrides/thindesk"):
             self.assertFalse(os.path.lexists(d), d + " left after purge")

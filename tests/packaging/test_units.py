@@ -72,8 +72,10 @@ class TestUnits(unittest.TestCase):
             copies.append(os.path.join(self.tmp, name))
             with open(copies[-1], "w") as f:
                 f.write(text)
+        # MANPATH: verify also checks that Documentation=man:... resolves.
         p = pkgtest.run(["systemd-analyze", "verify", *copies], cwd=self.tmp,
-                        env=dict(os.environ, SYSTEMD_LOG_LEVEL="notice"))
+                        env=dict(os.environ, SYSTEMD_LOG_LEVEL="notice",
+                                 MANPATH=pkgtest.MAN_DIR))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual((p.stdout + p.stderr).strip(), "", "systemd-analyze verify complained")
 
