@@ -125,25 +125,12 @@ class XorgDummy(tdtest.Xvfb):
         with open(conf, "w") as f:
             f.write(XORG_DUMMY_CONF % (width, height))
         self.log = os.path.join(self.tmp, "xorg.log")
-        r, w = os.pipe()
         self.children = []
-        self.proc = subprocess.Popen(
-            ["Xorg", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-config", conf,
-             "-logfile", self.log],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        data = b""
-        deadline = time.monotonic() + 30
-        while not data.endswith(b"\n") and time.monotonic() < deadline:
-            chunk = os.read(r, 16)
-            if not chunk:
-                break
-            data += chunk
-        os.close(r)
-        if not data.strip():
+        self.proc, self.display = tdtest.start_x_server(
+            ["Xorg", "-noreset", "-nolisten", "tcp", "-config", conf, "-logfile", self.log], 30)
+        if not self.display:
             self.stop()
             raise RuntimeError("Xorg (dummy) did not start; see " + self.log)
-        self.display = ":" + data.decode().strip()
         self.env = dict(os.environ, DISPLAY=self.display)
 
     def stop(self):
