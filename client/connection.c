@@ -74,11 +74,13 @@ static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpoint
         msg = g_strdup_printf("%s refused the password (%s)", c->address, error_text(channel));
         report_lost(c, EXIT_STATUS_AUTH, msg);
         return;
-    case SPICE_CHANNEL_ERROR_TLS:
+    case SPICE_CHANNEL_ERROR_TLS: {
+        const char *why = log_filter_tls_detail();
         msg = g_strdup_printf("%s: TLS failed, the server certificate did not verify: %s",
-                              c->address, error_text(channel));
+                              c->address, why ? why : error_text(channel));
         report_lost(c, EXIT_STATUS_CERTIFICATE, msg);
         return;
+    }
     case SPICE_CHANNEL_ERROR_LINK:
         if (c->opened)
             msg = g_strdup_printf("%s closed the connection (%s)", c->address, error_text(channel));
@@ -207,6 +209,7 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
 
 void connection_start(struct connection *c)
 {
+    log_filter_forget();
     c->timeout_source = g_timeout_add_seconds((guint)c->settings->timeout, on_timeout, c);
     if (!spice_session_connect(c->session)) {
         g_autofree char *msg = g_strdup_printf("cannot connect to %s", c->address);

@@ -1,10 +1,30 @@
 #include "client/log-filter.h"
 
 #include <glib.h>
+#include <stdbool.h>
 #include <string.h>
 
 static char *last_warning;
+static char *tls_detail;
 static gboolean show_spice;
+
+/* spice-common's certificate checks (ssl_verify.c) say why a certificate was
+ * refused, then a generic "verification failed": keep the reason, without
+ * the source location in front of it. */
+static void remember_tls_detail(const char *message)
+{
+    if (!strstr(message, "openssl_verify:"))
+        return;
+    const char *text = strstr(message, "openssl_verify:") + strlen("openssl_verify:");
+    while (*text == ' ')
+        text++;
+    if (g_str_has_prefix(text, "ssl: "))
+        text += strlen("ssl: ");
+    if (strcmp(text, "verification failed") == 0)
+        return;
+    g_free(tls_detail);
+    tls_detail = g_strdup(text);
+}
 
 static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields,
                                gpointer data)
@@ -16,10 +36,13 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gs
         else if (strcmp(fields[i].key, "MESSAGE") == 0)
             message = fields[i].value;
     }
-    if (domain && g_str_has_prefix(domain, "GSpice") && !show_spice) {
+    /* "GSpice": spice-gtk; "Spice": the spice-common code built into it. */
+    bool spice = domain && (g_str_has_prefix(domain, "GSpice") || strcmp(domain, "Spice") == 0);
+    if (spice && !show_spice) {
         if ((level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL)) && message) {
             g_free(last_warning);
             last_warning = g_strdup(message);
+            remember_tls_detail(message);
         }
         if (!(level & G_LOG_LEVEL_ERROR))
             return G_LOG_WRITER_HANDLED;
@@ -37,4 +60,15 @@ void log_filter_install(void)
 const char *log_filter_last_spice_warning(void)
 {
     return last_warning;
+}
+
+const char *log_filter_tls_detail(void)
+{
+    return tls_detail;
+}
+
+void log_filter_forget(void)
+{
+    g_clear_pointer(&last_warning, g_free);
+    g_clear_pointer(&tls_detail, g_free);
 }

@@ -7,3 +7,12 @@ void log_filter_install(void);
 
 /* The last warning spice-gtk logged, or NULL (owned by the filter). */
 const char *log_filter_last_spice_warning(void);
+
+/* Why spice-gtk's certificate check last refused a server certificate
+ * ("subject 'CN=x' verification failed", "Error in certificate chain
+ * verification: ..."), or NULL (owned by the filter). */
+const char *log_filter_tls_detail(void);
+
+/* Forgets both, so that a new connection's failure is not explained by an
+ * older one's. */
+void log_filter_forget(void);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client/exit-status.h"
+#include "usb/usb-policy.h"
 
 enum opt_type {
     OPT_STRING,
@@ -16,6 +17,7 @@ enum opt_type {
     OPT_PORT,      /* 0..65535, -1 means none (remote-viewer writes that) */
     OPT_RECONNECT, /* never | N | always */
     OPT_POINT,     /* X,Y into two ints, sets have_pointer */
+    OPT_FILTER,    /* a string in usbredir filter syntax, checked when set */
 };
 
 enum opt_where {
@@ -100,9 +102,9 @@ static const struct opt table[] = {
     {"usb-list", OPT_BOOL, OFF(usb_list), 0, NULL, "false", NULL,
      "list the local USB devices with their usbredir filter fields, and exit", 0, 0,
      WHERE_CLI_ONLY},
-    {"usb-redirect", OPT_STRING, OFF(usb_redirect), 0, NULL, NULL, "FILTER",
+    {"usb-redirect", OPT_FILTER, OFF(usb_redirect), 0, NULL, NULL, "FILTER",
      "redirect the devices plugged in now that match FILTER (usbredir filter syntax: class,vendor,product,version,allow|...)"},
-    {"usb-auto-redirect", OPT_STRING, OFF(usb_auto_filter), 0, "usb-filter", NULL, "FILTER",
+    {"usb-auto-redirect", OPT_FILTER, OFF(usb_auto_filter), 0, "usb-filter", NULL, "FILTER",
      "redirect newly plugged devices that match FILTER (same syntax as remote-viewer's usb-filter)"},
     {"usb-autoshare", OPT_BOOL, OFF(usb_autoshare), 0, "enable-usb-autoshare", "false", NULL,
      "redirect newly plugged devices matching the auto-redirect filter"},
@@ -169,12 +171,27 @@ static bool parse_bool(const char *v, bool *ret)
     return false;
 }
 
+static bool filter_valid(const char *value)
+{
+    g_autofree char *why = NULL;
+    struct usb_policy *rules = usb_policy_create(value, &why);
+    usb_policy_destroy(rules);
+    return rules != NULL;
+}
+
 static bool set_value_as(struct settings *s, const struct opt *opt, const char *key,
                          const char *value, const char *where, char **ret_error)
 {
     bool ok = true;
     switch (opt->type) {
+    case OPT_FILTER:
     case OPT_STRING:
+        /* A filter is checked here: spice-gtk would only log a bad one and
+         * go on without it. */
+        if (opt->type == OPT_FILTER && !filter_valid(value)) {
+            ok = false;
+            break;
+        }
         if (opt->offset != NOFIELD) {
             g_free(*field_str(s, opt->offset));
             *field_str(s, opt->offset) = *value ? g_strdup(value) : NULL;
@@ -219,7 +236,9 @@ static bool set_value_as(struct settings *s, const struct opt *opt, const char *
             opt->type == OPT_BOOL   ? g_strdup("true or false")
             : opt->type == OPT_INT  ? g_strdup_printf("a number from %d to %d", opt->min, opt->max)
             : opt->type == OPT_PORT ? g_strdup("a port number from 1 to 65535")
-                                    : g_strdup(opt->arg);
+            : opt->type == OPT_FILTER
+                ? g_strdup("usbredir filter rules 'class,vendor,product,version,allow|...', numbers or -1 for any, allow 0 or 1, e.g. 0x08,-1,-1,-1,1|-1,-1,-1,-1,0")
+                : g_strdup(opt->arg);
         *ret_error = g_strdup_printf("%s: invalid value '%s' for %s (expected %s)", where, value,
                                      key, expected);
         return false;
@@ -533,6 +552,12 @@ enum settings_result settings_load(struct settings *s, int argc, char **argv,
     if (!s->headless && (s->screenshot || s->send_keys || s->have_pointer || s->record_audio)) {
         *ret_error =
             g_strdup("--screenshot, --send-keys, --pointer and --record-audio need --headless");
+        return SETTINGS_USAGE;
+    }
+    /* Found out here rather than once connected, after the desktop shows. */
+    if (s->share_cd && (g_file_test(s->share_cd, G_FILE_TEST_IS_DIR) ||
+                        access(s->share_cd, R_OK) != 0)) {
+        *ret_error = g_strdup_printf("--share-cd=%s: %s", s->share_cd, !g_file_test(s->share_cd, G_FILE_TEST_EXISTS) ? "no such file" : "not a readable file (an ISO image is expected)");
         return SETTINGS_USAGE;
     }
     return SETTINGS_OK;

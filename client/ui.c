@@ -195,6 +195,41 @@ static struct ui_window *find_window(struct ui *ui, int channel_id, int monitor_
     return NULL;
 }
 
+/* Where the guest shows @w's monitor: its entry in the display channel's
+ * monitors config, or the whole primary surface before there is one. */
+static bool window_guest_geometry(struct ui_window *w, GdkRectangle *geo)
+{
+    SpiceChannel *ch = w->ui->conn ? connection_get_display(w->ui->conn, w->channel_id) : NULL;
+    if (!ch)
+        return false;
+    g_autoptr(GArray) monitors = NULL;
+    g_object_get(ch, "monitors", &monitors, NULL);
+    if (monitors && (guint)w->monitor_id < monitors->len) {
+        SpiceDisplayMonitorConfig *m =
+            &g_array_index(monitors, SpiceDisplayMonitorConfig, w->monitor_id);
+        *geo = (GdkRectangle){(int)m->x, (int)m->y, (int)m->width, (int)m->height};
+        return geo->width > 0 && geo->height > 0;
+    }
+    SpiceDisplayPrimary p;
+    if (w->monitor_id != 0 || !spice_display_channel_get_primary(ch, 0, &p))
+        return false;
+    *geo = (GdkRectangle){0, 0, p.width, p.height};
+    return true;
+}
+
+/* A window (not full screen) takes its monitor's size, one to one. With
+ * several monitors each window goes where its monitor is in the guest's
+ * layout, so the desktop reads across them as it does on the guest. */
+static void window_fit(struct ui_window *w)
+{
+    GdkRectangle geo;
+    if (w->fullscreen || !window_guest_geometry(w, &geo))
+        return;
+    gtk_window_resize(GTK_WINDOW(w->window), geo.width, geo.height);
+    if (w->ui->windows->len > 1)
+        gtk_window_move(GTK_WINDOW(w->window), geo.x, geo.y);
+}
+
 static void attach_display(struct ui *ui, int channel_id, int monitor_id)
 {
     struct ui_window *w = find_window(ui, channel_id, monitor_id);
@@ -228,8 +263,23 @@ static void on_monitors(GObject *channel, GParamSpec *pspec, gpointer data)
     g_autoptr(GArray) monitors = NULL;
     int id = 0;
     g_object_get(channel, "monitors", &monitors, "channel-id", &id, NULL);
-    for (guint i = 0; monitors && i < monitors->len; i++)
+    guint n = monitors ? monitors->len : 0;
+    for (guint i = 0; i < n; i++)
         attach_display(ui, id, (int)i);
+    /* Monitors the guest turned off lose their window; the first window of
+     * the first channel stays (it carries the status page). */
+    for (guint i = ui->windows->len; i-- > 1;) {
+        struct ui_window *w = g_ptr_array_index(ui->windows, i);
+        if (w->channel_id == id && w->monitor_id >= (int)MAX(n, 1))
+            g_ptr_array_remove_index(ui->windows, i);
+    }
+    if (!ui->ready)
+        return;
+    for (guint i = 0; i < ui->windows->len; i++) {
+        struct ui_window *w = g_ptr_array_index(ui->windows, i);
+        if (w->channel_id == id)
+            window_fit(w);
+    }
 }
 
 void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel)
@@ -256,12 +306,7 @@ void ui_ready(struct ui *ui)
         if (!w->display)
             continue;
         gtk_stack_set_visible_child(GTK_STACK(w->stack), w->display);
-        if (!w->fullscreen && ui->conn) {
-            SpiceChannel *ch = connection_get_display(ui->conn, w->channel_id);
-            SpiceDisplayPrimary p;
-            if (ch && spice_display_channel_get_primary(ch, 0, &p))
-                gtk_window_resize(GTK_WINDOW(w->window), p.width, p.height);
-        }
+        window_fit(w);
         gtk_widget_grab_focus(w->display);
     }
 }

@@ -10,6 +10,13 @@ struct usb {
     bool ready;
 };
 
+/* "SanDisk Cruzer [0781:5567]"; spice-gtk leaves a gap for a device
+ * without a manufacturer string. */
+static char *describe(SpiceUsbDevice *dev)
+{
+    return g_strstrip(spice_usb_device_get_description(dev, "%s %s %s"));
+}
+
 static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
 {
     g_autoptr(GError) err = NULL;
@@ -17,7 +24,7 @@ static void on_connected(GObject *source, GAsyncResult *res, gpointer data)
     if (!spice_usb_device_manager_connect_device_finish(SPICE_USB_DEVICE_MANAGER(source), res,
                                                         &err)) {
         if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-            g_autofree char *desc = spice_usb_device_get_description(dev, "%s %s %s");
+            g_autofree char *desc = describe(dev);
             g_printerr("thindesk: cannot redirect USB device %s: %s\n", desc, err->message);
         }
     }
@@ -30,7 +37,7 @@ static void redirect(struct usb *u, SpiceUsbDevice *dev)
         return;
     g_autoptr(GError) err = NULL;
     if (!spice_usb_device_manager_can_redirect_device(u->manager, dev, &err)) {
-        g_autofree char *desc = spice_usb_device_get_description(dev, "%s %s %s");
+        g_autofree char *desc = describe(dev);
         g_printerr("thindesk: cannot redirect USB device %s: %s\n", desc,
                    err ? err->message : "not allowed");
         return;

@@ -69,6 +69,18 @@ def run_client(name, argv, env, x, agent):
         tdtest.stop_process(p)
 
 
+def warm_up(env):
+    """The first GTK process on a fresh X server loads Mesa's llvmpipe
+    (swrast_dri.so and libLLVM, ~45 MiB resident) while GDK probes GLX; later
+    processes on the same server do not. Without this the client measured
+    first carries that load and the comparison of resident memory is unfair.
+    A thindesk window with nothing to connect to takes it."""
+    p = subprocess.Popen([tc.CLIENT, "spice://127.0.0.1:1"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    time.sleep(3)
+    tdtest.stop_process(p)
+
+
 def main():
     tdtest.skip_unless_tools("Xvfb", "remote-viewer")
     tmp = tempfile.mkdtemp(prefix="thindesk-bench-client-")
@@ -82,6 +94,7 @@ def main():
                         % (agent.port, agent.password))
             uri = "spice://127.0.0.1:%d" % agent.port
             genv = tc.client_env({"DISPLAY": cx.display})
+            warm_up(genv)
             rows.append(run_client("thindesk (window)", [tc.CLIENT, "--password-file=" + pw,
                                                          uri], genv, x, agent))
             rows.append(run_client("remote-viewer (window)", ["remote-viewer", vv], genv, x,

@@ -47,6 +47,13 @@ def _gpointer(obj):
     return ctypes.pythonapi.PyCapsule_GetPointer(obj.__gpointer__, None)
 
 
+# spice-protocol's vd_agent.h
+VD_AGENT_CAP_CLIPBOARD_BY_DEMAND = 5
+VD_AGENT_CAP_CLIPBOARD_SELECTION = 6
+VD_AGENT_CAP_FILE_XFER_DISABLED = 13
+VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS = 14
+
+
 class Client:
     def __init__(self, port, password=None, host="127.0.0.1", tls_port=None, ca_file=None,
                  host_subject=None, secure_channels=None):
@@ -135,6 +142,15 @@ class Client:
                 return value
             time.sleep(0.005)
         return predicate()
+
+    def wait_agent_caps(self, caps, timeout=30.0):
+        """Waits until the agent channel is up and the agent announced every
+        capability in @caps (spice-protocol's VD_AGENT_CAP_* numbers): they
+        follow the channel, and spice-gtk refuses clipboard grabs, for one,
+        until they are there."""
+        return self.wait(lambda: self.main is not None
+                         and self.main.get_property("agent-connected")
+                         and all(self.main.agent_test_capability(c) for c in caps), timeout)
 
     def primary(self):
         """Returns (width, height, stride, bytes) of the client's frame, or None."""

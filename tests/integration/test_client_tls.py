@@ -1,19 +1,25 @@
 #!/usr/bin/python3
-"""Trust on first use for TLS servers without a CA, against a real TLS peer.
+"""thindesk over TLS.
 
-The agent serves no TLS yet (another issue adds it), so the peer here is a
-TLS server in Python that is not SPICE: it proves the pinning (the key that
-lands in known_hosts, refusal when it changes, spice-gtk accepting the pinned
-key) but not a whole TLS SPICE session. That live test waits for agent TLS."""
+Against the real agent (its self-signed certificate, TLS port only): the
+client verifies it with --ca-file/--host-subject or with the agent's own .vv
+file and gets the exact frame; without a CA it pins the key on first use in
+$XDG_CONFIG_HOME/thindesk/known_hosts, connects again, and refuses with a
+clear message and exit code 12 once the agent's certificate is regenerated.
+
+Against a TLS server in Python that is not SPICE: the pinning details (file
+mode, the key that lands in known_hosts, a damaged known_hosts file)."""
 
 import hashlib
 import os
+import re
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -117,6 +123,153 @@ class TlsPinTest(unittest.TestCase):
         p = self.connect()
         self.assertEqual(p.returncode, 12, p.stderr)
         self.assertIn("malformed line", p.stderr)
+
+
+def spki_fingerprint(cert):
+    spki = subprocess.run("openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform DER"
+                          % cert, shell=True, check=True, capture_output=True).stdout
+    return "sha256:" + hashlib.sha256(spki).hexdigest()
+
+
+def banner_value(agent, label):
+    m = tdtest.wait_for(lambda: re.search(label + r": (.+)", agent.stdout()), 10,
+                        what=label + " in the banner")
+    return m.group(1).strip()
+
+
+class AgentTlsTest(unittest.TestCase):
+    """The client against thindesk-agent's TLS port (no plain port open)."""
+
+    def setUp(self):
+        tdtest.skip_unless_tools("Xvfb", "openssl", "import", "compare", "xterm", "xsetroot")
+        if not os.path.exists(tc.CLIENT):
+            self.fail("client not built: " + tc.CLIENT)
+        self.tmp = tempfile.mkdtemp(prefix="thindesk-tls-agent-")
+        self.x = tdtest.Xvfb(1024, 768)
+        self.x.check(["xsetroot", "-solid", "#2a6f4e"])
+        self.x.run(["xterm", "-geometry", "60x12+40+50", "-bg", "white", "-fg", "black", "-e",
+                    "sh", "-c", "echo thindesk over TLS; seq 1 8; sleep 600"])
+        tdtest.wait_for(lambda: subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--class", "xterm"], env=self.x.env,
+            capture_output=True).returncode == 0, 15, what="the xterm on the agent's display")
+        time.sleep(1)  # let the xterm draw its text
+
+    def tearDown(self):
+        self.x.stop()
+
+    def shot(self, args, env=None, name="got.png"):
+        """Runs a headless screenshot; returns (process, path)."""
+        got = os.path.join(self.tmp, name)
+        if os.path.exists(got):
+            os.unlink(got)
+        p = tc.run(["--headless", "--timeout=30", "--screenshot=" + got, *args], timeout=90,
+                   env=env)
+        return p, got
+
+    def assert_exact(self, got):
+        src = os.path.join(self.tmp, "src.png")
+        tdtest.grab_root(self.x.display, src)
+        self.assertEqual(tdtest.image_size(got), (1024, 768))
+        self.assertEqual(tdtest.compare_ae(got, src), 0, "the screenshot differs from the display")
+
+    def one_line(self, p):
+        lines = tc.messages(p.stderr)
+        self.assertEqual(len(lines), 1, "one clear message expected: %r" % p.stderr)
+        return lines[0]
+
+    def test_ca_file_host_subject_and_vv_file(self):
+        with tdtest.Agent(self.x.display, args=["--listen=off"]) as agent:
+            self.assertFalse(tdtest.port_open(agent.port), "a plain port is open")
+            subject = banner_value(agent, "host-subject")
+            pw = tc.password_file(self.tmp, agent.password)
+            url = "spice://127.0.0.1?tls-port=%d" % agent.tls_port
+            p, got = self.shot(["--password-file=" + pw, "--ca-file=" + agent.ca_file,
+                                "--host-subject=" + subject, url])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(tc.messages(p.stderr), [], "verified TLS needs no pin or message")
+            self.assert_exact(got)
+            tdtest.wait_for(lambda: "connected over TLS" in agent.stderr(), 10,
+                            what="the agent to log a client over TLS")
+
+            # The agent's own .vv file: ca=, host-subject=, tls-port=, password=.
+            vv = re.search(r"remote-viewer (\S+\.vv)", agent.stdout()).group(1)
+            with open(vv) as f:
+                text = f.read()
+            self.assertIn("tls-port=%d\n" % agent.tls_port, text)
+            self.assertIn("host-subject=%s\n" % subject, text)
+            copy = os.path.join(self.tmp, "agent.vv")
+            with open(copy, "w") as f:
+                f.write(text)
+            cfg = os.path.join(self.tmp, "vv-config")
+            p, got = self.shot([copy], env={"XDG_CONFIG_HOME": cfg}, name="vv.png")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(cfg, "thindesk", "known_hosts")),
+                             "a CA-verified server must not be pinned")
+            self.assert_exact(got)
+
+            # Verification is real: a wrong subject is refused with exit 12.
+            p, got = self.shot(["--password-file=" + pw, "--ca-file=" + agent.ca_file,
+                                "--host-subject=O=thindesk,CN=impostor", url], name="bad.png")
+            self.assertEqual(p.returncode, 12, p.stderr)
+            line = self.one_line(p)
+            self.assertIn("certificate did not verify: subject 'O=thindesk,CN=impostor' "
+                          "verification failed", line)
+            self.assertFalse(os.path.exists(got))
+            # And so is a CA that did not sign the agent's certificate.
+            _, other, _ = make_cert(self.tmp, "other")
+            p, got = self.shot(["--password-file=" + pw, "--ca-file=" + other,
+                                "--host-subject=" + subject, url], name="bad.png")
+            self.assertEqual(p.returncode, 12, p.stderr)
+            line = self.one_line(p)
+            self.assertIn("certificate did not verify: Error in server certificate verification",
+                          line)
+
+    def test_trust_on_first_use_then_regenerated_certificate_is_refused(self):
+        tls_port = tdtest.free_port()
+        args = ["--listen=off", "--tls-listen=127.0.0.1:%d" % tls_port]
+        cfg = os.path.join(self.tmp, "client-config")
+        env = {"XDG_CONFIG_HOME": cfg}
+        kh = os.path.join(cfg, "thindesk", "known_hosts")
+        url = "spice://127.0.0.1?tls-port=%d" % tls_port
+        first_identity = {"XDG_CONFIG_HOME": os.path.join(self.tmp, "agent-one")}
+        with tdtest.Agent(self.x.display, args=args, env=first_identity) as agent:
+            pw = tc.password_file(self.tmp, agent.password)
+            fp = spki_fingerprint(os.path.join(agent.tls_dir, "server-cert.pem"))
+            p, got = self.shot(["--password-file=" + pw, url], env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(tc.messages(p.stderr), [
+                "thindesk: 127.0.0.1:%d: first connection, pinned the server key %s in %s"
+                % (tls_port, fp, kh)])
+            self.assertEqual(tc.read(kh).splitlines()[-1], "127.0.0.1 %d %s" % (tls_port, fp))
+            self.assertEqual(os.stat(kh).st_mode & 0o777, 0o600)
+            self.assert_exact(got)
+            # Second connection: the pin matches, nothing is said, same frame.
+            for i in range(2):
+                p, got = self.shot(["--password-file=" + pw, url], env=env, name="again.png")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(tc.messages(p.stderr), [])
+                self.assert_exact(got)
+            self.assertIn("connected over TLS", agent.stderr())
+        pinned = tc.read(kh)
+
+        # The agent is reinstalled: a fresh config dir, a new self-signed
+        # certificate, the same address and TLS port.
+        second_identity = {"XDG_CONFIG_HOME": os.path.join(self.tmp, "agent-two")}
+        with tdtest.Agent(self.x.display, args=args, env=second_identity) as agent:
+            new_fp = spki_fingerprint(os.path.join(agent.tls_dir, "server-cert.pem"))
+            self.assertNotEqual(new_fp, fp)
+            pw = tc.password_file(self.tmp, agent.password)
+            p, got = self.shot(["--password-file=" + pw, url], env=env, name="changed.png")
+            self.assertEqual(p.returncode, 12, p.stderr)
+            line = self.one_line(p)
+            self.assertIn("127.0.0.1:%d: the server key changed (pinned %s, now %s)"
+                          % (tls_port, fp, new_fp), line)
+            self.assertIn("delete its line from " + kh, line)
+            self.assertFalse(os.path.exists(got))
+            self.assertEqual(tc.read(kh), pinned, "a refused key must not replace the pin")
+            # The password never reached the impostor: no session was opened.
+            self.assertNotIn("connected over TLS", agent.stderr())
+            self.assertNotIn("client-connected", agent.stderr())
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ class ClipClient:
     """A spice-gtk client that records the guest's grabs and data and
     answers the guest's requests with what it offers."""
 
-    def __init__(self, test, agent):
+    def __init__(self, test, agent, clipboard=True):
         import spiceclient
         from gi.repository import GObject
         self.c = spiceclient.Client(agent.port, agent.password)
@@ -34,15 +34,17 @@ class ClipClient:
         self.requests = []   # (selection, type)
         self.offer = {}      # (selection, type) -> bytes
         self.m = None
-        test.assertTrue(self.c.wait(lambda: self.c.main is not None and
-                                    self.c.main.get_property("agent-connected"), 30),
-                        "the client never saw the agent channel")
+        # Without a clipboard the agent still announces file transfer: that
+        # shows its capabilities have come.
+        caps = ([spiceclient.VD_AGENT_CAP_CLIPBOARD_BY_DEMAND,
+                 spiceclient.VD_AGENT_CAP_CLIPBOARD_SELECTION] if clipboard
+                else [spiceclient.VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS])
+        test.assertTrue(self.c.wait_agent_caps(caps),
+                        "the agent channel or its capabilities never came")
         self.m = self.c.main
         GObject.Object.connect(self.m, "main-clipboard-selection-grab", self._on_grab)
         GObject.Object.connect(self.m, "main-clipboard-selection", self._on_data)
         GObject.Object.connect(self.m, "main-clipboard-selection-request", self._on_request)
-        # the agent's capabilities arrive right after the channel
-        self.c.iterate(1.0)
 
     def _on_grab(self, ch, sel, types, n):
         self.grabs.append((sel, list(types)))
@@ -130,7 +132,7 @@ class ClipboardTest(unittest.TestCase):
         self.addCleanup(x.stop)
         agent = tdtest.Agent(x.display, args=list(args))
         self.addCleanup(agent.__exit__, None, None, None)
-        client = ClipClient(self, agent)
+        client = ClipClient(self, agent, clipboard="--clipboard=off" not in args)
         # the client leaves before the agent stops
         self.addCleanup(client.close)
         return x, agent, client

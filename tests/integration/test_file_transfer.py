@@ -28,9 +28,10 @@ class FileTransferTest(unittest.TestCase):
         self.addCleanup(agent.__exit__, None, None, None)
         c = spiceclient.Client(agent.port, agent.password)
         self.addCleanup(c.close)  # before the agent stops
-        self.assertTrue(c.wait(lambda: c.main is not None and
-                               c.main.get_property("agent-connected"), 30))
-        c.iterate(1.0)
+        cap = (spiceclient.VD_AGENT_CAP_FILE_XFER_DISABLED if "--file-transfer=off" in args
+               else spiceclient.VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS)
+        self.assertTrue(c.wait_agent_caps([cap]),
+                        "the agent channel or its capabilities never came")
         return agent, c
 
     def send(self, c, path, timeout=120):

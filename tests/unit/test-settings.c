@@ -225,6 +225,75 @@ static void test_bad(struct fixture *f, gconstpointer data)
     expect(f, SETTINGS_OK, NULL, "--usb-list", NULL);
 }
 
+/* USB filters in usbredir syntax, from the command line, a config file and a
+ * .vv file's usb-filter: good ones are kept as given, malformed ones refused
+ * with the source named (spice-gtk would drop them with a log line only). */
+static void test_usb_filters(struct fixture *f, gconstpointer data)
+{
+    static const char *const good[] = {
+        "-1,-1,-1,-1,1",
+        "0x08,-1,-1,-1,1|-1,-1,-1,-1,0",
+        "0x03,0x046d,0xc52b,0x1201,1",
+        "8,1133,50475,-1,0|0xff,-1,-1,-1,0",
+        "0x08,0x2b23,0xcdcd,-1,1|",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        struct settings s;
+        char *err = NULL;
+        g_autofree char *arg1 = g_strdup_printf("--usb-auto-redirect=%s", good[i]);
+        g_autofree char *arg2 = g_strdup_printf("--usb-redirect=%s", good[i]);
+        g_assert_cmpint(load(f, &s, &err, arg1, arg2, "spice://h:1", NULL), ==, SETTINGS_OK);
+        g_assert_null(err);
+        g_assert_cmpstr(s.usb_auto_filter, ==, good[i]);
+        g_assert_cmpstr(s.usb_redirect, ==, good[i]);
+        settings_finish(&s);
+    }
+    static const char *const bad[] = {
+        "0x08,-1,-1,-1",           /* four fields */
+        "0x08,-1,-1,-1,1,7",       /* six */
+        "usb,-1,-1,-1,1",          /* not a number */
+        "0x08,-1,-1,-1,1x",        /* trailing garbage */
+        "0x100,-1,-1,-1,1",        /* class above 255 */
+        "-1,0x10000,-1,-1,1",      /* vendor above 0xffff */
+        "-2,-1,-1,-1,1",           /* -1 is the only wildcard */
+        "0x08,-1,-1,-1,1|garbage", /* one bad rule spoils the filter */
+        "0x08;-1;-1;-1;1",         /* wrong separator */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *arg = g_strdup_printf("--usb-auto-redirect=%s", bad[i]);
+        g_autofree char *needle =
+            g_strdup_printf("command line: invalid value '%s' for usb-auto-redirect (expected "
+                            "usbredir filter rules",
+                            bad[i]);
+        expect(f, SETTINGS_USAGE, needle, arg, "spice://h:1", NULL);
+        g_autofree char *arg2 = g_strdup_printf("--usb-redirect=%s", bad[i]);
+        expect(f, SETTINGS_USAGE, "for usb-redirect", arg2, "spice://h:1", NULL);
+    }
+    /* From a .vv file the file is named, and the file is what is bad. */
+    write(f->vv, "[virt-viewer]\ntype=spice\nhost=h\nport=1\nusb-filter=0x08,-1,-1\n");
+    g_autofree char *needle =
+        g_strdup_printf("%s: invalid value '0x08,-1,-1' for usb-filter", f->vv);
+    expect(f, SETTINGS_BAD_FILE, needle, f->vv, NULL);
+    write(f->vv, "[virt-viewer]\ntype=spice\nhost=h\nport=1\nusb-filter=0x08,-1,-1,-1,1\n");
+    struct settings s;
+    char *err = NULL;
+    g_assert_cmpint(load(f, &s, &err, f->vv, NULL), ==, SETTINGS_OK);
+    g_assert_cmpstr(s.usb_auto_filter, ==, "0x08,-1,-1,-1,1");
+    settings_finish(&s);
+    /* The ISO to share must be there and readable. */
+    expect(f, SETTINGS_USAGE, "--share-cd=/nonexistent.iso: no such file",
+           "--share-cd=/nonexistent.iso", "spice://h:1", NULL);
+    expect(f, SETTINGS_USAGE, "not a readable file", "--share-cd=/", "spice://h:1", NULL);
+    write(f->extra_file, "an image");
+    g_autofree char *iso = g_strdup_printf("--share-cd=%s", f->extra_file);
+    expect(f, SETTINGS_OK, NULL, iso, "spice://h:1", NULL);
+    g_unlink(f->extra_file);
+    /* And from a config file. */
+    write(f->user_file, "[client]\nusb-auto-redirect=-1,-1,-1,-1\n");
+    expect(f, SETTINGS_CONFIG, "usb-auto-redirect", "spice://h:1", NULL);
+    g_unlink(f->user_file);
+}
+
 static void test_kiosk_implies(struct fixture *f, gconstpointer data)
 {
     struct settings s;
@@ -276,6 +345,7 @@ int main(int argc, char **argv)
     ADD("/settings/uri", test_uri);
     ADD("/settings/bad", test_bad);
     ADD("/settings/kiosk", test_kiosk_implies);
+    ADD("/settings/usb-filters", test_usb_filters);
     ADD("/settings/help", test_help);
     return g_test_run();
 }
