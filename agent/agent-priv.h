@@ -64,6 +64,7 @@ struct agent {
     struct frame_pump *pump;      /* --video=desktop */
     struct spice_stream *stream;  /* --video=stream: no QXL display */
     struct stream_pump *vpump;
+    struct spice_client_mouse *client_mouse; /* --video=stream: absolute pointer */
     struct audio *audio; /* NULL with --audio=off */
     struct vdagent *vdagent;
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */

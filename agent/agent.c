@@ -17,6 +17,7 @@
 #include "agent/frame-pump.h"
 #include "agent/metrics.h"
 #include "agent/password.h"
+#include "agent/spice-client-mouse.h"
 #include "agent/spice-display.h"
 #include "agent/spice-input.h"
 #include "agent/spice-server.h"
@@ -194,6 +195,8 @@ static void on_streaming(bool on, void *data)
     if (a->stopping || !a->vpump)
         return;
     stream_pump_set_active(a->vpump, on);
+    if (a->opts->video_audio_clock)
+        audio_set_video_clock(a->audio, on);
 }
 
 static void on_frame_sent(size_t bytes, int64_t send_us, void *data)
@@ -364,6 +367,13 @@ struct agent *agent_create(const struct agent_options *opts)
             error = g_strdup("cannot create the SPICE stream device");
             goto err_print;
         }
+        /* Without a QXL instance spice-server never allows client mouse
+         * mode: a surface-less one does, next to the stream's channel 0. */
+        a->client_mouse = spice_client_mouse_create(a->server, 1);
+        if (!a->client_mouse) {
+            error = g_strdup("cannot set up client mouse mode for the video stream");
+            goto err_print;
+        }
         struct stream_pump_config vc = {
             .max_fps = opts->video_max_fps,
             .quality = opts->video_quality,
@@ -455,6 +465,7 @@ void agent_destroy(struct agent *a)
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     spice_stream_destroy(a->stream);
+    spice_client_mouse_destroy(a->client_mouse);
     server_destroy(a->server);
     /* After the server: it closes the usbredir devices of a connected client. */
     spice_usb_destroy(a->usb);

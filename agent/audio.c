@@ -42,6 +42,7 @@ struct audio {
     bool mic_listened;    /* some application records from thindesk-mic */
     bool playing;         /* spice_server_playback_start was called */
     bool recording;       /* spice_server_record_start was called */
+    bool video_clock;     /* keep playing, silence too (audio_set_video_clock) */
     gint64 last_sound_us;
     guint mic_tick;
     uint64_t play_dropped;
@@ -114,7 +115,7 @@ static void on_captured(const uint32_t *frames, size_t n, void *data)
     if (!a->client)
         return;
     gint64 now = g_get_monotonic_time();
-    if (!is_silent(frames, n)) {
+    if (a->video_clock || !is_silent(frames, n)) {
         a->last_sound_us = now;
         if (!a->playing) {
             g_debug("audio: playback starts");
@@ -298,6 +299,17 @@ void audio_set_client_volume(struct audio *a, bool playback, bool mute, const ui
                             mute);
 }
 
+void audio_set_video_clock(struct audio *a, bool on)
+{
+    if (!a || a->video_clock == on)
+        return;
+    g_debug("audio: video clock %s", on ? "on" : "off");
+    a->video_clock = on;
+    /* Off: the playback stops after the usual second of silence. */
+    a->last_sound_us = g_get_monotonic_time();
+    update(a);
+}
+
 /* --- what runs when --- */
 
 static void record_set(struct audio *a, bool on)
@@ -331,7 +343,8 @@ static void update(struct audio *a)
 {
     if (!a->client)
         playback_stop(a);
-    pulse_stream_set_corked(a->capture, !(a->client && (a->desktop_playing || a->playing)));
+    bool capture = a->desktop_playing || a->playing || a->video_clock;
+    pulse_stream_set_corked(a->capture, !(a->client && capture));
     record_set(a, a->client && a->mic_listened);
 }
 

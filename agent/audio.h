@@ -39,3 +39,10 @@ void audio_set_client(struct audio *audio, bool connected);
  * per agent connection, in answer to the agent's capabilities. */
 void audio_set_client_volume(struct audio *audio, bool playback, bool mute,
                              const uint16_t *volume, int n);
+
+/* While on, the playback stream runs even in silence (the sink's monitor is
+ * recorded all the time): spice-gtk then sets its multimedia clock from the
+ * playback packets' timestamps and its own audio latency, and shows video
+ * stream frames that much after the server stamped them instead of the 400 ms
+ * the server's initial clock gives (display/VIDEO.md). */
+void audio_set_video_clock(struct audio *audio, bool on);

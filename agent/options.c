@@ -95,6 +95,8 @@ static const struct opt table[] = {
      NULL, 1, 100},
     {"video-still-quality", OPT_INT, OFF(video_still_quality), 0, "95", "1-100",
      "--video=stream: JPEG quality (4:4:4) of the last frame after motion stops", NULL, 1, 100},
+    {"video-audio-clock", OPT_BOOL, OFF(video_audio_clock), 0, "true", NULL,
+     "--video=stream: keep the sound channel playing (silence too) while the stream runs, so spice-gtk shows frames after its audio latency instead of 400 ms late"},
     {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|fake",
      "how keyboard and pointer events reach the desktop"},
     {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,

@@ -61,6 +61,7 @@ struct agent_options {
     int video_max_fps;
     int video_quality;
     int video_still_quality;
+    bool video_audio_clock;  /* keep SPICE playback running while streaming */
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;
     bool copy_detection;     /* send window moves and scrolls as copies */

@@ -116,7 +116,8 @@ static void pump_run(struct stream_pump *pump)
         return;
     }
 
-    gint64 wait = pump->last_grab_us + rate_control_interval_us(pump->rc) - now;
+    gint64 interval = rate_control_interval_us(pump->rc);
+    gint64 wait = pump->last_grab_us + interval - now;
     if (wait > 0) {
         schedule(pump, wait);
         return;
@@ -134,7 +135,11 @@ static void pump_run(struct stream_pump *pump)
     bool still = pump->force_still;
     damage_clear(pump->damage);
     pump->force_still = false;
-    pump->last_grab_us = now;
+    /* Keep the cadence: timers fire late (millisecond rounding, a busy
+     * loop), and counting the next interval from the late run would lose
+     * up to a tenth of the frame rate. After a pause start afresh. */
+    bool on_time = now - pump->last_grab_us < 2 * interval;
+    pump->last_grab_us = on_time ? pump->last_grab_us + interval : now;
     if (!still) {
         pump->last_motion_us = now;
         pump->still_due = true;

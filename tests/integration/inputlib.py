@@ -3,9 +3,7 @@ events (x-input-tool record), physical key presses by keycode, LED state."""
 
 import os
 import queue
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -78,74 +76,3 @@ def mouse_location(x):
                        capture_output=True, text=True)
     vals = dict(line.split("=", 1) for line in p.stdout.split())
     return int(vals["X"]), int(vals["Y"])
-
-
-XORG_DUMMY_CONF = """\
-Section "ServerFlags"
-  Option "AutoAddDevices" "false"
-  Option "AutoEnableDevices" "false"
-  Option "DontVTSwitch" "true"
-EndSection
-Section "Device"
-  Identifier "dummy"
-  Driver "dummy"
-  VideoRam 256000
-EndSection
-Section "Monitor"
-  Identifier "monitor"
-  HorizSync 5.0-1000.0
-  VertRefresh 5.0-200.0
-EndSection
-Section "Screen"
-  Identifier "screen"
-  Device "dummy"
-  Monitor "monitor"
-  DefaultDepth 24
-  SubSection "Display"
-    Depth 24
-    Virtual %d %d
-  EndSubSection
-EndSection
-"""
-
-
-def xorg_dummy_available():
-    return (os.path.exists("/usr/lib/xorg/modules/drivers/dummy_drv.so")
-            and shutil.which("Xorg") is not None)
-
-
-class XorgDummy(tdtest.Xvfb):
-    """Xorg with the dummy video driver: unlike Xvfb it honours setxkbmap.
-    A free display number is chosen by the server (-displayfd)."""
-
-    def __init__(self, width=1280, height=800):
-        self.size = (width, height)
-        self.tmp = tempfile.mkdtemp(prefix="thindesk-xorg-")
-        conf = os.path.join(self.tmp, "xorg.conf")
-        with open(conf, "w") as f:
-            f.write(XORG_DUMMY_CONF % (width, height))
-        self.log = os.path.join(self.tmp, "xorg.log")
-        r, w = os.pipe()
-        self.children = []
-        self.proc = subprocess.Popen(
-            ["Xorg", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-config", conf,
-             "-logfile", self.log],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        data = b""
-        deadline = time.monotonic() + 30
-        while not data.endswith(b"\n") and time.monotonic() < deadline:
-            chunk = os.read(r, 16)
-            if not chunk:
-                break
-            data += chunk
-        os.close(r)
-        if not data.strip():
-            self.stop()
-            raise RuntimeError("Xorg (dummy) did not start; see " + self.log)
-        self.display = ":" + data.decode().strip()
-        self.env = dict(os.environ, DISPLAY=self.display)
-
-    def stop(self):
-        super().stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)

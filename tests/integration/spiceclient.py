@@ -94,7 +94,11 @@ class Client:
         self.channels.append(channel)
         GObject.Object.connect(channel, "channel-event", self._on_event)
         if isinstance(channel, Spice.DisplayChannel):
-            self.display = channel
+            # Display 0 is the desktop. With --video=stream a second display
+            # channel exists only for spice-server's mouse mode and never
+            # gets a surface (agent/spice-client-mouse.h).
+            if channel.get_property("channel-id") == 0:
+                self.display = channel
             GObject.Object.connect(channel, "display-mark", self._on_mark)
         elif isinstance(channel, Spice.CursorChannel):
             self.cursor = channel
@@ -160,13 +164,20 @@ class Client:
             return None
         return (p.width, p.height, p.stride, ctypes.string_at(p.data, p.stride * p.height))
 
-    def monitors(self):
-        """The display channel's monitors as [(id, x, y, w, h)] (the
-        "monitors" property, which GI cannot read)."""
-        if not self.display:
+    def has_surface(self, channel):
+        """Whether a display channel has a primary surface."""
+        p = _Primary()
+        return bool(_lib.spice_display_channel_get_primary(_gpointer(channel), 0,
+                                                           ctypes.byref(p)) and p.data)
+
+    def monitors(self, channel=None):
+        """A display channel's monitors (display 0 unless given) as
+        [(id, x, y, w, h)] (the "monitors" property, which GI cannot read)."""
+        channel = channel or self.display
+        if not channel:
             return []
         arr = ctypes.c_void_p()
-        _gobject.g_object_get(ctypes.c_void_p(_gpointer(self.display)), b"monitors",
+        _gobject.g_object_get(ctypes.c_void_p(_gpointer(channel)), b"monitors",
                               ctypes.byref(arr), None)
         if not arr.value:
             return []

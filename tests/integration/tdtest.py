@@ -48,29 +48,40 @@ def port_open(port, host="127.0.0.1"):
         return False
 
 
+def start_x_server(argv, timeout):
+    """Starts the X server @argv (["Xvfb", options...]) with -displayfd, so it
+    picks a free display number itself. Returns (process, ":N"), or
+    (process, None) when it named no display within @timeout seconds."""
+    import select
+    r, w = os.pipe()
+    proc = subprocess.Popen([argv[0], "-displayfd", str(w), *argv[1:]], pass_fds=(w,),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(w)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([r], [], [], left)[0]:
+            break
+        chunk = os.read(r, 16)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    return proc, (":" + data.decode().strip()) if data.strip() else None
+
+
 class Xvfb:
     """A private Xvfb; `display` is its name (":N")."""
 
     def __init__(self, width=1280, height=720, depth=24, extra=()):
         self.size = (width, height)
-        r, w = os.pipe()
-        self.proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(w), "-screen", "0", "%dx%dx%d" % (width, height, depth),
-             "-nolisten", "tcp", "-noreset", *extra],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        data = b""
-        deadline = time.monotonic() + 15
-        while not data.endswith(b"\n") and time.monotonic() < deadline:
-            chunk = os.read(r, 16)
-            if not chunk:
-                break
-            data += chunk
-        os.close(r)
-        if not data.strip():
+        self.proc, self.display = start_x_server(
+            ["Xvfb", "-screen", "0", "%dx%dx%d" % (width, height, depth),
+             "-nolisten", "tcp", "-noreset", *extra], 15)
+        if not self.display:
             self.stop()
             raise RuntimeError("Xvfb did not start")
-        self.display = ":" + data.decode().strip()
         self.env = dict(os.environ, DISPLAY=self.display)
         self.children = []
 
@@ -140,25 +151,12 @@ class Xorg(Xvfb):
         with open(conf, "w") as f:
             f.write(XORG_DUMMY_CONF)
         self.log = os.path.join(self.tmp, "xorg.log")
-        r, w = os.pipe()
         self.children = []
-        self.proc = subprocess.Popen(
-            ["Xorg", "-displayfd", str(w), "-noreset", "-nolisten", "tcp", "-config", conf,
-             "-logfile", self.log],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        data = b""
-        deadline = time.monotonic() + 30
-        while not data.endswith(b"\n") and time.monotonic() < deadline:
-            chunk = os.read(r, 16)
-            if not chunk:
-                break
-            data += chunk
-        os.close(r)
-        if not data.strip():
+        self.proc, self.display = start_x_server(
+            ["Xorg", "-noreset", "-nolisten", "tcp", "-config", conf, "-logfile", self.log], 30)
+        if not self.display:
             self.stop()
             raise unittest.SkipTest("Xorg with the dummy driver did not start here")
-        self.display = ":" + data.decode().strip()
         self.env = dict(os.environ, DISPLAY=self.display)
         self.set_layout([(width, height, 0, 0)])
         self.size = (width, height)

@@ -2,10 +2,12 @@
 """--video=stream against real peers: full-screen motion on a real X server
 reaches a real spice-gtk client as a stream of the stream device (its debug
 log shows the stream's creation; frames are counted), the client has exactly
-one display and gets the X pointer shape through the stream's cursor
-messages, remote-viewer opens exactly one window, and once motion stops
-the client's frame is within 40 dB PSNR of the source (the still frame,
-JPEG quality 95 in 4:4:4: lossy, so pixel equality is not expected)."""
+one display with a surface or a monitor (display 0, the stream's) and gets
+the X pointer shape through the stream's cursor messages, remote-viewer
+opens exactly one window, and once motion stops the client's frame is within
+40 dB PSNR of the source (the still frame, JPEG quality 95 in 4:4:4: lossy,
+so pixel equality is not expected). Clicks through remote-viewer:
+test_remote_viewer_click.py."""
 
 import os
 import re
@@ -121,8 +123,13 @@ class VideoStreamTest(unittest.TestCase):
                 try:
                     tdtest.wait_for(sharp, 20, interval=0.2, what="a sharp still frame")
                 finally:
+                    # Displays the client can show: channels with a surface
+                    # or a monitor. (A second, surface-less display channel
+                    # exists for spice-server's client mouse mode.)
                     displays = [ch for ch in c.channels
-                                if type(ch).__name__ == "DisplayChannel"]
+                                if type(ch).__name__ == "DisplayChannel"
+                                and (c.has_surface(ch) or c.monitors(ch))]
+                    stream_display = c.display
                     # The pointer shape travels as stream CURSOR_SET messages
                     # to the stream's own cursor channel.
                     cursors = list(c.cursor_shapes)
@@ -135,7 +142,8 @@ class VideoStreamTest(unittest.TestCase):
                          % (drawn, moving, late, best[0], "\n".join(stats)))
         self.assertIn("display_handle_stream_create", debug,
                       "spice-gtk did not create a stream")
-        self.assertEqual(len(displays), 1, "the client got more than one display channel")
+        self.assertEqual(displays, [stream_display],
+                         "the client got other displays than the stream's")
         self.assertTrue(cursors, "no pointer shape reached the client's cursor channel")
         # A stream of frames, not a few updates. The count depends on the
         # machine's load (a Python client, zero-margin playback drops late
@@ -180,6 +188,68 @@ class VideoStreamTest(unittest.TestCase):
                 # with a streaming client still connected: a leak in its code.)
                 tdtest.wait_for(lambda: "disconnected" in agent.stderr(), 20,
                                 what="the agent to see remote-viewer leave")
+
+    def remote_viewer_margins(self, extra_args):
+        """Runs remote-viewer (with its own sound server) against a moving
+        fake desktop served as a stream, with a sound server in the guest
+        playing nothing. Returns spice-gtk's video margins (ms between a
+        frame's arrival and the time it is shown) and the audio latencies
+        remote-viewer's playback reported."""
+        import soundserver
+        with soundserver.PulseAudio() as guest_pa, soundserver.PulseAudio() as client_pa, \
+                tdtest.Xvfb(1600, 1000) as view_x:
+            args = ["--capture=fake", "--fake-script=full", "--video=stream"] + extra_args
+            with tdtest.Agent(args=args, env={"PULSE_SERVER": guest_pa.env["PULSE_SERVER"]}) \
+                    as agent:
+                tdtest.wait_for(lambda: "sound server ready" in agent.stderr(), 30,
+                                what="the agent's sound server")
+                vv = os.path.join(self.tmp, "c.vv")
+                with open(vv, "w") as f:
+                    f.write("[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=%d\npassword=%s\n"
+                            % (agent.port, agent.password))
+                log_path = os.path.join(self.tmp, "rv.log")
+                env = dict(view_x.env, PULSE_SERVER=client_pa.env["PULSE_SERVER"])
+                with open(log_path, "w") as log:
+                    viewer = subprocess.Popen(["remote-viewer", "--spice-debug", vv], env=env,
+                                              stdout=log, stderr=log)
+                    view_x.children.append(viewer)
+
+                    def margins():
+                        if viewer.poll() is not None:
+                            raise AssertionError("remote-viewer exited")
+                        with open(log_path, errors="replace") as f:
+                            return re.findall(r"video margin: (-?\d+)$", f.read(), re.M)
+                    # Seconds of frames at the fake backend's 30 fps; the
+                    # audio latency comes once a second.
+                    tdtest.wait_for(lambda: len(margins()) >= 150, 60, interval=0.5,
+                                    what="150 stream frames in remote-viewer")
+                    viewer.terminate()
+                    viewer.wait(10)
+                tdtest.wait_for(lambda: "disconnected" in agent.stderr(), 20,
+                                what="the agent to see remote-viewer leave")
+            with open(log_path, errors="replace") as f:
+                text = f.read()
+        found = sorted(int(m) for m in re.findall(r"video margin: (-?\d+)$", text, re.M))
+        delays = [int(d) for d in re.findall(r"playback set_delay (\d+) ms", text)]
+        return found, delays
+
+    def test_remote_viewer_shows_frames_on_the_audio_clock(self):
+        """spice-gtk shows stream frames when its multimedia clock reaches
+        their server timestamp. Its clock starts 400 ms behind the server's;
+        while audio plays it follows the playback packets minus the client's
+        audio latency. With the playback kept running (silence) during the
+        stream the frames are shown after the audio latency, not 400 ms."""
+        tdtest.skip_unless_tools("remote-viewer", "pulseaudio", "pactl")
+        on, delays = self.remote_viewer_margins([])
+        off, _ = self.remote_viewer_margins(["--video-audio-clock=false"])
+        med_on, med_off = on[len(on) // 2], off[len(off) // 2]
+        sys.stderr.write("median video margin: %d ms with the audio clock (remote-viewer's "
+                         "audio latency %s ms), %d ms without\n" % (med_on, delays[-1:], med_off))
+        self.assertTrue(delays, "remote-viewer's playback never reported its latency")
+        self.assertGreater(med_off, 350, "without the audio clock: the 400 ms of MM_TIME_DELTA")
+        self.assertLess(med_on, 300)
+        self.assertLessEqual(abs(med_on - delays[-1]), 60,
+                             "frames are not shown at the audio latency")
 
 
 if __name__ == "__main__":
