@@ -29,16 +29,29 @@ struct xtest {
     uint8_t xkb_event_base;
     bool have_xkb;
     guint watch;
+    guint queued_check; /* idle source: events xcb read while writing */
     unsigned leds;
     bool lost;
 };
 
-static void xtest_flush(struct xtest *x)
+static gboolean on_queued_events(gpointer data);
+
+/* xcb_flush() may read what the server sent meanwhile (an indicator notify)
+ * into xcb's queue while it waits to write; the socket is then no longer
+ * readable and the fd watch would not see those events until the next one
+ * arrives. So after each flush the queue is looked at from the main loop. */
+static void xtest_flush(struct injector *inj)
 {
-    if (!x->lost && xcb_flush(x->conn) <= 0) {
+    struct xtest *x = inj->priv;
+    if (x->lost)
+        return;
+    if (xcb_flush(x->conn) <= 0) {
         x->lost = true;
         g_warning("input: the X connection is gone; input is dropped");
+        return;
     }
+    if (!x->queued_check)
+        x->queued_check = g_idle_add(on_queued_events, inj);
 }
 
 static unsigned leds_from_mask(uint32_t mask)
@@ -64,16 +77,17 @@ static unsigned read_leds(struct xtest *x)
     return leds;
 }
 
-static gboolean on_x_events(int fd, GIOCondition cond, gpointer data)
+/* Handles the events in xcb's queue, reading the socket first if
+ * @from_socket. */
+static void handle_events(struct injector *inj, bool from_socket)
 {
-    struct injector *inj = data;
     struct xtest *x = inj->priv;
     /* The notify carries the new indicator state itself: no round trip,
      * which could race with the change and leave events queued in xcb. */
     bool indicators = false;
     uint32_t state = 0;
     xcb_generic_event_t *ev;
-    while ((ev = xcb_poll_for_event(x->conn))) {
+    while ((ev = from_socket ? xcb_poll_for_event(x->conn) : xcb_poll_for_queued_event(x->conn))) {
         if (x->have_xkb && ev->response_type == x->xkb_event_base &&
             ((xcb_xkb_indicator_state_notify_event_t *)ev)->xkbType ==
                 XCB_XKB_INDICATOR_STATE_NOTIFY) {
@@ -84,18 +98,35 @@ static gboolean on_x_events(int fd, GIOCondition cond, gpointer data)
         }
         free(ev);
     }
-    if (xcb_connection_has_error(x->conn)) {
-        x->lost = true;
-        x->watch = 0;
-        g_warning("input: the X connection is gone; input is dropped");
-        return G_SOURCE_REMOVE;
-    }
     if (indicators) {
         unsigned leds = leds_from_mask(state);
         if (leds != x->leds) {
             x->leds = leds;
             injector_emit_leds(inj, leds);
         }
+    }
+}
+
+static gboolean on_queued_events(gpointer data)
+{
+    struct injector *inj = data;
+    struct xtest *x = inj->priv;
+    x->queued_check = 0;
+    if (!x->lost)
+        handle_events(inj, false);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean on_x_events(int fd, GIOCondition cond, gpointer data)
+{
+    struct injector *inj = data;
+    struct xtest *x = inj->priv;
+    handle_events(inj, true);
+    if (xcb_connection_has_error(x->conn)) {
+        x->lost = true;
+        x->watch = 0;
+        g_warning("input: the X connection is gone; input is dropped");
+        return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
 }
@@ -148,7 +179,7 @@ static int xtest_create(struct injector *inj, const struct injector_config *conf
     x->leds = read_leds(x);
     x->watch = g_unix_fd_add(xcb_get_file_descriptor(conn), G_IO_IN | G_IO_HUP | G_IO_ERR,
                              on_x_events, inj);
-    xtest_flush(x);
+    xtest_flush(inj);
     return 0;
 }
 
@@ -157,6 +188,8 @@ static void xtest_destroy(struct injector *inj)
     struct xtest *x = inj->priv;
     if (x->watch)
         g_source_remove(x->watch);
+    if (x->queued_check)
+        g_source_remove(x->queued_check);
     /* A round trip first: the server may drop requests still unread when a
      * client closes, such as the releases injector_destroy() just sent. */
     if (!x->lost)
@@ -179,14 +212,14 @@ static void xtest_key(struct injector *inj, unsigned code, bool pressed)
     if (code + X_KEYCODE_OFFSET > 255)
         return; /* the core protocol has no keycode for it */
     fake_input(x, pressed ? XCB_KEY_PRESS : XCB_KEY_RELEASE, code + X_KEYCODE_OFFSET, 0, 0);
-    xtest_flush(x);
+    xtest_flush(inj);
 }
 
 static void xtest_move_to(struct injector *inj, int px, int py)
 {
     struct xtest *x = inj->priv;
     fake_input(x, XCB_MOTION_NOTIFY, 0, px, py);
-    xtest_flush(x);
+    xtest_flush(inj);
 }
 
 static void xtest_move_by(struct injector *inj, int dx, int dy)
@@ -194,7 +227,7 @@ static void xtest_move_by(struct injector *inj, int dx, int dy)
     struct xtest *x = inj->priv;
     fake_input(x, XCB_MOTION_NOTIFY, 1, CLAMP(dx, INT16_MIN, INT16_MAX),
                CLAMP(dy, INT16_MIN, INT16_MAX));
-    xtest_flush(x);
+    xtest_flush(inj);
 }
 
 static const uint8_t x_buttons[INJECTOR_N_BUTTONS] = {
@@ -206,7 +239,7 @@ static void xtest_button(struct injector *inj, enum injector_button button, bool
 {
     struct xtest *x = inj->priv;
     fake_input(x, pressed ? XCB_BUTTON_PRESS : XCB_BUTTON_RELEASE, x_buttons[button], 0, 0);
-    xtest_flush(x);
+    xtest_flush(inj);
 }
 
 static void click(struct xtest *x, uint8_t button, int times)
@@ -222,7 +255,7 @@ static void xtest_wheel(struct injector *inj, int dy, int dx)
     struct xtest *x = inj->priv;
     click(x, dy < 0 ? X_BUTTON_WHEEL_UP : X_BUTTON_WHEEL_DOWN, ABS(dy));
     click(x, dx < 0 ? X_BUTTON_WHEEL_LEFT : X_BUTTON_WHEEL_RIGHT, ABS(dx));
-    xtest_flush(x);
+    xtest_flush(inj);
 }
 
 static unsigned xtest_get_leds(struct injector *inj)
