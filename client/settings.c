@@ -593,8 +593,10 @@ int settings_read_password(struct settings *s, char **ret_error)
 
 void settings_finish(struct settings *s)
 {
+    /* Every type set_value_as() stores as a string. */
     for (size_t i = 0; i < N_OPTS; i++)
-        if (table[i].type == OPT_STRING && table[i].offset != NOFIELD)
+        if ((table[i].type == OPT_STRING || table[i].type == OPT_FILTER) &&
+            table[i].offset != NOFIELD)
             g_free(*field_str(s, table[i].offset));
     g_free(s->target);
     if (s->sources)
