@@ -304,9 +304,11 @@ class AudioTest(unittest.TestCase):
             c.iterate(1.0)
             self.assertEqual(self.source_state(pa, "thindesk-mic"), norm)
         t0 = time.monotonic()
-        self.play(pa, self.tone_file(440, 2.5))
+        first = self.play(pa, self.tone_file(440, 2.5))
         samples = self.received_tone(c, t0, 1.0)
         self.assert_tone(samples, 440)
+        # Its tail must not reach the muted client below.
+        tdtest.wait_for(lambda: first.poll() is not None, 20, what="paplay to finish")
         # PulseAudio volumes are cubic: 32767 is 20*log10((32767/65536)**3) = -18.06 dB.
         level = audioclient.level_db(samples, SOURCE_RMS)
         self.assertLessEqual(abs(level + 18.06), 3.0,
