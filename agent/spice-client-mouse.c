@@ -2,7 +2,8 @@
 
 #include <glib.h>
 #include <stdbool.h>
-#include <string.h>
+
+#include "agent/qxl-identity.h"
 
 #define PROBE_SIZE 16 /* pixels a side of the short-lived primary surface */
 
@@ -15,17 +16,7 @@ struct spice_client_mouse {
 
 static void iface_attached_worker(QXLInstance *qin)
 {
-    /* One identity memslot: the probe surface's pointer is its address. */
-    QXLDevMemSlot slot = {
-        .slot_group_id = 0,
-        .slot_id = 0,
-        .generation = 0,
-        .virt_start = 0,
-        .virt_end = ~(uintptr_t)0,
-        .addr_delta = 0,
-        .qxl_ram_size = ~0u,
-    };
-    spice_qxl_add_memslot(qin, &slot);
+    qxl_identity_add_memslot(qin);
 }
 
 static void iface_set_compression_level(QXLInstance *qin, int level)
@@ -34,14 +25,7 @@ static void iface_set_compression_level(QXLInstance *qin, int level)
 
 static void iface_get_init_info(QXLInstance *qin, QXLDevInitInfo *info)
 {
-    memset(info, 0, sizeof(*info));
-    info->num_memslots_groups = 1;
-    info->num_memslots = 1;
-    info->memslot_gen_bits = 1;
-    info->memslot_id_bits = 1;
-    info->qxl_ram_size = ~0u;
-    info->internal_groupslot_id = 0;
-    info->n_surfaces = 1;
+    qxl_identity_init_info(info);
 }
 
 static int iface_get_command(QXLInstance *qin, QXLCommandExt *ext)

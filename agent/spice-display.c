@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "agent/qxl-identity.h"
 
 enum cmd_kind { CMD_DRAW, CMD_CURSOR };
 
@@ -90,17 +91,7 @@ static gboolean on_client_changed(gpointer data)
 
 static void iface_attached_worker(QXLInstance *qin)
 {
-    /* One identity memslot: our pointers are the "physical" addresses. */
-    QXLDevMemSlot slot = {
-        .slot_group_id = 0,
-        .slot_id = 0,
-        .generation = 0,
-        .virt_start = 0,
-        .virt_end = ~(uintptr_t)0,
-        .addr_delta = 0,
-        .qxl_ram_size = ~0u,
-    };
-    spice_qxl_add_memslot(qin, &slot);
+    qxl_identity_add_memslot(qin);
 }
 
 static void iface_set_compression_level(QXLInstance *qin, int level)
@@ -109,14 +100,7 @@ static void iface_set_compression_level(QXLInstance *qin, int level)
 
 static void iface_get_init_info(QXLInstance *qin, QXLDevInitInfo *info)
 {
-    memset(info, 0, sizeof(*info));
-    info->num_memslots_groups = 1;
-    info->num_memslots = 1;
-    info->memslot_gen_bits = 1;
-    info->memslot_id_bits = 1;
-    info->qxl_ram_size = ~0u;
-    info->internal_groupslot_id = 0;
-    info->n_surfaces = 1;
+    qxl_identity_init_info(info);
 }
 
 static int iface_get_command(QXLInstance *qin, QXLCommandExt *ext)
