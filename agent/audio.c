@@ -15,8 +15,9 @@
  * 10 ms (480-frame) Opus frames: the queue between them holds at most 30 ms. */
 #define PLAYBACK_FRAGMENT_MS 10
 #define PLAYBACK_QUEUE_MS    30
-/* The microphone: pulled from spice-server every 10 ms; at most 20 ms wait
- * in the agent and 20 ms in the sound server's stream buffer. */
+/* The microphone: pulled from spice-server every 10 ms; at most 40 ms wait
+ * in the agent (trimmed to 10 ms when it stays above that for a second) and
+ * 20 ms in the sound server's stream buffer. */
 #define MIC_TICK_MS   10
 #define MIC_QUEUE_MS  40
 #define MIC_TARGET_MS 10
