@@ -27,6 +27,12 @@ BUILD_PKGS=(
 )
 RUN_PKGS=(
   xvfb xterm x11-utils
+  # client: spice-gtk's GStreamer audio (playback: appsrc, audioconvert,
+  # audioresample, volume from -base, autoaudiosink from -good; record:
+  # autoaudiosrc, appsink) and the video decoders it advertises (VP8 from
+  # -good, H.264 from -libav; MJPEG is built in). With --no-install-recommends
+  # none of these come with spice-client-gtk.
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
 )
 TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
