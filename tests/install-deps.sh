@@ -16,6 +16,8 @@ BUILD_PKGS=(
   # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
   libsystemd-dev libjson-glib-dev dpkg-dev file
   libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
+  # display/capture-wlr.c: libwayland-client and wayland-scanner (libwayland-bin)
+  libwayland-dev
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
   # security: TLS key and self-signed certificate (OpenSSL's libcrypto)
