@@ -30,6 +30,7 @@
 #define WLR_MAX_FAILURES           10
 #define WLR_RETRY_MS               100
 #define WLR_FIRST_FRAME_TIMEOUT_MS 5000
+#define WLR_START_FRAME_TIMEOUT_MS 500
 
 struct wlr_buffer {
     struct wl_buffer *buffer;
@@ -74,6 +75,7 @@ struct wlr {
     struct wlr_buffer buf;
     uint8_t *shadow; /* cap->width x cap->height BGRX, top-down */
     bool full_next;  /* treat the next copy as damaged everywhere */
+    bool plain_copy; /* copy now instead of waiting for damage */
 
     struct damage *pending; /* ready for collect_damage */
     bool notified;
@@ -248,8 +250,9 @@ static void wlr_start_copy(struct wlr *w)
         g_debug("screencopy buffer %dx%d stride %d format 0x%08x", b->width, b->height, b->stride,
                 b->format);
     }
-    /* The first copy fills the shadow at once; later ones wait for damage. */
-    if (w->manager_version >= 2 && w->shadow)
+    /* The first copy (and one at each start) fills the shadow at once;
+     * later ones wait for damage. */
+    if (w->manager_version >= 2 && w->shadow && !w->plain_copy)
         zwlr_screencopy_frame_v1_copy_with_damage(w->frame, b->buffer);
     else
         zwlr_screencopy_frame_v1_copy(w->frame, b->buffer);
@@ -312,6 +315,7 @@ static void on_frame_ready(void *data, struct zwlr_screencopy_frame_v1 *frame, u
         }
     }
     w->full_next = false;
+    w->plain_copy = false;
     w->failures = 0;
     w->frame_done = true;
     wlr_frame_finish(w);
@@ -482,9 +486,15 @@ static const char *wayland_name(const char *given)
 }
 
 /* Waits (blocking, at create time) for the copy in flight to end. */
-static bool wlr_wait_frame(struct wlr *w)
+static bool wlr_wait_frame(struct wlr *w, int timeout_ms)
 {
-    gint64 deadline = g_get_monotonic_time() + WLR_FIRST_FRAME_TIMEOUT_MS * 1000;
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    /* Give back the loop source's read intent: reading here with it open
+     * would wait for that reader forever. */
+    if (w->source && w->source->reading) {
+        wl_display_cancel_read(w->display);
+        w->source->reading = false;
+    }
     while (!w->frame_done && !w->lost) {
         if (wl_display_dispatch_pending(w->display) < 0)
             break;
@@ -576,7 +586,7 @@ static int wlr_create(struct capture *cap, const struct capture_config *config, 
     }
     /* One plain copy now: the size, and pixels for the first grab. */
     wlr_request_frame(w);
-    if (!wlr_wait_frame(w)) {
+    if (!wlr_wait_frame(w, WLR_FIRST_FRAME_TIMEOUT_MS)) {
         *ret_error =
             w->lost
                 ? g_strdup_printf("Wayland display %s: lost while copying the first frame", name)
@@ -615,11 +625,22 @@ static void wlr_destroy(struct capture *cap)
 static void wlr_start(struct capture *cap)
 {
     struct wlr *w = cap->priv;
-    /* Changes while stopped are in the compositor's damage for this manager,
-     * but the consumer may have grabbed the stale shadow meanwhile. */
+    /* Nothing was copied while stopped, and the consumer grabs the shadow as
+     * soon as it starts: bring it up to date now, with a plain copy (a
+     * copy_with_damage still in flight would wait for the next redraw). Like
+     * the X server's synchronous grabs, this blocks for about one frame. */
+    if (w->retry)
+        g_source_remove(w->retry);
+    w->retry = 0;
+    wlr_frame_finish(w);
     w->full_next = true;
+    w->plain_copy = true;
     w->notified = false;
     wlr_request_frame(w);
+    if (!wlr_wait_frame(w, WLR_START_FRAME_TIMEOUT_MS))
+        g_debug("no fresh frame at start within %d ms; it follows", WLR_START_FRAME_TIMEOUT_MS);
+    if (!w->lost)
+        wl_display_flush(w->display);
 }
 
 static void wlr_stop(struct capture *cap)
