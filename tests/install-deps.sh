@@ -49,6 +49,8 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
+  # wayland tests: headless sway (pixman), its background, grim's reference frames
+  sway swaybg grim
   # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints;
   # python3-cryptography encrypts the ticket of raw SPICE link handshakes
   openssl python3-cryptography
