@@ -44,7 +44,7 @@ static const char *const log_level_names[] = {"error", "warning", "info", "debug
 
 static const struct opt table[] = {
     {"display", OPT_STRING, OFF(display), 0, NULL, ":N",
-     "X display to serve (default: $DISPLAY; without one, a virtual desktop is started)"},
+     "X display to serve (default: $DISPLAY; without one, and without a wlroots Wayland session, a virtual desktop is started)"},
     {"listen", OPT_LISTEN, OFF(listen_host), OFF(listen_port), "127.0.0.1:5900", "ADDR:PORT|off",
      "address and port for unencrypted SPICE clients (only loopback addresses unless --allow-plain)"},
     {"tls-listen", OPT_LISTEN, OFF(tls_listen_host), OFF(tls_listen_port), "auto",
