@@ -313,6 +313,16 @@ class WaylandSwayTest(unittest.TestCase):
             client.iterate(3.0)
             self.assertEqual(self.agent.frames(), after_change,
                              "frames went on after the screen stood still again")
+
+            # The output changes size: the client follows, exact again.
+            self.sway.swaymsg("output", "HEADLESS-1", "mode", "1600x900")
+            ref4 = self.sway.reference(self.sway.bg[1])
+            self.assertEqual(tdtest.image_size(ref4), (1600, 900))
+            self.assertTrue(client.wait(lambda: self.client_equals(client, ref4), 10),
+                            "the client did not follow the resize exactly")
+            got = os.path.join(self.sway.tmp, "client4.ppm")
+            self.assertEqual(client.save_ppm(got), (1600, 900))
+            self.assertEqual(tdtest.compare_ae(got, ref4), 0)
         finally:
             client.close()
 
