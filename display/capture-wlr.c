@@ -448,7 +448,7 @@ static gboolean source_check(GSource *base)
     struct wl_display *d = s->w->display;
     GIOCondition revents = g_source_query_unix_fd(base, s->tag);
     if (!s->reading)
-        return revents != 0;
+        return !s->w->lost && revents != 0;
     s->reading = false;
     if (revents & (G_IO_IN | G_IO_ERR | G_IO_HUP)) {
         wl_display_read_events(d); /* errors surface in wl_display_get_error */
@@ -462,12 +462,13 @@ static gboolean source_dispatch(GSource *base, GSourceFunc callback, gpointer us
 {
     struct wlr_source *s = (struct wlr_source *)base;
     struct wlr *w = s->w;
+    if (!w->lost) {
+        wl_display_dispatch_pending(w->display);
+        wlr_check_connection(w);
+    }
     if (w->lost)
-        return G_SOURCE_CONTINUE;
-    wl_display_dispatch_pending(w->display);
-    wlr_check_connection(w);
-    if (!w->lost)
-        wl_display_flush(w->display);
+        return G_SOURCE_REMOVE; /* a dead socket would wake us forever */
+    wl_display_flush(w->display);
     return G_SOURCE_CONTINUE;
 }
 

@@ -249,8 +249,10 @@ class WaylandSwayTest(unittest.TestCase):
         self.agent = None
 
     def cleanup(self):
+        err = ""
         if self.agent:
             self.agent.stop()
+            err = self.agent.stderr()
         self.sway.close()
         # Killed children take a moment to be reaped.
         try:
@@ -260,6 +262,8 @@ class WaylandSwayTest(unittest.TestCase):
             self.fail("left behind: %s" % self.sway.group_alive())
         if self.agent:
             self.assertIsNotNone(self.agent.proc.poll(), "the agent was left running")
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                self.assertNotIn(marker, err, "sanitizer report from the agent")
 
     def client_equals(self, client, ref_path):
         want = read_ppm_rgb(ref_path)
