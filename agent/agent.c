@@ -329,6 +329,8 @@ struct agent *agent_create(const struct agent_options *opts)
     }
     if (strcmp(opts->capture, "fake") == 0)
         a->display_name = g_strdup_printf("fake desktop '%s'", opts->fake_script);
+    else if (strcmp(opts->capture, "wlr") == 0)
+        a->display_name = g_strdup_printf("Wayland display %s", g_getenv("WAYLAND_DISPLAY"));
     else
         a->display_name =
             g_strdup_printf("X display %s", display ? display : g_getenv("DISPLAY"));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/capture-choice.h"
 #include "agent/ctl.h"
 #include "agent/log.h"
 #include "agent/options.h"
@@ -39,6 +40,10 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
 
+    if (!capture_choice_resolve(&opts)) {
+        options_finish(&opts);
+        return 1;
+    }
     struct agent *agent = agent_create(&opts);
     if (!agent) {
         options_finish(&opts);

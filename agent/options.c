@@ -44,7 +44,7 @@ static const char *const log_level_names[] = {"error", "warning", "info", "debug
 
 static const struct opt table[] = {
     {"display", OPT_STRING, OFF(display), 0, NULL, ":N",
-     "X display to serve (default: $DISPLAY; without one, a virtual desktop is started)"},
+     "X display to serve (default: $DISPLAY; without one, and without a wlroots Wayland session, a virtual desktop is started)"},
     {"listen", OPT_LISTEN, OFF(listen_host), OFF(listen_port), "127.0.0.1:5900", "ADDR:PORT|off",
      "address and port for unencrypted SPICE clients (only loopback addresses unless --allow-plain)"},
     {"tls-listen", OPT_LISTEN, OFF(tls_listen_host), OFF(tls_listen_port), "auto",
@@ -62,8 +62,8 @@ static const struct opt table[] = {
      "accept clients without a password (only allowed on loopback addresses)"},
     {"config", OPT_STRING, NOFIELD, 0, NULL, "FILE",
      "read settings from FILE after the system and user config files", NULL, 0, 0, true},
-    {"capture", OPT_STRING, OFF(capture), 0, "x11", "x11|fake",
-     "where pixels come from: an X server, or scripted test frames"},
+    {"capture", OPT_STRING, OFF(capture), 0, "auto", "auto|wlr|x11|fake",
+     "where pixels come from: auto picks wlr when $WAYLAND_DISPLAY is a compositor offering wlr-screencopy (sway), else x11 on $DISPLAY, else a virtual X desktop; wlr: a wlroots compositor; x11: an X server; fake: scripted test frames"},
     {"fake-script", OPT_STRING, OFF(fake_script), 0, "static", "static|full|scroll",
      "what the fake capture backend shows"},
     {"fake-size", OPT_SIZE, OFF(fake_width), OFF(fake_height), "1280x720", "WxH",
@@ -556,10 +556,14 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
     const char *env_display = g_getenv("DISPLAY");
     if (!o->capture || !o->input) {
         *ret_error = g_strdup_printf("empty %s: expected %s", !o->capture ? "capture" : "input",
-                                     !o->capture ? "x11 or fake" : "auto, uinput, xtest or fake");
+                                     !o->capture ? "auto, wlr, x11 or fake" : "auto, uinput, xtest or fake");
         return OPTIONS_USAGE;
     }
-    if (!o->display && (!env_display || !*env_display) && strcmp(o->capture, "x11") == 0)
+    /* auto with a Wayland session is decided later, by asking the compositor. */
+    const char *env_wayland = g_getenv("WAYLAND_DISPLAY");
+    if (!o->display && (!env_display || !*env_display) &&
+        (strcmp(o->capture, "x11") == 0 ||
+         (strcmp(o->capture, "auto") == 0 && (!env_wayland || !*env_wayland))))
         o->virtual_desktop = true;
     if (o->disable_ticketing && (o->password_file || o->generate_password)) {
         *ret_error = g_strdup("--disable-ticketing cannot be combined with a password option");
@@ -588,8 +592,9 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
         *ret_error = g_strdup("--password-file and --generate-password exclude each other");
         return OPTIONS_USAGE;
     }
-    if (strcmp(o->capture, "x11") != 0 && strcmp(o->capture, "fake") != 0) {
-        *ret_error = g_strdup_printf("unknown capture backend '%s' (expected x11 or fake)",
+    static const char *const captures[] = {"auto", "wlr", "x11", "fake", NULL};
+    if (enum_index(captures, o->capture) < 0) {
+        *ret_error = g_strdup_printf("unknown capture backend '%s' (expected auto, wlr, x11 or fake)",
                                      o->capture);
         return OPTIONS_USAGE;
     }

@@ -47,7 +47,7 @@ struct agent_options {
     char *password_file;     /* NULL, a path, or "-" for stdin */
     bool generate_password;
     bool disable_ticketing;
-    char *capture;           /* "x11" or "fake" */
+    char *capture;           /* "auto", "wlr", "x11" or "fake"; never auto after capture_choice_resolve() */
     char *fake_script;
     int fake_width, fake_height, fake_fps;
     bool virtual_desktop;    /* start our own Xvfb */

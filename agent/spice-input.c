@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <stdbool.h>
+#include <unistd.h>
 
 #include "input/injector.h"
 #include "input/keymap.h"
@@ -154,6 +155,31 @@ static const struct injector_listener injector_listener = {
     .leds_changed = on_leds_changed,
 };
 
+/* Resolves --input=auto for desktops without an X server. Returns false when
+ * nothing can inject (the session is then view-only). */
+static bool choose_injector(const struct agent_options *opts, const char **ret_backend)
+{
+    const char *backend = opts->input;
+    bool is_auto = g_strcmp0(backend, "auto") == 0;
+    if (is_auto && g_strcmp0(opts->capture, "fake") == 0) {
+        /* A fake desktop has no X server to type into. */
+        backend = "fake";
+        g_message("input: using fake (the desktop is fake)");
+    } else if (is_auto && g_strcmp0(opts->capture, "wlr") == 0) {
+        /* wlroots has no XTest, and its own virtual keyboard and pointer are
+         * not done yet. A uinput device reaches a compositor that reads a
+         * real seat through libinput; without one, be honest: view-only. */
+        if (access("/dev/uinput", W_OK) != 0) {
+            g_warning("input: keyboard and mouse injection on wlroots (sway) is not implemented yet and /dev/uinput is not writable: serving view-only");
+            return false;
+        }
+        backend = "uinput";
+        g_message("input: uinput (on wlroots the compositor picks the device up through libinput)");
+    }
+    *ret_backend = backend;
+    return true;
+}
+
 struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
                                        const char *display, int width, int height, char **ret_error)
 {
@@ -162,17 +188,11 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
         return NULL;
     }
     struct spice_input *in = g_new0(struct spice_input, 1);
-    in->view_only = opts->view_only;
-    if (in->view_only) {
+    const char *backend = NULL;
+    in->view_only = opts->view_only || !choose_injector(opts, &backend);
+    if (opts->view_only)
         g_message("view-only: keyboard and pointer input from clients is ignored");
-    } else {
-        /* A fake desktop has no X server to type into. */
-        bool fake_desktop = g_strcmp0(opts->capture, "fake") == 0;
-        const char *backend = opts->input;
-        if (fake_desktop && g_strcmp0(backend, "auto") == 0) {
-            backend = "fake";
-            g_message("input: using fake (the desktop is fake)");
-        }
+    if (!in->view_only) {
         struct injector_config ic = {
             .backend = backend,
             .display = display,

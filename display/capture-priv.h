@@ -15,6 +15,8 @@ struct capture_ops {
     struct frame *(*grab)(struct capture *cap, const struct damage_rect *rects, int n);
     /* Optional. */
     int (*take_moves)(struct capture *cap, struct copy_hint *ret_hints, int max);
+    /* Optional: see capture_probe(). */
+    int (*probe)(const char *where, char **ret_reason);
 };
 
 struct capture {
@@ -29,6 +31,7 @@ struct capture {
 
 extern const struct capture_ops capture_x11_ops;
 extern const struct capture_ops capture_fake_ops;
+extern const struct capture_ops capture_wlr_ops;
 
 /* Helpers for backends: forward events to the listener. */
 void capture_emit_damage_pending(struct capture *cap);

@@ -7,6 +7,7 @@
 
 static const struct capture_ops *const backends[] = {
     &capture_x11_ops,
+    &capture_wlr_ops,
     &capture_fake_ops,
 };
 
@@ -29,6 +30,20 @@ static const struct capture_ops *find_backend(const char *name)
 bool capture_backend_exists(const char *name)
 {
     return name && find_backend(name);
+}
+
+int capture_probe(const char *backend, const char *where, char **ret_reason)
+{
+    const struct capture_ops *ops = backend ? find_backend(backend) : NULL;
+    if (!ops) {
+        *ret_reason = g_strdup_printf("unknown capture backend '%s'", backend);
+        return -EINVAL;
+    }
+    if (!ops->probe) {
+        *ret_reason = g_strdup_printf("capture backend %s has no probe", ops->name);
+        return 1;
+    }
+    return ops->probe(where, ret_reason);
 }
 
 struct capture *capture_create(const struct capture_config *config,

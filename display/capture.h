@@ -1,6 +1,6 @@
 /* capture: where the desktop's pixels come from.
  *
- * One dispatcher over backends (x11, fake), each an ops table in its own file.
+ * One dispatcher over backends (x11, wlr, fake), each an ops table in its own file.
  * Everything here runs on the main loop. Backends report events upwards through
  * the listener given at create time; they never call into the agent. */
 #pragma once
@@ -26,8 +26,9 @@ struct capture_listener {
 };
 
 struct capture_config {
-    const char *backend;      /* "x11" or "fake" */
+    const char *backend;      /* "x11", "wlr" or "fake" */
     const char *display;      /* X display name for x11; NULL: $DISPLAY */
+    const char *wayland_display; /* wlr: socket name or path; NULL: $WAYLAND_DISPLAY */
     const char *fake_script;  /* fake: "static", "full", "scroll", ... */
     int fake_width, fake_height;
     int fake_fps;
@@ -42,6 +43,13 @@ void capture_destroy(struct capture *capture);
 /* Lists the backend names, NULL-terminated. */
 const char *const *capture_backend_names(void);
 bool capture_backend_exists(const char *name);
+
+/* Asks whether @backend can serve the session at @where (for wlr a Wayland
+ * display; NULL: from the environment) without starting it. Returns 1 when it
+ * can, 0 when it cannot, -errno when the session could not be reached; sets
+ * @ret_reason (a new string) to why in every case. Backends that cannot tell
+ * answer 1. */
+int capture_probe(const char *backend, const char *where, char **ret_reason);
 
 const char *capture_name(const struct capture *capture);
 void capture_get_size(const struct capture *capture, int *ret_width, int *ret_height);

@@ -16,6 +16,8 @@ BUILD_PKGS=(
   # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
   libsystemd-dev libjson-glib-dev dpkg-dev file
   libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
+  # display/capture-wlr.c: libwayland-client and wayland-scanner (libwayland-bin)
+  libwayland-dev
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
   # security: TLS key and self-signed certificate (OpenSSL's libcrypto)
@@ -47,6 +49,8 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
+  # wayland tests: headless sway (pixman), its background, grim's reference frames
+  sway swaybg grim
   # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints;
   # python3-cryptography encrypts the ticket of raw SPICE link handshakes
   openssl python3-cryptography

@@ -23,6 +23,7 @@ static void fx_setup(struct fixture *fx, gconstpointer data)
     fx->dropin_dir = g_build_filename(fx->dir, "agent.conf.d", NULL);
     g_mkdir(fx->dropin_dir, 0700);
     g_setenv("DISPLAY", ":42", TRUE);
+    g_unsetenv("WAYLAND_DISPLAY");
 }
 
 static void fx_teardown(struct fixture *fx, gconstpointer data)
@@ -97,7 +98,7 @@ static void test_defaults(struct fixture *fx, gconstpointer data)
     g_assert_cmpstr(o.listen_host, ==, "127.0.0.1");
     g_assert_cmpint(o.listen_port, ==, 5900);
     g_assert_cmpint(o.image_compression, ==, IMAGE_COMPRESSION_AUTO_GLZ);
-    g_assert_cmpstr(o.capture, ==, "x11");
+    g_assert_cmpstr(o.capture, ==, "auto");
     g_assert_null(o.display);
     g_assert_false(o.virtual_desktop);
     g_assert_false(o.disable_ticketing);
@@ -223,6 +224,17 @@ static void test_virtual_desktop(struct fixture *fx, gconstpointer data)
     g_assert_true(o.virtual_desktop);
     g_assert_cmpint(o.virtual_width, ==, 1280);
     options_finish(&o);
+
+    /* No $DISPLAY but a Wayland session: auto asks the compositor later. */
+    g_setenv("WAYLAND_DISPLAY", "wayland-9", TRUE);
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_false(o.virtual_desktop);
+    options_finish(&o);
+    /* ... while --capture=x11 still means an X desktop. */
+    g_assert_cmpint(load(fx, &o, &err, "--capture=x11", NULL), ==, OPTIONS_OK);
+    g_assert_true(o.virtual_desktop);
+    options_finish(&o);
+    g_unsetenv("WAYLAND_DISPLAY");
 }
 
 static void test_help_lists_every_option(struct fixture *fx, gconstpointer data)

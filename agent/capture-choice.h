@@ -1,0 +1,37 @@
+/* capture-choice: which capture backend serves this session, and why.
+ *
+ * --capture=auto decides by the session: a Wayland session whose compositor
+ * offers wlr-screencopy gets wlr; else an X display gets x11; with neither, a
+ * virtual X desktop. The decision is a pure function of what was found, so
+ * it can be tested without compositors. */
+#pragma once
+
+#include <stdbool.h>
+
+struct agent_options;
+
+struct capture_session {
+    const char *requested;       /* --capture: auto, wlr, x11, fake */
+    const char *wayland_display; /* $WAYLAND_DISPLAY; NULL or "" when unset */
+    int wayland_probe;           /* capture_probe("wlr"): 1, 0 or -errno */
+    const char *wayland_reason;  /* what the probe said */
+    const char *display_option;  /* --display, or NULL */
+    const char *env_display;     /* $DISPLAY; NULL or "" when unset */
+    bool virtual_desktop;        /* options asked for a virtual X desktop */
+};
+
+struct capture_choice {
+    const char *backend;  /* "wlr", "x11" or "fake"; NULL when nothing fits */
+    bool virtual_desktop; /* x11 on a virtual desktop the agent starts */
+    bool warn;            /* @message is a warning, not just information */
+    char *message;        /* why (a new string), or the error when !backend */
+};
+
+/* Decides. Returns false (with @ret->message the error) when the session
+ * cannot be served as asked. Free @ret->message with g_free. */
+bool capture_choice_decide(const struct capture_session *session, struct capture_choice *ret);
+
+/* Resolves --capture=auto (and checks --capture=wlr) for @opts in place,
+ * probing the Wayland compositor when there is one; prints the choice for
+ * auto. Returns false after printing the error. */
+bool capture_choice_resolve(struct agent_options *opts);
