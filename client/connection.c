@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* How long the first frame waits for the other channels to open. */
+#define LINKING_WAIT_MS 3000
+
 struct connection {
     const struct settings *settings;
     struct connection_callbacks cb;
@@ -15,9 +18,11 @@ struct connection {
     SpiceMainChannel *main;
     SpiceInputsChannel *inputs;
     GPtrArray *channels; /* SpiceChannel*, with a reference */
+    GPtrArray *linking;  /* SpiceChannel* of channels not yet open (no reference) */
     char *address;
-    bool opened, ready, lost;
+    bool opened, marked, ready, lost;
     guint timeout_source;
+    guint linking_source; /* gives up waiting for channels to open */
     guint frame_idle;
     guint64 frames, updates, frames_at_last_stats;
     gint64 last_stats_us;
@@ -29,6 +34,7 @@ static void report_lost(struct connection *c, enum exit_status status, const cha
         return;
     c->lost = true;
     g_clear_handle_id(&c->timeout_source, g_source_remove);
+    g_clear_handle_id(&c->linking_source, g_source_remove);
     if (c->cb.lost)
         c->cb.lost(status, message, c->data);
 }
@@ -120,21 +126,60 @@ static void on_invalidate(SpiceChannel *channel, gint x, gint y, gint w, gint h,
         c->frame_idle = g_idle_add_full(G_PRIORITY_HIGH_IDLE, count_frame, c, NULL);
 }
 
+static gboolean on_linking_timeout(gpointer data);
+
+/* Ready once the first frame is in and every channel finished its link: a
+ * client that leaves right away (a screenshot) then closes no channel in
+ * the middle of its link, which the server would count as a failed
+ * connection attempt. */
+static void maybe_ready(struct connection *c)
+{
+    if (c->ready || c->lost || !c->marked)
+        return;
+    if (c->linking->len > 0) {
+        if (!c->linking_source)
+            c->linking_source = g_timeout_add(LINKING_WAIT_MS, on_linking_timeout, c);
+        return;
+    }
+    c->ready = true;
+    g_clear_handle_id(&c->timeout_source, g_source_remove);
+    g_clear_handle_id(&c->linking_source, g_source_remove);
+    if (c->cb.ready)
+        c->cb.ready(c->data);
+}
+
+static gboolean on_linking_timeout(gpointer data)
+{
+    struct connection *c = data;
+    c->linking_source = 0;
+    g_debug("%s: %u channels still not open, going on without them", c->address,
+            c->linking->len);
+    g_ptr_array_set_size(c->linking, 0);
+    maybe_ready(c);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_channel_event(SpiceChannel *channel, SpiceChannelEvent event, gpointer data)
+{
+    struct connection *c = data;
+    /* Open, or failed: either way its link is over. */
+    if (g_ptr_array_remove_fast(c->linking, channel))
+        maybe_ready(c);
+}
+
 static void on_mark(SpiceChannel *channel, gboolean mark, gpointer data)
 {
     struct connection *c = data;
     int id = 0;
     g_object_get(channel, "channel-id", &id, NULL);
-    if (!mark || id != 0 || c->ready || c->lost)
+    if (!mark || id != 0 || c->marked || c->lost)
         return;
     SpiceDisplayPrimary primary;
     if (!spice_display_channel_get_primary(channel, 0, &primary))
         return;
-    c->ready = true;
-    g_clear_handle_id(&c->timeout_source, g_source_remove);
+    c->marked = true;
     g_debug("%s: first frame %dx%d", c->address, primary.width, primary.height);
-    if (c->cb.ready)
-        c->cb.ready(c->data);
+    maybe_ready(c);
 }
 
 static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointer data)
@@ -150,6 +195,10 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
     } else if (SPICE_IS_INPUTS_CHANNEL(channel)) {
         c->inputs = SPICE_INPUTS_CHANNEL(channel);
     }
+    if (!SPICE_IS_MAIN_CHANNEL(channel)) {
+        g_ptr_array_add(c->linking, channel);
+        g_signal_connect(channel, "channel-event", G_CALLBACK(on_channel_event), c);
+    }
     if (c->cb.channel_new)
         c->cb.channel_new(channel, c->data);
     if (!SPICE_IS_MAIN_CHANNEL(channel))
@@ -164,6 +213,7 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
     c->cb = *cb;
     c->data = data;
     c->channels = g_ptr_array_new_with_free_func(g_object_unref);
+    c->linking = g_ptr_array_new();
     c->address = strchr(s->host, ':')
                      ? g_strdup_printf("[%s]:%d", s->host, s->port ? s->port : s->tls_port)
                      : g_strdup_printf("%s:%d", s->host, s->port ? s->port : s->tls_port);
@@ -223,10 +273,12 @@ void connection_destroy(struct connection *c)
         return;
     g_clear_handle_id(&c->timeout_source, g_source_remove);
     g_clear_handle_id(&c->frame_idle, g_source_remove);
+    g_clear_handle_id(&c->linking_source, g_source_remove);
     g_signal_handlers_disconnect_by_data(c->session, c);
     for (guint i = 0; i < c->channels->len; i++)
         g_signal_handlers_disconnect_by_data(g_ptr_array_index(c->channels, i), c);
     spice_session_disconnect(c->session);
+    g_ptr_array_unref(c->linking);
     g_ptr_array_unref(c->channels);
     g_object_unref(c->session);
     g_free(c->address);
