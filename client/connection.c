@@ -1,6 +1,7 @@
 #include "client/connection.h"
 
 #include "client/log-filter.h"
+#include "client/tls-pin.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +21,9 @@ struct connection {
     GPtrArray *channels; /* SpiceChannel*, with a reference */
     GPtrArray *linking;  /* SpiceChannel* of channels not yet open (no reference) */
     char *address;
+    GBytes *pubkey;         /* the pinned key the session requires, or NULL */
+    struct tls_pin *explain; /* why the pinned key was refused */
+    char *tls_message;      /* the session's own TLS error, meanwhile */
     bool opened, marked, ready, lost;
     guint timeout_source;
     guint linking_source; /* gives up waiting for channels to open */
@@ -63,10 +67,22 @@ static const char *error_text(SpiceChannel *channel)
     return warning ? warning : "no details";
 }
 
+static void on_explained(GBytes *pubkey, enum exit_status status, const char *message,
+                         void *data)
+{
+    struct connection *c = data;
+    if (status == EXIT_STATUS_OK)
+        report_lost(c, EXIT_STATUS_CERTIFICATE, c->tls_message);
+    else
+        report_lost(c, status, message);
+}
+
 static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpointer data)
 {
     struct connection *c = data;
     g_autofree char *msg = NULL;
+    if (c->explain)
+        return; /* the TLS failure is being explained */
     switch (event) {
     case SPICE_CHANNEL_OPENED:
         c->opened = true;
@@ -84,6 +100,13 @@ static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpoint
         const char *why = log_filter_tls_detail();
         msg = g_strdup_printf("%s: TLS failed, the server certificate did not verify: %s",
                               c->address, why ? why : error_text(channel));
+        if (c->pubkey && !c->lost) {
+            /* Only a handshake of our own can say what key the server has
+             * now; the session refused it before any password was sent. */
+            c->tls_message = g_steal_pointer(&msg);
+            c->explain = tls_pin_explain(c->settings, c->pubkey, on_explained, c);
+            return;
+        }
         report_lost(c, EXIT_STATUS_CERTIFICATE, msg);
         return;
     }
@@ -241,6 +264,7 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
             verify |= SPICE_SESSION_VERIFY_HOSTNAME;
         }
         if (pubkey) {
+            c->pubkey = g_bytes_ref(pubkey);
             g_autoptr(GByteArray) key = g_byte_array_new();
             g_byte_array_append(key, g_bytes_get_data(pubkey, NULL), g_bytes_get_size(pubkey));
             g_object_set(c->session, "pubkey", key, NULL);
@@ -274,6 +298,7 @@ void connection_destroy(struct connection *c)
     g_clear_handle_id(&c->timeout_source, g_source_remove);
     g_clear_handle_id(&c->frame_idle, g_source_remove);
     g_clear_handle_id(&c->linking_source, g_source_remove);
+    tls_pin_destroy(c->explain);
     g_signal_handlers_disconnect_by_data(c->session, c);
     for (guint i = 0; i < c->channels->len; i++)
         g_signal_handlers_disconnect_by_data(g_ptr_array_index(c->channels, i), c);
@@ -281,6 +306,8 @@ void connection_destroy(struct connection *c)
     g_ptr_array_unref(c->linking);
     g_ptr_array_unref(c->channels);
     g_object_unref(c->session);
+    g_clear_pointer(&c->pubkey, g_bytes_unref);
+    g_free(c->tls_message);
     g_free(c->address);
     g_free(c);
 }
