@@ -10,6 +10,7 @@ agent's own teardown runs the main context for a while waiting for it."""
 
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -62,6 +63,23 @@ class TeardownTest(unittest.TestCase):
                 self.assertLess(took, 15, "the agent took %.1f s to stop" % took)
                 for marker in ("ERROR: AddressSanitizer", "runtime error:"):
                     self.assertNotIn(marker, agent.stderr())
+
+    def test_sigterm_with_a_connection_held_back(self):
+        """Connections that wait out the backoff after failed attempts are
+        the agent's own (a socket and a timer each): stopping frees them."""
+        with tdtest.Agent(args=["--capture=fake"]) as agent:
+            for i in range(4):  # not SPICE: each counts as a failed attempt
+                with socket.create_connection(("127.0.0.1", agent.port)) as s:
+                    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                    s.recv(64)
+            tdtest.wait_for(lambda: "4 in a row" in agent.stderr(), 10,
+                            what="the agent to count four failed attempts")
+            held = [socket.create_connection(("127.0.0.1", agent.port)) for _ in range(2)]
+            tdtest.wait_for(lambda: agent.stderr().count("delaying a connection from") == 2, 10,
+                            what="the agent to hold two connections back")
+            self.assertEqual(agent.stop(), 0, agent.stderr())
+            for s in held:
+                s.close()
 
 
 if __name__ == "__main__":
