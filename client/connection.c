@@ -21,9 +21,9 @@ struct connection {
     GPtrArray *channels; /* SpiceChannel*, with a reference */
     GPtrArray *linking;  /* SpiceChannel* of channels not yet open (no reference) */
     char *address;
-    GBytes *pubkey;         /* the pinned key the session requires, or NULL */
+    GBytes *pubkey;          /* the pinned key the session requires, or NULL */
     struct tls_pin *explain; /* why the pinned key was refused */
-    char *tls_message;      /* the session's own TLS error, meanwhile */
+    char *tls_message;       /* the session's own TLS error, meanwhile */
     bool opened, marked, ready, lost;
     guint timeout_source;
     guint linking_source; /* gives up waiting for channels to open */
@@ -67,8 +67,7 @@ static const char *error_text(SpiceChannel *channel)
     return warning ? warning : "no details";
 }
 
-static void on_explained(GBytes *pubkey, enum exit_status status, const char *message,
-                         void *data)
+static void on_explained(GBytes *pubkey, enum exit_status status, const char *message, void *data)
 {
     struct connection *c = data;
     if (status == EXIT_STATUS_OK)
@@ -175,8 +174,7 @@ static gboolean on_linking_timeout(gpointer data)
 {
     struct connection *c = data;
     c->linking_source = 0;
-    g_debug("%s: %u channels still not open, going on without them", c->address,
-            c->linking->len);
+    g_debug("%s: %u channels still not open, going on without them", c->address, c->linking->len);
     g_ptr_array_set_size(c->linking, 0);
     maybe_ready(c);
     return G_SOURCE_REMOVE;

@@ -13,9 +13,9 @@ struct tls_pin {
     char *address;
     /* tls_pin_explain(): the key the session required; else NULL */
     GBytes *explain;
-    GBytes *answer; /* tls_pin_check() without a handshake: the pinned key */
-    char *error;    /* ... or why it cannot go on */
-    guint idle;     /* reports answer or error */
+    GBytes *answer;         /* tls_pin_check() without a handshake: the pinned key */
+    char *error;            /* ... or why it cannot go on */
+    guint idle;             /* reports answer or error */
     bool pending, orphaned; /* orphaned: destroyed while the handshake ran */
 };
 
