@@ -445,9 +445,14 @@ void agent_destroy(struct agent *a)
         g_source_remove(a->sig_term);
     if (a->sig_usr1)
         g_source_remove(a->sig_usr1);
-    control_destroy(a->control);
-    metrics_destroy(a->metrics);
-    metrics_histogram_free(a->grab_hist);
+    /* The pumps go first: a scheduled grab reads the capture, the display
+     * and the metrics, and audio_destroy() below runs the main context
+     * while the sound server unloads our modules. */
+    g_clear_pointer(&a->pump, frame_pump_destroy);
+    g_clear_pointer(&a->vpump, stream_pump_destroy);
+    g_clear_pointer(&a->control, control_destroy);
+    g_clear_pointer(&a->metrics, metrics_destroy);
+    g_clear_pointer(&a->grab_hist, metrics_histogram_free);
     if (a->sig_hup)
         g_source_remove(a->sig_hup);
     if (a->one_time_timer)
@@ -458,12 +463,10 @@ void agent_destroy(struct agent *a)
         memset(a->one_time, 0, strlen(a->one_time));
     g_free(a->one_time);
     audio_destroy(a->audio);
-    frame_pump_destroy(a->pump);
     vdagent_clipboard_destroy(a->clipboard);
     vdagent_file_xfer_destroy(a->file_xfer);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);
-    stream_pump_destroy(a->vpump);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     spice_stream_destroy(a->stream);

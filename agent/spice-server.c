@@ -130,14 +130,19 @@ static void on_channel_event(int event, SpiceChannelEventInfo *info, void *user_
             info->connection_id, peer);
     if (info->type == 0) {
         /* A connection that ends before any channel linked: a refused
-         * password, a client that rejected our certificate, or not SPICE. */
+         * password, a client that rejected our certificate, or not SPICE.
+         * A TLS client that only read our certificate (thindesk pinning
+         * the key on first use) looks the same through spice-server's
+         * events, and is counted too: telling it apart would take
+         * spice-server's warning texts, and a mistake there would let
+         * rejected certificates or passwords pass uncounted. */
         if (event == SPICE_CHANNEL_EVENT_DISCONNECTED) {
             char host[NI_MAXHOST] = "?";
             if (info->flags & SPICE_CHANNEL_EVENT_FLAG_ADDR_EXT)
                 host_of((const struct sockaddr *)&info->paddr_ext, info->plen_ext, host,
                         sizeof(host));
             auth_guard_failed(guard, host, g_get_monotonic_time() / 1000);
-            g_warning("failed connection attempt from %s%s: closed before linking (wrong or expired password, rejected certificate, or not a SPICE client); %u in a row", peer,
+            g_warning("failed connection attempt from %s%s: closed before linking (wrong or expired password, rejected certificate, a thindesk client reading the key to pin on first use, or not a SPICE client); %u in a row", peer,
                       (info->flags & SPICE_CHANNEL_EVENT_FLAG_TLS) ? " over TLS" : "",
                       auth_guard_failures(guard, host));
             if (server_events.auth_failed)

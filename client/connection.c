@@ -1,11 +1,15 @@
 #include "client/connection.h"
 
 #include "client/log-filter.h"
+#include "client/tls-pin.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
+
+/* How long the first frame waits for the other channels to open. */
+#define LINKING_WAIT_MS 3000
 
 struct connection {
     const struct settings *settings;
@@ -15,9 +19,14 @@ struct connection {
     SpiceMainChannel *main;
     SpiceInputsChannel *inputs;
     GPtrArray *channels; /* SpiceChannel*, with a reference */
+    GPtrArray *linking;  /* SpiceChannel* of channels not yet open (no reference) */
     char *address;
-    bool opened, ready, lost;
+    GBytes *pubkey;          /* the pinned key the session requires, or NULL */
+    struct tls_pin *explain; /* why the pinned key was refused */
+    char *tls_message;       /* the session's own TLS error, meanwhile */
+    bool opened, marked, ready, lost;
     guint timeout_source;
+    guint linking_source; /* gives up waiting for channels to open */
     guint frame_idle;
     guint64 frames, updates, frames_at_last_stats;
     gint64 last_stats_us;
@@ -29,6 +38,7 @@ static void report_lost(struct connection *c, enum exit_status status, const cha
         return;
     c->lost = true;
     g_clear_handle_id(&c->timeout_source, g_source_remove);
+    g_clear_handle_id(&c->linking_source, g_source_remove);
     if (c->cb.lost)
         c->cb.lost(status, message, c->data);
 }
@@ -57,10 +67,21 @@ static const char *error_text(SpiceChannel *channel)
     return warning ? warning : "no details";
 }
 
+static void on_explained(GBytes *pubkey, enum exit_status status, const char *message, void *data)
+{
+    struct connection *c = data;
+    if (status == EXIT_STATUS_OK)
+        report_lost(c, EXIT_STATUS_CERTIFICATE, c->tls_message);
+    else
+        report_lost(c, status, message);
+}
+
 static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpointer data)
 {
     struct connection *c = data;
     g_autofree char *msg = NULL;
+    if (c->explain)
+        return; /* the TLS failure is being explained */
     switch (event) {
     case SPICE_CHANNEL_OPENED:
         c->opened = true;
@@ -78,6 +99,13 @@ static void on_main_event(SpiceChannel *channel, SpiceChannelEvent event, gpoint
         const char *why = log_filter_tls_detail();
         msg = g_strdup_printf("%s: TLS failed, the server certificate did not verify: %s",
                               c->address, why ? why : error_text(channel));
+        if (c->pubkey && !c->lost) {
+            /* Only a handshake of our own can say what key the server has
+             * now; the session refused it before any password was sent. */
+            c->tls_message = g_steal_pointer(&msg);
+            c->explain = tls_pin_explain(c->settings, c->pubkey, on_explained, c);
+            return;
+        }
         report_lost(c, EXIT_STATUS_CERTIFICATE, msg);
         return;
     }
@@ -120,21 +148,59 @@ static void on_invalidate(SpiceChannel *channel, gint x, gint y, gint w, gint h,
         c->frame_idle = g_idle_add_full(G_PRIORITY_HIGH_IDLE, count_frame, c, NULL);
 }
 
+static gboolean on_linking_timeout(gpointer data);
+
+/* Ready once the first frame is in and every channel finished its link: a
+ * client that leaves right away (a screenshot) then closes no channel in
+ * the middle of its link, which the server would count as a failed
+ * connection attempt. */
+static void maybe_ready(struct connection *c)
+{
+    if (c->ready || c->lost || !c->marked)
+        return;
+    if (c->linking->len > 0) {
+        if (!c->linking_source)
+            c->linking_source = g_timeout_add(LINKING_WAIT_MS, on_linking_timeout, c);
+        return;
+    }
+    c->ready = true;
+    g_clear_handle_id(&c->timeout_source, g_source_remove);
+    g_clear_handle_id(&c->linking_source, g_source_remove);
+    if (c->cb.ready)
+        c->cb.ready(c->data);
+}
+
+static gboolean on_linking_timeout(gpointer data)
+{
+    struct connection *c = data;
+    c->linking_source = 0;
+    g_debug("%s: %u channels still not open, going on without them", c->address, c->linking->len);
+    g_ptr_array_set_size(c->linking, 0);
+    maybe_ready(c);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_channel_event(SpiceChannel *channel, SpiceChannelEvent event, gpointer data)
+{
+    struct connection *c = data;
+    /* Open, or failed: either way its link is over. */
+    if (g_ptr_array_remove_fast(c->linking, channel))
+        maybe_ready(c);
+}
+
 static void on_mark(SpiceChannel *channel, gboolean mark, gpointer data)
 {
     struct connection *c = data;
     int id = 0;
     g_object_get(channel, "channel-id", &id, NULL);
-    if (!mark || id != 0 || c->ready || c->lost)
+    if (!mark || id != 0 || c->marked || c->lost)
         return;
     SpiceDisplayPrimary primary;
     if (!spice_display_channel_get_primary(channel, 0, &primary))
         return;
-    c->ready = true;
-    g_clear_handle_id(&c->timeout_source, g_source_remove);
+    c->marked = true;
     g_debug("%s: first frame %dx%d", c->address, primary.width, primary.height);
-    if (c->cb.ready)
-        c->cb.ready(c->data);
+    maybe_ready(c);
 }
 
 static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointer data)
@@ -150,6 +216,10 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
     } else if (SPICE_IS_INPUTS_CHANNEL(channel)) {
         c->inputs = SPICE_INPUTS_CHANNEL(channel);
     }
+    if (!SPICE_IS_MAIN_CHANNEL(channel)) {
+        g_ptr_array_add(c->linking, channel);
+        g_signal_connect(channel, "channel-event", G_CALLBACK(on_channel_event), c);
+    }
     if (c->cb.channel_new)
         c->cb.channel_new(channel, c->data);
     if (!SPICE_IS_MAIN_CHANNEL(channel))
@@ -164,6 +234,7 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
     c->cb = *cb;
     c->data = data;
     c->channels = g_ptr_array_new_with_free_func(g_object_unref);
+    c->linking = g_ptr_array_new();
     c->address = strchr(s->host, ':')
                      ? g_strdup_printf("[%s]:%d", s->host, s->port ? s->port : s->tls_port)
                      : g_strdup_printf("%s:%d", s->host, s->port ? s->port : s->tls_port);
@@ -191,6 +262,7 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
             verify |= SPICE_SESSION_VERIFY_HOSTNAME;
         }
         if (pubkey) {
+            c->pubkey = g_bytes_ref(pubkey);
             g_autoptr(GByteArray) key = g_byte_array_new();
             g_byte_array_append(key, g_bytes_get_data(pubkey, NULL), g_bytes_get_size(pubkey));
             g_object_set(c->session, "pubkey", key, NULL);
@@ -223,12 +295,17 @@ void connection_destroy(struct connection *c)
         return;
     g_clear_handle_id(&c->timeout_source, g_source_remove);
     g_clear_handle_id(&c->frame_idle, g_source_remove);
+    g_clear_handle_id(&c->linking_source, g_source_remove);
+    tls_pin_destroy(c->explain);
     g_signal_handlers_disconnect_by_data(c->session, c);
     for (guint i = 0; i < c->channels->len; i++)
         g_signal_handlers_disconnect_by_data(g_ptr_array_index(c->channels, i), c);
     spice_session_disconnect(c->session);
+    g_ptr_array_unref(c->linking);
     g_ptr_array_unref(c->channels);
     g_object_unref(c->session);
+    g_clear_pointer(&c->pubkey, g_bytes_unref);
+    g_free(c->tls_message);
     g_free(c->address);
     g_free(c);
 }

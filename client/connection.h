@@ -19,7 +19,8 @@ struct connection_callbacks {
     /* A channel was created (before it connects). May be NULL. */
     void (*channel_new)(SpiceChannel *channel, void *data);
     /* The first complete frame of display channel 0 is in its primary
-     * surface. Called once per connection. */
+     * surface, and the other channels finished their link (or 3 s passed).
+     * Called once per connection. */
     void (*ready)(void *data);
     /* The connection failed or ended. Called at most once; @message is one
      * line meant for the user. The connection may be destroyed from here. */

@@ -8,6 +8,8 @@ struct entry {
     char *host; /* lowercase */
     int port;
     char *fingerprint;
+    GBytes *key; /* DER SubjectPublicKeyInfo; NULL on a line of the old format */
+    int line;    /* in the file it was read from; 0 when added since */
 };
 
 struct known_hosts {
@@ -19,6 +21,7 @@ static void entry_clear(gpointer p)
     struct entry *e = p;
     g_free(e->host);
     g_free(e->fingerprint);
+    g_clear_pointer(&e->key, g_bytes_unref);
 }
 
 struct known_hosts *known_hosts_create(void)
@@ -83,19 +86,76 @@ static struct entry *find(const struct known_hosts *kh, const char *host, int po
     return NULL;
 }
 
-int known_hosts_add(struct known_hosts *kh, const char *host, int port, const char *fingerprint)
+/* Sets the pin of host:port; takes a reference to @key (may be NULL). */
+static int set_pin(struct known_hosts *kh, const char *host, int port, const char *fingerprint,
+                   GBytes *key, int line)
 {
     if (!valid_host(host) || port < 1 || port > 65535 || !valid_fingerprint(fingerprint))
         return -EINVAL;
     struct entry *e = find(kh, host, port);
-    if (e) {
-        g_free(e->fingerprint);
-        e->fingerprint = g_strdup(fingerprint);
-        return 0;
+    if (!e) {
+        struct entry n = {g_ascii_strdown(host, -1), port, NULL, NULL, line};
+        g_array_append_val(kh->entries, n);
+        e = &g_array_index(kh->entries, struct entry, kh->entries->len - 1);
+    } else {
+        if (line)
+            e->line = line; /* a later line for the same server wins */
+        if (strcmp(e->fingerprint, fingerprint) == 0 && !key)
+            return 0; /* same pin: keep its key */
     }
-    struct entry n = {g_ascii_strdown(host, -1), port, g_strdup(fingerprint)};
-    g_array_append_val(kh->entries, n);
+    g_free(e->fingerprint);
+    e->fingerprint = g_strdup(fingerprint);
+    g_clear_pointer(&e->key, g_bytes_unref);
+    e->key = key ? g_bytes_ref(key) : NULL;
     return 0;
+}
+
+int known_hosts_add(struct known_hosts *kh, const char *host, int port, const char *fingerprint)
+{
+    return set_pin(kh, host, port, fingerprint, NULL, 0);
+}
+
+int known_hosts_add_key(struct known_hosts *kh, const char *host, int port, GBytes *key)
+{
+    if (!key || g_bytes_get_size(key) == 0)
+        return -EINVAL;
+    gsize len = 0;
+    const guint8 *data = g_bytes_get_data(key, &len);
+    g_autofree char *fp = known_hosts_fingerprint(data, len);
+    return set_pin(kh, host, port, fp, key, 0);
+}
+
+GBytes *known_hosts_get_key(const struct known_hosts *kh, const char *host, int port)
+{
+    struct entry *e = find(kh, host, port);
+    return e ? e->key : NULL;
+}
+
+int known_hosts_line(const struct known_hosts *kh, const char *host, int port)
+{
+    struct entry *e = find(kh, host, port);
+    return e ? e->line : 0;
+}
+
+/* The DER key of a KEY field: base64 whose SHA-256 is @fingerprint. */
+static GBytes *parse_key(const char *text, const char *fingerprint)
+{
+    gsize n = strlen(text);
+    if (n == 0 || n % 4 != 0)
+        return NULL;
+    for (gsize i = 0; i < n; i++)
+        if (!g_ascii_isalnum(text[i]) && text[i] != '+' && text[i] != '/' &&
+            !(text[i] == '=' && i >= n - 2))
+            return NULL;
+    gsize len = 0;
+    g_autofree guint8 *der = g_base64_decode(text, &len);
+    if (!der || len == 0)
+        return NULL;
+    g_autofree char *again = g_base64_encode(der, len);
+    g_autofree char *fp = known_hosts_fingerprint(der, len);
+    if (strcmp(again, text) != 0 || strcmp(fp, fingerprint) != 0)
+        return NULL;
+    return g_bytes_new_take(g_steal_pointer(&der), len);
 }
 
 enum known_hosts_verdict known_hosts_check(const struct known_hosts *kh, const char *host, int port,
@@ -122,24 +182,25 @@ int known_hosts_parse(struct known_hosts *kh, const char *name, const char *text
         if (!*line || *line == '#')
             continue;
         g_auto(GStrv) f = g_strsplit_set(line, " \t", -1);
-        const char *fields[3];
+        const char *fields[4];
         int n = 0;
         bool too_many = false;
         for (int j = 0; f[j]; j++) {
             if (!*f[j])
                 continue;
-            if (n == 3) {
+            if (n == 4) {
                 too_many = true;
                 break;
             }
             fields[n++] = f[j];
         }
         char *end = NULL;
-        long port = n == 3 ? strtol(fields[1], &end, 10) : 0;
-        if (too_many || n != 3 || !end || *end || port < 1 || port > 65535 ||
-            known_hosts_add(kh, fields[0], (int)port, fields[2]) < 0) {
+        long port = n >= 3 ? strtol(fields[1], &end, 10) : 0;
+        g_autoptr(GBytes) key = n == 4 ? parse_key(fields[3], fields[2]) : NULL;
+        if (too_many || n < 3 || (n == 4 && !key) || !end || *end || port < 1 || port > 65535 ||
+            set_pin(kh, fields[0], (int)port, fields[2], key, i + 1) < 0) {
             *ret_error = g_strdup_printf(
-                "%s:%d: malformed line; expected HOST PORT sha256:HEX (fix or delete that line)",
+                "%s:%d: malformed line; expected HOST PORT sha256:HEX [BASE64-KEY] (fix or delete that line)",
                 name, i + 1);
             g_array_unref(kh->entries);
             kh->entries = g_steal_pointer(&old);
@@ -162,7 +223,8 @@ int known_hosts_load(struct known_hosts *kh, const char *path, char **ret_error)
     }
     if (memchr(text, '\0', len)) {
         *ret_error = g_strdup_printf(
-            "%s: binary data; expected HOST PORT sha256:HEX lines (fix or delete the file)", path);
+            "%s: binary data; expected HOST PORT sha256:HEX [BASE64-KEY] lines (fix or delete the file)",
+            path);
         return -EINVAL;
     }
     return known_hosts_parse(kh, path, text, ret_error);
@@ -177,10 +239,18 @@ int known_hosts_save(const struct known_hosts *kh, const char *path, char **ret_
         *ret_error = g_strdup_printf("cannot create %s: %s", dir, g_strerror(e));
         return -e;
     }
-    g_autoptr(GString) s = g_string_new("# thindesk: pinned server keys (HOST PORT sha256:HEX)\n");
+    g_autoptr(GString) s =
+        g_string_new("# thindesk: pinned server keys (HOST PORT sha256:HEX BASE64-PUBLIC-KEY)\n");
     for (guint i = 0; i < kh->entries->len; i++) {
         const struct entry *e = &g_array_index(kh->entries, struct entry, i);
-        g_string_append_printf(s, "%s %d %s\n", e->host, e->port, e->fingerprint);
+        g_string_append_printf(s, "%s %d %s", e->host, e->port, e->fingerprint);
+        if (e->key) {
+            gsize len = 0;
+            const guint8 *der = g_bytes_get_data(e->key, &len);
+            g_autofree char *b64 = g_base64_encode(der, len);
+            g_string_append_printf(s, " %s", b64);
+        }
+        g_string_append_c(s, '\n');
     }
     if (!g_file_set_contents_full(path, s->str, (gssize)s->len, G_FILE_SET_CONTENTS_CONSISTENT,
                                   0600, &err)) {

@@ -5,7 +5,8 @@
 #include "display/jpeg-stitch.h"
 
 /* Shared between the pool's owner and jobs still on their way back: the owner
- * may be gone when a result arrives. Main thread only, except refs. */
+ * may be gone when a result arrives. Main thread only, except refs and
+ * deliveries. */
 struct pool_core {
     int refs; /* atomic */
     bool dead;
@@ -13,6 +14,8 @@ struct pool_core {
     jpeg_pool_done_fn done;
     void *user_data;
     GMainContext *context;
+    GMutex lock;           /* guards deliveries */
+    GPtrArray *deliveries; /* GSource* attached and not yet dispatched (a reference each) */
 };
 
 struct jpeg_pool {
@@ -36,6 +39,7 @@ struct job {
     int64_t cpu_us[MAX_SLICES];
     char *errors[MAX_SLICES];
     struct jpeg_pool_result r;
+    GSource *delivery; /* brings @r to the main context */
 };
 
 struct slice_task {
@@ -54,6 +58,8 @@ static GPrivate worker_encoder = G_PRIVATE_INIT(encoder_free);
 static void core_unref(struct pool_core *core)
 {
     if (g_atomic_int_dec_and_test(&core->refs)) {
+        g_ptr_array_unref(core->deliveries);
+        g_mutex_clear(&core->lock);
         g_main_context_unref(core->context);
         g_free(core);
     }
@@ -66,19 +72,31 @@ static int64_t thread_cpu_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static gboolean deliver(gpointer data)
+/* The delivery's destroy notify: after deliver(), or when the pool is
+ * destroyed before it ran. */
+static void job_free(gpointer data)
 {
     struct job *job = data;
     struct pool_core *core = job->core;
-    if (!core->dead) {
-        core->in_flight--;
-        core->done(&job->r, core->user_data);
-    }
     if (job->r.jpeg)
         g_bytes_unref(job->r.jpeg);
     g_free(job->r.error);
     core_unref(core);
     g_free(job);
+}
+
+static gboolean deliver(gpointer data)
+{
+    struct job *job = data;
+    struct pool_core *core = job->core;
+    g_mutex_lock(&core->lock);
+    g_ptr_array_remove_fast(core->deliveries, job->delivery);
+    g_mutex_unlock(&core->lock);
+    g_source_unref(job->delivery); /* the context keeps it while it dispatches */
+    if (!core->dead) {
+        core->in_flight--;
+        core->done(&job->r, core->user_data);
+    }
     return G_SOURCE_REMOVE;
 }
 
@@ -118,11 +136,16 @@ static void finish(struct job *job)
      * global default too, so whenever the main thread is outside its loop
      * invoke would acquire the context and run deliver() right here, on the
      * worker. An idle source is always dispatched by the loop's thread. */
+    struct pool_core *core = job->core;
     GSource *source = g_idle_source_new();
     g_source_set_priority(source, G_PRIORITY_DEFAULT);
-    g_source_set_callback(source, deliver, job, NULL);
-    g_source_attach(source, job->core->context);
-    g_source_unref(source);
+    g_source_set_callback(source, deliver, job, job_free);
+    job->delivery = source;
+    /* Listed before it is attached: deliver() may run as soon as it is. */
+    g_mutex_lock(&core->lock);
+    g_ptr_array_add(core->deliveries, source);
+    g_mutex_unlock(&core->lock);
+    g_source_attach(source, core->context);
 }
 
 static void work(gpointer data, gpointer pool_data)
@@ -174,6 +197,8 @@ struct jpeg_pool *jpeg_pool_create(int threads, jpeg_pool_done_fn done, void *us
     pool->core->done = done;
     pool->core->user_data = user_data;
     pool->core->context = g_main_context_ref_thread_default();
+    g_mutex_init(&pool->core->lock);
+    pool->core->deliveries = g_ptr_array_new();
     pool->threads = tp;
     pool->n_threads = threads;
     return pool;
@@ -183,17 +208,23 @@ void jpeg_pool_destroy(struct jpeg_pool *pool)
 {
     if (!pool)
         return;
-    pool->core->dead = true;
+    struct pool_core *core = pool->core;
+    core->dead = true;
     g_thread_pool_free(pool->threads, FALSE, TRUE);
-    /* Every job is done; run the deliveries still queued on our context so
-     * that their memory goes now (they see the pool is dead). */
-    GMainContext *ctx = pool->core->context;
-    if (g_main_context_acquire(ctx)) {
-        for (int i = 0; i < 1000 && g_atomic_int_get(&pool->core->refs) > 1; i++)
-            g_main_context_iteration(ctx, FALSE);
-        g_main_context_release(ctx);
+    /* Every job is done, and the results not yet delivered wait in sources
+     * on the context: destroy them (job_free) rather than run the context,
+     * which would dispatch any other source of the caller's loop in the
+     * middle of its teardown. */
+    g_mutex_lock(&core->lock);
+    g_autoptr(GPtrArray) left = g_steal_pointer(&core->deliveries);
+    core->deliveries = g_ptr_array_new();
+    g_mutex_unlock(&core->lock);
+    for (guint i = 0; i < left->len; i++) {
+        GSource *source = g_ptr_array_index(left, i);
+        g_source_destroy(source);
+        g_source_unref(source);
     }
-    core_unref(pool->core);
+    core_unref(core);
     g_free(pool);
 }
 

@@ -39,7 +39,9 @@ typedef void (*jpeg_pool_done_fn)(const struct jpeg_pool_result *result, void *u
 /* @threads workers (0: one per CPU). Returns NULL and sets *ret_error. */
 struct jpeg_pool *jpeg_pool_create(int threads, jpeg_pool_done_fn done, void *user_data,
                                    char **ret_error);
-/* Waits for running encodes; their results are dropped. Accepts NULL. */
+/* Waits for running encodes; their results are dropped, and the main
+ * context is not run (no other source of the caller's is dispatched).
+ * Accepts NULL. */
 void jpeg_pool_destroy(struct jpeg_pool *pool);
 
 /* Queues an encode of @frame's first @height rows of @stride bytes. Takes a

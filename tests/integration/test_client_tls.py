@@ -10,6 +10,7 @@ clear message and exit code 12 once the agent's certificate is regenerated.
 Against a TLS server in Python that is not SPICE: the pinning details (file
 mode, the key that lands in known_hosts, a damaged known_hosts file)."""
 
+import base64
 import hashlib
 import os
 import re
@@ -125,10 +126,17 @@ class TlsPinTest(unittest.TestCase):
         self.assertIn("malformed line", p.stderr)
 
 
-def spki_fingerprint(cert):
-    spki = subprocess.run("openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform DER"
+def spki(cert):
+    return subprocess.run("openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform DER"
                           % cert, shell=True, check=True, capture_output=True).stdout
-    return "sha256:" + hashlib.sha256(spki).hexdigest()
+
+
+def spki_fingerprint(cert):
+    return "sha256:" + hashlib.sha256(spki(cert)).hexdigest()
+
+
+FAILED_ATTEMPT = "failed connection attempt from"
+DELAYED = "delaying a connection from"
 
 
 def banner_value(agent, label):
@@ -137,7 +145,7 @@ def banner_value(agent, label):
     return m.group(1).strip()
 
 
-class AgentTlsTest(unittest.TestCase):
+class AgentTlsBase(unittest.TestCase):
     """The client against thindesk-agent's TLS port (no plain port open)."""
 
     def setUp(self):
@@ -176,6 +184,9 @@ class AgentTlsTest(unittest.TestCase):
         lines = tc.messages(p.stderr)
         self.assertEqual(len(lines), 1, "one clear message expected: %r" % p.stderr)
         return lines[0]
+
+
+class AgentTlsTest(AgentTlsBase):
 
     def test_ca_file_host_subject_and_vv_file(self):
         with tdtest.Agent(self.x.display, args=["--listen=off"]) as agent:
@@ -240,7 +251,9 @@ class AgentTlsTest(unittest.TestCase):
             self.assertEqual(tc.messages(p.stderr), [
                 "thindesk: 127.0.0.1:%d: first connection, pinned the server key %s in %s"
                 % (tls_port, fp, kh)])
-            self.assertEqual(tc.read(kh).splitlines()[-1], "127.0.0.1 %d %s" % (tls_port, fp))
+            self.assertEqual(tc.read(kh).splitlines()[-1], "127.0.0.1 %d %s %s" % (
+                tls_port, fp, base64.b64encode(
+                    spki(os.path.join(agent.tls_dir, "server-cert.pem"))).decode()))
             self.assertEqual(os.stat(kh).st_mode & 0o777, 0o600)
             self.assert_exact(got)
             # Second connection: the pin matches, nothing is said, same frame.
@@ -264,12 +277,120 @@ class AgentTlsTest(unittest.TestCase):
             line = self.one_line(p)
             self.assertIn("127.0.0.1:%d: the server key changed (pinned %s, now %s)"
                           % (tls_port, fp, new_fp), line)
-            self.assertIn("delete its line from " + kh, line)
+            self.assertIn("delete line 2 of " + kh, line)
             self.assertFalse(os.path.exists(got))
             self.assertEqual(tc.read(kh), pinned, "a refused key must not replace the pin")
             # The password never reached the impostor: no session was opened.
             self.assertNotIn("connected over TLS", agent.stderr())
             self.assertNotIn("client-connected", agent.stderr())
+
+
+class AgentPinnedKeyTest(AgentTlsBase):
+    """A pinned key costs the agent nothing: no failed attempt, no backoff."""
+
+    def setUp(self):
+        super().setUp()
+        self.tls_port = tdtest.free_port()
+        self.args = ["--listen=off", "--tls-listen=127.0.0.1:%d" % self.tls_port]
+        self.cfg = os.path.join(self.tmp, "client-config")
+        self.kh = os.path.join(self.cfg, "thindesk", "known_hosts")
+        self.url = "spice://127.0.0.1?tls-port=%d" % self.tls_port
+
+    def connect_quietly(self, agent, pw, times):
+        """@times sessions with the pin: each exact, silent and undelayed."""
+        before = agent.stderr().count(" disconnected (session ")
+        for i in range(times):
+            start = time.monotonic()
+            p, got = self.shot(["--password-file=" + pw, self.url],
+                               env={"XDG_CONFIG_HOME": self.cfg}, name="pinned%d.png" % i)
+            took = time.monotonic() - start
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(tc.messages(p.stderr), [])
+            self.assert_exact(got)
+            # A held-back connection waits at least 1 s; the log says so.
+            self.assertNotIn(DELAYED, agent.stderr())
+            # The agent has seen the whole session end before the next.
+            tdtest.wait_for(lambda: agent.stderr().count(" disconnected (session ") == before + i + 1,
+                            10, what="the agent to log the end of session %d" % (i + 1))
+            print("pinned session %d: %.2f s" % (i + 1, took))
+
+    def test_pinned_key_is_not_a_failed_attempt(self):
+        with tdtest.Agent(self.x.display, args=self.args) as agent:
+            pw = tc.password_file(self.tmp, agent.password)
+            cert = os.path.join(agent.tls_dir, "server-cert.pem")
+            fp = spki_fingerprint(cert)
+            p, got = self.shot(["--password-file=" + pw, self.url],
+                               env={"XDG_CONFIG_HOME": self.cfg})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("pinned the server key " + fp, p.stderr)
+            # The whole key is pinned with its fingerprint.
+            self.assertEqual(tc.read(self.kh).splitlines()[-1], "127.0.0.1 %d %s %s" % (
+                self.tls_port, fp, base64.b64encode(spki(cert)).decode()))
+            # First use: the client's one look at the key is a TLS connection
+            # without a SPICE link, which the agent counts once.
+            tdtest.wait_for(lambda: FAILED_ATTEMPT in agent.stderr(), 10,
+                            what="the agent to count the first-use key check")
+            first_use = agent.stderr().count(FAILED_ATTEMPT)
+            self.assertEqual(first_use, 1, agent.stderr())
+
+            # With the pin: five sessions, and then one more, none delayed:
+            # the old extra handshake would have been held back by the fifth.
+            self.connect_quietly(agent, pw, 6)
+            self.assertEqual(agent.stderr().count(FAILED_ATTEMPT), first_use, agent.stderr())
+            self.assertEqual(agent.stderr().count("connected over TLS"), 7, agent.stderr())
+
+    def test_prepinned_key_reaches_the_agent_only_as_sessions(self):
+        with tdtest.Agent(self.x.display, args=self.args) as agent:
+            pw = tc.password_file(self.tmp, agent.password)
+            cert = os.path.join(agent.tls_dir, "server-cert.pem")
+            os.makedirs(os.path.dirname(self.kh))
+            with open(self.kh, "w") as f:
+                f.write("127.0.0.1 %d %s %s\n" % (self.tls_port, spki_fingerprint(cert),
+                                                  base64.b64encode(spki(cert)).decode()))
+            self.connect_quietly(agent, pw, 5)
+            self.assertNotIn(FAILED_ATTEMPT, agent.stderr())
+
+    def test_old_fingerprint_line_takes_the_whole_key_once(self):
+        with tdtest.Agent(self.x.display, args=self.args) as agent:
+            pw = tc.password_file(self.tmp, agent.password)
+            cert = os.path.join(agent.tls_dir, "server-cert.pem")
+            fp = spki_fingerprint(cert)
+            os.makedirs(os.path.dirname(self.kh))
+            with open(self.kh, "w") as f:
+                f.write("# written by an older thindesk\nother.example 5901 %s\n"
+                        "127.0.0.1 %d %s\n" % ("sha256:" + "0" * 64, self.tls_port, fp))
+            p, got = self.shot(["--password-file=" + pw, self.url],
+                               env={"XDG_CONFIG_HOME": self.cfg})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(tc.messages(p.stderr), [], "the old pin matched: nothing to say")
+            self.assert_exact(got)
+            lines = tc.read(self.kh).splitlines()
+            self.assertIn("other.example 5901 sha256:" + "0" * 64, lines)
+            self.assertIn("127.0.0.1 %d %s %s" % (self.tls_port, fp,
+                                                   base64.b64encode(spki(cert)).decode()), lines)
+            self.assertEqual(os.stat(self.kh).st_mode & 0o777, 0o600)
+            tdtest.wait_for(lambda: FAILED_ATTEMPT in agent.stderr(), 10,
+                            what="the agent to count the one key check")
+            self.assertEqual(agent.stderr().count(FAILED_ATTEMPT), 1, agent.stderr())
+            self.connect_quietly(agent, pw, 4)
+            self.assertEqual(agent.stderr().count(FAILED_ATTEMPT), 1, agent.stderr())
+
+    def test_old_fingerprint_line_still_refuses_a_changed_key(self):
+        with tdtest.Agent(self.x.display, args=self.args) as agent:
+            pw = tc.password_file(self.tmp, agent.password)
+            fp = spki_fingerprint(os.path.join(agent.tls_dir, "server-cert.pem"))
+            old = "sha256:" + "ab" * 32
+            os.makedirs(os.path.dirname(self.kh))
+            with open(self.kh, "w") as f:
+                f.write("127.0.0.1 %d %s\n" % (self.tls_port, old))
+            p, got = self.shot(["--password-file=" + pw, self.url],
+                               env={"XDG_CONFIG_HOME": self.cfg})
+            self.assertEqual(p.returncode, 12, p.stderr)
+            line = self.one_line(p)
+            self.assertIn("the server key changed (pinned %s, now %s)" % (old, fp), line)
+            self.assertIn("delete line 1 of " + self.kh, line)
+            self.assertEqual(tc.read(self.kh), "127.0.0.1 %d %s\n" % (self.tls_port, old))
+            self.assertNotIn("connected over TLS", agent.stderr())
 
 
 if __name__ == "__main__":

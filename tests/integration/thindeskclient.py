@@ -62,10 +62,29 @@ SANITIZER_NOISE = ("==", "False positive error reports may follow",
                    "For details see https://github.com/google/sanitizers")
 
 
+def without_suppression_table(lines):
+    """Drops LeakSanitizer's table of the suppressions (tests/lsan.supp) it
+    used, a dashed block that starts with "Suppressions used:". A leak
+    that was not suppressed is a report of its own and stays."""
+    out, i = [], 0
+    while i < len(lines):
+        if (lines[i].startswith("-----") and i + 1 < len(lines)
+                and lines[i + 1] == "Suppressions used:"):
+            j = i + 2
+            while j < len(lines) and not lines[j].startswith("-----"):
+                j += 1
+            i = j + 1
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
+
+
 def messages(stderr):
     """The client's own stderr lines, without the notes a sanitizer build's
-    runtime prints (ASan warns about spice-gtk's coroutines on every run)."""
-    return [l for l in stderr.strip().splitlines()
+    runtime prints (ASan warns about spice-gtk's coroutines on every run;
+    LeakSanitizer lists the suppressions it used)."""
+    return [l for l in without_suppression_table(stderr.strip().splitlines())
             if l.strip() and not l.startswith(SANITIZER_NOISE)]
 
 

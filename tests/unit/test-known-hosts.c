@@ -117,11 +117,66 @@ static void test_malformed(void)
     g_rmdir(dir);
 }
 
+/* The whole key rides along with its fingerprint; old lines have only the
+ * fingerprint and take the key when it is added again. */
+static void test_whole_key(void)
+{
+    g_autoptr(GBytes) key = g_bytes_new_static("DER public key", 14);
+    g_autofree char *kfp = known_hosts_fingerprint((const guint8 *)"DER public key", 14);
+    g_autofree char *b64 = g_base64_encode((const guint8 *)"DER public key", 14);
+    g_autofree char *old = g_strdup_printf("# comment\nold 5901 %s\n", kfp);
+    struct known_hosts *kh = known_hosts_create();
+    char *err = NULL;
+    g_assert_cmpint(known_hosts_parse(kh, "kh", old, &err), ==, 0);
+    g_assert_cmpint(known_hosts_check(kh, "old", 5901, kfp, NULL), ==, KNOWN_HOSTS_MATCH);
+    g_assert_null(known_hosts_get_key(kh, "old", 5901));
+    g_assert_cmpint(known_hosts_line(kh, "old", 5901), ==, 2);
+    g_assert_cmpint(known_hosts_line(kh, "other", 5901), ==, 0);
+    /* The same fingerprint again (old-style add) keeps no key, a key add
+     * upgrades the line. */
+    g_assert_cmpint(known_hosts_add(kh, "old", 5901, kfp), ==, 0);
+    g_assert_null(known_hosts_get_key(kh, "old", 5901));
+    g_assert_cmpint(known_hosts_add_key(kh, "old", 5901, key), ==, 0);
+    g_assert_true(g_bytes_equal(known_hosts_get_key(kh, "old", 5901), key));
+    g_assert_cmpuint(known_hosts_count(kh), ==, 1);
+
+    g_autofree char *dir = g_dir_make_tmp("test-kh-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "known_hosts", NULL);
+    g_assert_cmpint(known_hosts_save(kh, path, &err), ==, 0);
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_autofree char *want = g_strdup_printf("\nold 5901 %s %s\n", kfp, b64);
+    g_assert_nonnull(strstr(text, want));
+    known_hosts_destroy(kh);
+
+    kh = known_hosts_create();
+    g_assert_cmpint(known_hosts_load(kh, path, &err), ==, 0);
+    g_assert_true(g_bytes_equal(known_hosts_get_key(kh, "OLD", 5901), key));
+    g_assert_cmpint(known_hosts_line(kh, "old", 5901), ==, 2);
+    /* A different fingerprint drops the key that no longer belongs to it. */
+    g_autofree char *other = fp("other");
+    g_assert_cmpint(known_hosts_add(kh, "old", 5901, other), ==, 0);
+    g_assert_null(known_hosts_get_key(kh, "old", 5901));
+    g_assert_cmpint(known_hosts_add_key(kh, "h", 1, NULL), ==, -EINVAL);
+    known_hosts_destroy(kh);
+    g_unlink(path);
+    g_rmdir(dir);
+
+    /* A key that does not hash to its fingerprint, or is not base64. */
+    g_autofree char *wrong = g_strdup_printf("h 1 %s %s\n", other, b64);
+    check_bad(wrong, 1);
+    g_autofree char *junk = g_strdup_printf("h 1 %s ****\n", kfp);
+    check_bad(junk, 1);
+    g_autofree char *cut = g_strdup_printf("h 1 %s %.*s\n", kfp, (int)strlen(b64) - 4, b64);
+    check_bad(cut, 1);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/known-hosts/fingerprint", test_fingerprint);
     g_test_add_func("/known-hosts/tofu-cycle", test_tofu_cycle);
     g_test_add_func("/known-hosts/malformed", test_malformed);
+    g_test_add_func("/known-hosts/whole-key", test_whole_key);
     return g_test_run();
 }
