@@ -26,7 +26,9 @@ BUILD_PKGS=(
   libusbredirparser-dev
 )
 RUN_PKGS=(
-  xvfb xterm x11-utils
+  # --virtual-desktop: Xvfb, a window manager (windows to move, a menu with a
+  # terminal), an xterm
+  xvfb openbox xterm x11-utils
 )
 TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
