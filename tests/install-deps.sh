@@ -55,6 +55,9 @@ TEST_PKGS=(
   clang genisoimage
   # agent channel: fuzz targets (libFuzzer), clipboard peers
   clang xclip xsel
+  # packaging: a fresh minbase root from Debian's archive, into which
+  # tests/packaging/test_freshroot.py installs the .deb
+  mmdebstrap
 )
 
 what=${1:-test}
