@@ -15,6 +15,7 @@ and apt's lists are kept in /var/cache/thindesk-tests too. Every mount lives
 in a private mount namespace, every process in a pid namespace: both end with
 the run. Needs root."""
 
+import ctypes
 import fcntl
 import glob
 import hashlib
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -138,9 +140,23 @@ mount --bind "$2" "$R/var/cache/apt/archives"
 mount --bind "$3" "$R/var/lib/apt/lists"
 exec chroot "$R" /usr/bin/env -i PATH="$4" HOME=/root DEBIAN_FRONTEND=noninteractive \
   /bin/sh -euc 'cd /tmp && apt-get -q -o Dpkg::Use-Pty=0 update &&
-    apt-get -q -y -o Dpkg::Use-Pty=0 install ./'"$5"' &&
+    apt-get -q -y -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-unsafe-io \
+      install ./'"$5"' &&
     apt-get -q autoclean'
 """
+
+
+def die_with_parent():
+    """preexec_fn: SIGKILL when this test process dies, even by SIGKILL;
+    unshare --kill-child passes that on to the namespace's first process,
+    and the pid namespace ends with it."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+
+
+def unshare(argv, timeout):
+    return pkgtest.run(["unshare", "--mount", "--pid", "--fork", "--kill-child",
+                        "--propagation", "private", *argv], timeout=timeout,
+                       preexec_fn=die_with_parent)
 
 
 def namespace_pids(root):
@@ -163,6 +179,24 @@ def mounts_below(root):
                 if ln.split()[4] == root or ln.split()[4].startswith(root + "/")]
 
 
+class Interrupted(Exception):
+    """SIGTERM or SIGINT: an error like any other, so that tearDown cleans."""
+
+
+def interrupted(signum, frame):
+    raise Interrupted("stopped by signal %d" % signum)
+
+
+def remove_leftovers():
+    """Temporary roots of runs that were killed before they could clean up
+    (SIGKILL). Called under the lock: no other run is using one."""
+    for old in glob.glob(os.path.join(tempfile.gettempdir(), "thindesk-freshroot-*")):
+        root = os.path.join(old, "root")
+        if not namespace_pids(root) and not mounts_below(root):
+            progress("removing %s, left by an interrupted run" % old)
+            shutil.rmtree(old, ignore_errors=True)
+
+
 class TestFreshRoot(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -177,12 +211,19 @@ class TestFreshRoot(unittest.TestCase):
         # One run at a time on this machine: the caches are shared.
         self.lock = open(os.path.join(CACHE, "lock"), "w")
         fcntl.flock(self.lock, fcntl.LOCK_EX)
+        remove_leftovers()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, interrupted)
         self.tmp = tempfile.mkdtemp(prefix="thindesk-freshroot-")
         self.root = os.path.join(self.tmp, "root")
 
     def tearDown(self):
         # The namespaces took their processes and mounts with them; make
         # sure, and never delete through a mount that outlived them.
+        # A pid namespace ends asynchronously after its first process.
+        deadline = time.monotonic() + 15
+        while namespace_pids(self.root) and time.monotonic() < deadline:
+            time.sleep(0.2)
         left = namespace_pids(self.root)
         for pid in left:
             subprocess.run(["kill", "-KILL", str(pid)], capture_output=True)
@@ -219,10 +260,8 @@ class TestFreshRoot(unittest.TestCase):
         os.makedirs(os.path.join(ARCHIVES, "partial"), exist_ok=True)
         os.makedirs(os.path.join(LISTS, "partial"), exist_ok=True)
         with Step("apt-get install ./%s in the fresh root" % os.path.basename(deb)):
-            p = pkgtest.run(["unshare", "--mount", "--pid", "--fork", "--kill-child",
-                             "--propagation", "private", "sh", "-c", INSTALL_SCRIPT, "sh",
-                             self.root, ARCHIVES, LISTS, PATH, os.path.basename(deb)],
-                            timeout=1500)
+            p = unshare(["sh", "-c", INSTALL_SCRIPT, "sh", self.root, ARCHIVES, LISTS, PATH,
+                         os.path.basename(deb)], timeout=1500)
             log = p.stdout + p.stderr
             with open(os.path.join(self.tmp, "apt.log"), "w") as f:
                 f.write(log)
@@ -239,11 +278,8 @@ class TestFreshRoot(unittest.TestCase):
         out = os.path.join(self.tmp, "session")
         os.mkdir(out)
         with Step("agent --virtual-desktop and client screenshot over TLS in the root"):
-            p = pkgtest.run(["unshare", "--mount", "--pid", "--net", "--fork", "--kill-child",
-                             "--propagation", "private", sys.executable,
-                             os.path.abspath(__file__), "--in-namespace", self.root, out,
-                             repr(T0)],
-                            timeout=300)
+            p = unshare(["--net", sys.executable, os.path.abspath(__file__), "--in-namespace",
+                         self.root, out, repr(T0)], timeout=300)
             sys.stdout.write(p.stdout)
             self.assertEqual(p.returncode, 0, "the session in the root failed:\n"
                              + p.stdout + p.stderr)
