@@ -204,7 +204,7 @@ class TestFreshRoot(unittest.TestCase):
             print("SKIP: a fresh root needs root (chroot, mounts, namespaces)")
             sys.exit(77)
         pkgtest.need_tools("mmdebstrap", "unshare", "chroot", "ip", "cpack", "import",
-                           "compare")
+                           "compare", "xdotool")
 
     def setUp(self):
         os.makedirs(CACHE, exist_ok=True)
@@ -296,6 +296,7 @@ class TestFreshRoot(unittest.TestCase):
         # The desktop is openbox with its xterm, not an empty one.
         self.assertNotIn("is not installed", r["agent_err"])
         self.assertIn("right-click its background", r["agent_err"])
+        self.assertEqual(r["terminals"], 2, "the desktop menu opened no second terminal")
         self.assertEqual(r["client_rc"], 0, r["client_stderr"] + "\nagent:\n" + r["agent_err"])
         self.assertEqual(r["client_stderr"], "", "the client wrote to stderr")
         self.assertEqual(r["agent_rc"], 0, "the agent's exit on SIGTERM:\n" + r["agent_err"])
@@ -363,13 +364,38 @@ def in_namespace(root, out, t0):
     # reaches the root's display, and nothing is installed into the root.
     subprocess.run(["import", "-display", display, "-window", "root", out + "/src.png"],
                    check=True, capture_output=True)
+    terminals = open_menu_terminal(display)
+    progress("%d terminals after the desktop menu's \"Terminal emulator\"" % terminals)
     agent.terminate()
     agent.wait(20)
     with open(out + "/result.json", "w") as f:
         json.dump({"client_rc": p.returncode, "client_stderr": p.stderr,
                    "client_stdout": p.stdout, "agent_rc": agent.returncode,
-                   "agent_err": read(agent_err), "vv": vv_text}, f)
+                   "agent_err": read(agent_err), "vv": vv_text, "terminals": terminals}, f)
     return 0
+
+
+def open_menu_terminal(display):
+    """The root menu's first entry (x-terminal-emulator, from the root's
+    packages), through the host's xdotool; returns how many xterm windows
+    the display then shows."""
+    env = dict(os.environ, DISPLAY=display)
+
+    def xdo(*args):
+        return subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
+                              timeout=20).stdout
+
+    xdo("mousemove", str(SIZE[0] - 20), "20")
+    time.sleep(0.2)
+    xdo("click", "3")
+    time.sleep(0.5)
+    xdo("key", "Down", "Return")
+    deadline = time.monotonic() + 15
+    while True:
+        count = len(xdo("search", "--class", "xterm").split())
+        if count >= 2 or time.monotonic() > deadline:
+            return count
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":
