@@ -204,8 +204,8 @@ class VirtualDesktopTest(unittest.TestCase):
                 self.assertIsNone(desk.wm_name())
                 warnings = [line for line in agent.stderr().splitlines() if "openbox" in line]
                 self.assertEqual(warnings, [
-                    "thindesk-agent: warning: openbox is not installed: windows on the virtual desktop "
-                    "cannot be moved or resized (install the openbox package)"])
+                    "thindesk-agent: warning: openbox is not installed: windows on the virtual "
+                    "desktop cannot be moved or resized (install the openbox package)"])
                 self.assertNotIn("right-click", agent.stdout() + agent.stderr())
                 self.assertEqual(sorted(children(agent.proc.pid).values()), ["Xvfb", "xterm"])
         finally:
