@@ -359,7 +359,8 @@ def in_namespace(root, out, t0):
                         "--screenshot=/tmp/got.png", vv], capture_output=True, text=True,
                        timeout=120)
     progress("client exited %d after %.1f s" % (p.returncode, time.monotonic() - t))
-    shutil.copy(root + "/tmp/got.png", out) if os.path.exists(root + "/tmp/got.png") else None
+    if os.path.exists(root + "/tmp/got.png"):
+        shutil.copy(root + "/tmp/got.png", out)
     # X's abstract socket is this network namespace's: the host's import
     # reaches the root's display, and nothing is installed into the root.
     subprocess.run(["import", "-display", display, "-window", "root", out + "/src.png"],
