@@ -324,8 +324,11 @@ struct agent *agent_create(const struct agent_options *opts)
         if (!a->vdesk)
             goto err_print;
         display = virtual_desktop_display(a->vdesk);
-        g_message("started a virtual desktop on %s (%dx%d)", display, opts->virtual_width,
-                  opts->virtual_height);
+        g_message("started a virtual desktop on %s (%dx%d)%s", display, opts->virtual_width,
+                  opts->virtual_height,
+                  virtual_desktop_has_window_manager(a->vdesk)
+                      ? "; right-click its background for a menu with a terminal"
+                      : "");
     }
     if (strcmp(opts->capture, "fake") == 0)
         a->display_name = g_strdup_printf("fake desktop '%s'", opts->fake_script);

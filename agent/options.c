@@ -71,7 +71,7 @@ static const struct opt table[] = {
     {"fake-fps", OPT_INT, OFF(fake_fps), 0, "30", "N", "frame rate of moving fake scripts",
      NULL, 1, 240},
     {"virtual-desktop", OPT_DESKTOP, OFF(virtual_width), OFF(virtual_height), "1280x720",
-     "WxH", "start and serve a virtual X desktop (Xvfb with an xterm) of the given size"},
+     "WxH", "start and serve a virtual X desktop of this size: Xvfb, openbox, an xterm"},
     {"image-compression", OPT_ENUM, OFF(image_compression), 0, "auto_glz",
      "auto_glz|auto_lz|quic|glz|lz|lz4|off", "lossless image codec spice-server uses",
      image_compression_names},

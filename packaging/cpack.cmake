@@ -15,8 +15,17 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Runtime libraries come from dpkg-shlibdeps on the installed binaries.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# The virtual desktop mode starts Xvfb with an xterm.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "xvfb, xterm")
+# What the binaries start or load at run time, which dpkg-shlibdeps cannot
+# see. tests/packaging/test_freshroot.py installs the package with these into
+# a fresh minbase root and takes a screenshot through the client.
+# - the agent's --virtual-desktop: Xvfb, the openbox window manager, an xterm;
+# - the client's spice-gtk, through GStreamer: audio playback and record
+#   (appsrc, appsink, audioconvert, audioresample, volume from -base;
+#   autoaudiosink, autoaudiosrc, pulsesink from -good), and the video decoders
+#   it advertises to the agent (jpegdec, vp8dec, vp9dec from -good; avdec_h264
+#   from -libav).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
+  "xvfb, openbox, xterm, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-libav")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "virt-viewer")
 # conffiles, and maintainer scripts that create the groups, reload udev and
 # enable the USB helper's socket (what debhelper's snippets would do).

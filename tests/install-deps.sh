@@ -28,7 +28,9 @@ BUILD_PKGS=(
   libusbredirparser-dev
 )
 RUN_PKGS=(
-  xvfb xterm x11-utils
+  # --virtual-desktop: Xvfb, a window manager (windows to move, a menu with a
+  # terminal), an xterm
+  xvfb openbox xterm x11-utils
   # client: spice-gtk's GStreamer audio (playback: appsrc, audioconvert,
   # audioresample, volume from -base, autoaudiosink from -good; record:
   # autoaudiosrc, appsink) and the video decoders it advertises (VP8 from
@@ -63,6 +65,9 @@ TEST_PKGS=(
   clang genisoimage
   # agent channel: fuzz targets (libFuzzer), clipboard peers
   clang xclip xsel
+  # packaging: a fresh minbase root from Debian's archive, into which
+  # tests/packaging/test_freshroot.py installs the .deb
+  mmdebstrap
 )
 
 what=${1:-test}

@@ -31,5 +31,31 @@ def run(argv, **kw):
     return subprocess.run(argv, capture_output=True, text=True, **kw)
 
 
+def cache_value(key):
+    """A value from the build's CMakeCache.txt, or None."""
+    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return line.split("=", 1)[1].strip()
+    return None
+
+
+def build_deb(outdir):
+    """Builds the .deb with cpack from the build's install rules into
+    @outdir; returns its path. Raises AssertionError when it cannot."""
+    prefix = cache_value("CMAKE_INSTALL_PREFIX")
+    if prefix != "/usr":
+        raise AssertionError("the build is configured with CMAKE_INSTALL_PREFIX=%s; the "
+                             "package installs into /usr (reconfigure a fresh build dir)"
+                             % prefix)
+    p = run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"),
+             "-B", outdir], cwd=BUILD, timeout=600)
+    if p.returncode != 0:
+        raise AssertionError("cpack failed:\n" + p.stdout + p.stderr)
+    debs = [f for f in os.listdir(outdir) if f.endswith(".deb")]
+    assert len(debs) == 1, debs
+    return os.path.join(outdir, debs[0])
+
+
 def main():
     unittest.main(verbosity=2)

@@ -43,14 +43,6 @@ EXPLAINED_TAGS = {"initial-upload-closes-no-bugs", "binary-has-unneeded-section"
                   "package-supports-alternative-init-but-no-init.d-script"}
 
 
-def cache_value(key):
-    with open(os.path.join(pkgtest.BUILD, "CMakeCache.txt")) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return line.split("=", 1)[1].strip()
-    return None
-
-
 def dpkg(*args):
     """dpkg, waiting while another process (apt on this shared machine) holds
     its lock."""
@@ -71,20 +63,12 @@ class TestDeb(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         pkgtest.need_tools("cpack", "dpkg-deb", "dpkg-shlibdeps", "lintian")
-        prefix = cache_value("CMAKE_INSTALL_PREFIX")
-        if prefix != "/usr":
-            raise AssertionError("the build is configured with CMAKE_INSTALL_PREFIX=%s; the "
-                                 "package installs into /usr (reconfigure a fresh build dir)"
-                                 % prefix)
         cls.tmp = tempfile.mkdtemp(prefix="thindesk-deb-")
-        p = pkgtest.run(["cpack", "-G", "DEB", "--config",
-                         os.path.join(pkgtest.BUILD, "CPackConfig.cmake"), "-B", cls.tmp],
-                        cwd=pkgtest.BUILD, timeout=600)
-        if p.returncode != 0:
-            raise AssertionError("cpack failed:\n" + p.stdout + p.stderr)
-        debs = [f for f in os.listdir(cls.tmp) if f.endswith(".deb")]
-        assert len(debs) == 1, debs
-        cls.deb = os.path.join(cls.tmp, debs[0])
+        try:
+            cls.deb = pkgtest.build_deb(cls.tmp)
+        except BaseException:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+            raise
 
     @classmethod
     def tearDownClass(cls):
