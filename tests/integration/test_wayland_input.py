@@ -234,6 +234,7 @@ class WaylandInputTest(SwayCase):
         self.type(c, [0x1e])
         self.wait_events(c, mark, lambda ev: syms_pressed([e for e in ev if e[0] == "key"]))
         self.assertEqual(syms_pressed(self.wev.since(mark, "key")), ["q"], self.wev.output())
+        c.close()  # before the agent: it would wait for a display
         self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
 
     def test_held_keys_released_when_the_client_leaves(self):
