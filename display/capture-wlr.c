@@ -6,8 +6,10 @@
  * only after the consumer collected the damage, which keeps at most one copy
  * per frame the consumer sends. Copies land in one shared-memory wl_buffer
  * (memfd) in the format the compositor offers, and the damaged boxes move
- * from there into a top-down BGRX shadow that grabs read from. The Wayland
- * connection runs on the GLib main loop through its own GSource. */
+ * from there into a top-down BGRX shadow that grabs read from. The cursor is
+ * drawn into the frames by the compositor (overlay_cursor) and the cursor
+ * channel gets an invisible one. The Wayland connection runs on the GLib
+ * main loop through its own GSource. */
 #define _GNU_SOURCE /* memfd_create */
 #include "display/capture-priv.h"
 #include "display/screencopy-damage.h"
@@ -374,8 +376,10 @@ static void wlr_request_frame(struct wlr *w)
     w->frame_done = false;
     w->frame_failed = false;
     g_array_set_size(w->boxes, 0);
-    /* The cursor stays out of the pixels: it is not part of the desktop. */
-    w->frame = zwlr_screencopy_manager_v1_capture_output(w->manager, 0, w->output);
+    /* The cursor goes into the pixels: sway 1.7 (wlroots 0.15) has no
+     * protocol that tells a client the cursor's shape, so the frames are the
+     * only honest place for it (see wlr_create for the cursor channel). */
+    w->frame = zwlr_screencopy_manager_v1_capture_output(w->manager, 1, w->output);
     zwlr_screencopy_frame_v1_add_listener(w->frame, &frame_listener, w);
 }
 
@@ -598,6 +602,10 @@ static int wlr_create(struct capture *cap, const struct capture_config *config, 
     }
     damage_clear(w->pending);
     w->notified = false;
+    /* The frames show the compositor's own cursor, in its real shape: an
+     * invisible cursor on the cursor channel keeps clients from drawing a
+     * second, guessed arrow over it. */
+    capture_emit_cursor(cap, cursor_image_new(1, 1, 0, 0, 1, &(uint32_t){0}));
     g_debug("Wayland display %s: screencopy v%u, output %dx%d", name, w->manager_version,
             cap->width, cap->height);
 

@@ -139,9 +139,11 @@ class Sway:
         return subprocess.run(self.prefix() + argv, env=self.env(), capture_output=True,
                               text=True, cwd=self.tmp, **kw)
 
-    def grim(self, name):
+    def grim(self, name, cursor=True):
+        """grim's frame, by default with the cursor drawn in as the agent
+        serves it."""
         path = os.path.join(self.tmp, name)
-        p = self.run(["grim", "-t", "ppm", path])
+        p = self.run(["grim"] + (["-c"] if cursor else []) + ["-t", "ppm", path])
         if p.returncode != 0:
             raise AssertionError("grim failed: %s" % p.stderr)
         return path

@@ -94,6 +94,36 @@ class WaylandSwayTest(SwayCase):
         self.assertEqual(tdtest.compare_ae(shot, ref3), 0)
         self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
 
+    def test_cursor_is_in_the_frames(self):
+        """sway 1.7 tells no client the cursor's shape: the compositor draws it
+        into the frames, and the cursor channel gets an invisible one so that
+        the client draws no second pointer."""
+        import spiceclient
+        self.agent = WlrAgent(self.sway)
+        client = spiceclient.Client(self.agent.port, self.agent.password)
+        try:
+            self.assertTrue(client.wait(lambda: client.inputs is not None and
+                                        client.inputs in client.opened, 20))
+            client.inputs.position(600, 300, 0, 0)
+            client.iterate(0.5)
+            # (Headless wlroots 0.15 draws the cursor in software, into the
+            # output's own buffer: grim shows it with or without -c.)
+            with_cursor = read_ppm_rgb(self.sway.grim("cursor.ppm"))
+            self.assertTrue(client.wait(lambda: client_rgb(client) == with_cursor, 5),
+                            "the client's frame does not show sway's cursor where grim does")
+            # It follows the pointer.
+            client.inputs.position(200, 500, 0, 0)
+            client.iterate(0.5)
+            moved = read_ppm_rgb(self.sway.grim("moved.ppm"))
+            self.assertTrue(moved != with_cursor, "the cursor did not move")
+            self.assertTrue(client.wait(lambda: client_rgb(client) == moved, 5),
+                            "the client's frame did not follow the cursor")
+            self.assertTrue(client.cursor_shapes, "nothing on the cursor channel")
+            self.assertEqual(client.cursor_shapes[-1][:2], (1, 1))
+        finally:
+            client.close()
+        self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
+
     def test_sway_killed_ends_the_agent(self):
         self.agent = WlrAgent(self.sway)
         self.sway.kill()
