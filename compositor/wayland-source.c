@@ -9,7 +9,7 @@ struct wayland_source {
     GSource base;
     struct wl_display *display;
     gpointer tag;
-    bool reading;        /* wl_display_prepare_read() succeeded, read or cancel due */
+    bool reading; /* wl_display_prepare_read() succeeded, read or cancel due */
     bool lost;
     GIOCondition events; /* what the fd is polled for */
     wayland_source_lost_fn lost_fn;

@@ -26,9 +26,9 @@
 #include "display/image-convert.h"
 #include "wlr-data-control-unstable-v1-client-protocol.h"
 
-#define READ_TIMEOUT_S 10
+#define READ_TIMEOUT_S  10
 #define WRITE_TIMEOUT_S 30
-#define READ_CHUNK 65536
+#define READ_CHUNK      65536
 /* Marks our own sources (see above). */
 #define OWN_MARKER "application/x-thindesk-clipboard"
 
@@ -56,7 +56,7 @@ struct transfer {
     GByteArray *buf; /* read */
     bool overflow;
     GBytes *data; /* write */
-    size_t off; /* written so far; read: bytes seen when it overflowed */
+    size_t off;   /* written so far; read: bytes seen when it overflowed */
 };
 
 struct wsel {
@@ -180,8 +180,8 @@ static void finish_read(struct clipboard_wlr *w, int sel, bool ok)
     } else if (t->format == CLIPBOARD_FMT_TEXT &&
                !g_utf8_validate((const char *)t->buf->data, t->buf->len, NULL)) {
         /* STRING, or text/plain in a legacy charset: take it as Latin-1. */
-        g_autofree char *utf8 = g_convert((const char *)t->buf->data, (gssize)t->buf->len,
-                                          "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
+        g_autofree char *utf8 = g_convert((const char *)t->buf->data, (gssize)t->buf->len, "UTF-8",
+                                          "ISO-8859-1", NULL, NULL, NULL);
         l->data(sel, t->format, (const uint8_t *)utf8, utf8 ? strlen(utf8) : 0, l->user_data);
     } else if (t->format == CLIPBOARD_FMT_PNG && strcmp(mime, "image/png") != 0) {
         size_t n = 0;
@@ -361,8 +361,7 @@ static gboolean on_write_timeout(gpointer data)
 {
     struct transfer *t = data;
     t->timeout = 0;
-    g_debug("clipboard: a client did not read %s within %d s", sel_names[t->sel],
-            WRITE_TIMEOUT_S);
+    g_debug("clipboard: a client did not read %s within %d s", sel_names[t->sel], WRITE_TIMEOUT_S);
     if (t->watch)
         g_source_remove(t->watch);
     write_done(t);
@@ -424,8 +423,8 @@ static int sel_of_source(struct clipboard_wlr *w, struct zwlr_data_control_sourc
     return -1;
 }
 
-static void on_source_send(void *data, struct zwlr_data_control_source_v1 *source,
-                           const char *mime, int32_t fd)
+static void on_source_send(void *data, struct zwlr_data_control_source_v1 *source, const char *mime,
+                           int32_t fd)
 {
     struct clipboard_wlr *w = data;
     int sel = sel_of_source(w, source);
@@ -477,8 +476,7 @@ static void on_global(void *data, struct wl_registry *registry, uint32_t name,
     struct clipboard_wlr *w = data;
     if (strcmp(interface, wl_seat_interface.name) == 0 && !w->seat) {
         w->seat = wl_registry_bind(registry, name, &wl_seat_interface, 1);
-    } else if (strcmp(interface, zwlr_data_control_manager_v1_interface.name) == 0 &&
-               !w->manager) {
+    } else if (strcmp(interface, zwlr_data_control_manager_v1_interface.name) == 0 && !w->manager) {
         w->manager_version = MIN(version, 2);
         w->manager = wl_registry_bind(registry, name, &zwlr_data_control_manager_v1_interface,
                                       w->manager_version);
@@ -526,8 +524,7 @@ static void wlr_free(struct clipboard_wlr *w)
     g_free(w);
 }
 
-static int cwlr_create(struct clipboard *c, const struct clipboard_config *config,
-                       char **ret_error)
+static int cwlr_create(struct clipboard *c, const struct clipboard_config *config, char **ret_error)
 {
     const char *name = config->display ? config->display : g_getenv("WAYLAND_DISPLAY");
     if (!name || !*name) {
@@ -565,8 +562,8 @@ static int cwlr_create(struct clipboard *c, const struct clipboard_config *confi
     /* The current selections arrive with the first events. */
     if (wl_display_roundtrip(w->display) < 0) {
         g_autofree char *why = wayland_source_describe_error(w->display);
-        *ret_error = g_strdup_printf("clipboard: Wayland display %s: %s", name,
-                                     why ? why : "hung up");
+        *ret_error =
+            g_strdup_printf("clipboard: Wayland display %s: %s", name, why ? why : "hung up");
         c->priv = NULL;
         goto err_free;
     }
@@ -593,8 +590,7 @@ static void cwlr_own(struct clipboard *c, int sel, unsigned formats)
     if (s->read)
         finish_read(w, sel, false);
     s->reported = false; /* the peer's grab supersedes what the desktop offered */
-    if (w->lost || !w->device ||
-        (sel == CLIPBOARD_SEL_PRIMARY && w->manager_version < 2))
+    if (w->lost || !w->device || (sel == CLIPBOARD_SEL_PRIMARY && w->manager_version < 2))
         return;
     s->source = zwlr_data_control_manager_v1_create_data_source(w->manager);
     zwlr_data_control_source_v1_add_listener(s->source, &source_listener, w);
@@ -642,8 +638,7 @@ static void cwlr_request(struct clipboard *c, int sel, int format)
     start_request(w, sel, format);
 }
 
-static void cwlr_provide(struct clipboard *c, int sel, int format, const uint8_t *data,
-                         size_t len)
+static void cwlr_provide(struct clipboard *c, int sel, int format, const uint8_t *data, size_t len)
 {
     struct clipboard_wlr *w = c->priv;
     struct wsel *s = &w->sel[sel];

@@ -68,8 +68,7 @@ void clipboard_provide(struct clipboard *c, int sel, int format, const uint8_t *
 
 /* --- x11: clipboard-x11 keeps its own API (its tests use it directly) --- */
 
-static int x11_create(struct clipboard *c, const struct clipboard_config *config,
-                      char **ret_error)
+static int x11_create(struct clipboard *c, const struct clipboard_config *config, char **ret_error)
 {
     c->priv = clipboard_x11_create(config->display, config->max_size, &c->listener, ret_error);
     return c->priv ? 0 : -ENODEV;

@@ -67,5 +67,4 @@ void clipboard_request(struct clipboard *c, int sel, int format);
 /* The peer's data for the desktop clients waiting on @sel as @format. @data
  * NULL refuses them. Copies @data and keeps it for later requests while we
  * hold @sel. */
-void clipboard_provide(struct clipboard *c, int sel, int format, const uint8_t *data,
-                       size_t len);
+void clipboard_provide(struct clipboard *c, int sel, int format, const uint8_t *data, size_t len);

@@ -85,8 +85,7 @@ static int upload_keymap(struct wlr_injector *w)
     }
     /* The compositor maps it: nobody may shrink it under its feet. */
     fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-    zwp_virtual_keyboard_v1_keymap(w->vkbd, WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1, fd,
-                                   (uint32_t)size);
+    zwp_virtual_keyboard_v1_keymap(w->vkbd, WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1, fd, (uint32_t)size);
 err_close:
     close(fd);
     return rc;
@@ -180,8 +179,8 @@ static void on_kb_key(void *data, struct wl_keyboard *kb, uint32_t serial, uint3
 {
 }
 
-static void on_kb_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial,
-                            uint32_t depressed, uint32_t latched, uint32_t locked, uint32_t group)
+static void on_kb_modifiers(void *data, struct wl_keyboard *kb, uint32_t serial, uint32_t depressed,
+                            uint32_t latched, uint32_t locked, uint32_t group)
 {
 }
 
@@ -243,9 +242,8 @@ static void on_global(void *data, struct wl_registry *registry, uint32_t name,
     } else if (strcmp(interface, zwlr_virtual_pointer_manager_v1_interface.name) == 0 &&
                !w->ptr_manager) {
         w->ptr_version = MIN(version, 2);
-        w->ptr_manager = wl_registry_bind(registry, name,
-                                          &zwlr_virtual_pointer_manager_v1_interface,
-                                          w->ptr_version);
+        w->ptr_manager = wl_registry_bind(
+            registry, name, &zwlr_virtual_pointer_manager_v1_interface, w->ptr_version);
     }
 }
 
@@ -269,8 +267,8 @@ static void on_lost(const char *why, void *data)
 
 static const char *wayland_name(const struct injector_config *config)
 {
-    const char *name = config->wayland_display ? config->wayland_display
-                                               : g_getenv("WAYLAND_DISPLAY");
+    const char *name =
+        config->wayland_display ? config->wayland_display : g_getenv("WAYLAND_DISPLAY");
     return name && *name ? name : NULL;
 }
 
@@ -309,16 +307,14 @@ static int wlr_connect(struct wlr_injector *w, const struct injector_config *con
 {
     const char *name = wayland_name(config);
     if (!name) {
-        *ret_error = g_strdup(
-            "--input=wlr needs a Wayland session, but WAYLAND_DISPLAY is not set: run the agent inside the sway session");
+        *ret_error = g_strdup("--input=wlr needs a Wayland session, but WAYLAND_DISPLAY is not set: run the agent inside the sway session");
         return -EINVAL;
     }
     w->name = g_strdup(name);
     w->display = wl_display_connect(name);
     if (!w->display) {
-        *ret_error = g_strdup_printf(
-            "--input=wlr: cannot connect to Wayland display %s: %s (is the compositor running, and is $XDG_RUNTIME_DIR right?)",
-            name, g_strerror(errno));
+        *ret_error = g_strdup_printf("--input=wlr: cannot connect to Wayland display %s: %s (is the compositor running, and is $XDG_RUNTIME_DIR right?)",
+                                     name, g_strerror(errno));
         return -ENOENT;
     }
     w->registry = wl_display_get_registry(w->display);
@@ -339,8 +335,7 @@ static int wlr_connect(struct wlr_injector *w, const struct injector_config *con
     return 0;
 }
 
-static int wlr_create(struct injector *inj, const struct injector_config *config,
-                      char **ret_error)
+static int wlr_create(struct injector *inj, const struct injector_config *config, char **ret_error)
 {
     struct wlr_injector *w = g_new0(struct wlr_injector, 1);
     w->inj = inj;
@@ -382,8 +377,9 @@ static int wlr_create(struct injector *inj, const struct injector_config *config
     zwlr_virtual_pointer_v1_axis_source(w->vptr, WL_POINTER_AXIS_SOURCE_WHEEL);
     if (wl_display_roundtrip(w->display) < 0) {
         g_autofree char *why = wayland_source_describe_error(w->display);
-        *ret_error = g_strdup_printf("--input=wlr: Wayland display %s refused the virtual keyboard or pointer: %s",
-                                     w->name, why ? why : "hung up");
+        *ret_error = g_strdup_printf(
+            "--input=wlr: Wayland display %s refused the virtual keyboard or pointer: %s", w->name,
+            why ? why : "hung up");
         rc = -EPIPE;
         goto err_free;
     }
@@ -433,8 +429,7 @@ static void wlr_move_by(struct injector *inj, int dx, int dy)
     struct wlr_injector *w = inj->priv;
     if (w->lost)
         return;
-    zwlr_virtual_pointer_v1_motion(w->vptr, now_ms(), wl_fixed_from_int(dx),
-                                   wl_fixed_from_int(dy));
+    zwlr_virtual_pointer_v1_motion(w->vptr, now_ms(), wl_fixed_from_int(dx), wl_fixed_from_int(dy));
     zwlr_virtual_pointer_v1_frame(w->vptr);
     flush(w);
 }
@@ -486,8 +481,7 @@ static int wlr_probe(const struct injector_config *config, char **ret_reason)
     int rc = wlr_connect(w, config, ret_reason);
     if (rc == 0)
         *ret_reason = g_strdup_printf(
-            "the compositor on WAYLAND_DISPLAY=%s offers a virtual keyboard and pointer",
-            w->name);
+            "the compositor on WAYLAND_DISPLAY=%s offers a virtual keyboard and pointer", w->name);
     wlr_free(w);
     return rc == 0 ? 1 : rc == -ENOTSUP || rc == -EINVAL ? 0 : rc;
 }

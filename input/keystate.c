@@ -48,9 +48,8 @@ struct keystate *keystate_create_from_string(const char *text, size_t len, char 
     }
     /* A keymap fd's size counts a trailing NUL; the parser wants text only. */
     len = strnlen(text, len);
-    struct xkb_keymap *keymap = xkb_keymap_new_from_buffer(ctx, text, len,
-                                                           XKB_KEYMAP_FORMAT_TEXT_V1,
-                                                           XKB_KEYMAP_COMPILE_NO_FLAGS);
+    struct xkb_keymap *keymap = xkb_keymap_new_from_buffer(
+        ctx, text, len, XKB_KEYMAP_FORMAT_TEXT_V1, XKB_KEYMAP_COMPILE_NO_FLAGS);
     return finish_create(ctx, keymap, "the compositor sent", ret_error);
 }
 
@@ -63,8 +62,7 @@ struct keystate *keystate_create_from_names(const char *layout, const char *vari
         return NULL;
     }
     struct xkb_rule_names names = {.layout = layout, .variant = variant};
-    struct xkb_keymap *keymap =
-        xkb_keymap_new_from_names(ctx, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
+    struct xkb_keymap *keymap = xkb_keymap_new_from_names(ctx, &names, XKB_KEYMAP_COMPILE_NO_FLAGS);
     g_autofree char *what = g_strdup_printf("for layout %s", layout ? layout : "(default)");
     return finish_create(ctx, keymap, what, ret_error);
 }

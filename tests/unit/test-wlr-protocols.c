@@ -32,19 +32,18 @@ static void check(const struct wl_interface *iface, const char *name, int versio
     }
 }
 
-#define CHECK_REQUESTS(iface, version, ...)                                                  \
-    do {                                                                                     \
-        static const struct expect want[] = {__VA_ARGS__};                                   \
-        check(&iface, #iface, version, iface.methods, iface.method_count, want,              \
-              (int)G_N_ELEMENTS(want));                                                      \
+#define CHECK_REQUESTS(iface, version, ...)                                                        \
+    do {                                                                                           \
+        static const struct expect want[] = {__VA_ARGS__};                                         \
+        check(&iface, #iface, version, iface.methods, iface.method_count, want,                    \
+              (int)G_N_ELEMENTS(want));                                                            \
     } while (0)
-#define CHECK_EVENTS(iface, version, ...)                                                    \
-    do {                                                                                     \
-        static const struct expect want[] = {__VA_ARGS__};                                   \
-        check(&iface, #iface, version, iface.events, iface.event_count, want,                \
-              (int)G_N_ELEMENTS(want));                                                      \
+#define CHECK_EVENTS(iface, version, ...)                                                          \
+    do {                                                                                           \
+        static const struct expect want[] = {__VA_ARGS__};                                         \
+        check(&iface, #iface, version, iface.events, iface.event_count, want,                      \
+              (int)G_N_ELEMENTS(want));                                                            \
     } while (0)
-
 
 static void test_virtual_keyboard(void)
 {
@@ -52,8 +51,7 @@ static void test_virtual_keyboard(void)
     CHECK_REQUESTS(zwp_virtual_keyboard_v1_interface, 1, {"keymap", "uhu"}, {"key", "uuu"},
                    {"modifiers", "uuuu"}, {"destroy", ""});
     g_assert_cmpint(zwp_virtual_keyboard_v1_interface.event_count, ==, 0);
-    CHECK_REQUESTS(zwp_virtual_keyboard_manager_v1_interface, 1,
-                   {"create_virtual_keyboard", "on"});
+    CHECK_REQUESTS(zwp_virtual_keyboard_manager_v1_interface, 1, {"create_virtual_keyboard", "on"});
     g_assert_cmpint(ZWP_VIRTUAL_KEYBOARD_V1_ERROR_NO_KEYMAP, ==, 0);
     g_assert_cmpint(ZWP_VIRTUAL_KEYBOARD_MANAGER_V1_ERROR_UNAUTHORIZED, ==, 0);
 }
@@ -61,12 +59,11 @@ static void test_virtual_keyboard(void)
 static void test_virtual_pointer(void)
 {
     CHECK_REQUESTS(zwlr_virtual_pointer_v1_interface, 2, {"motion", "uff"},
-                   {"motion_absolute", "uuuuu"}, {"button", "uuu"}, {"axis", "uuf"},
-                   {"frame", ""}, {"axis_source", "u"}, {"axis_stop", "uu"},
-                   {"axis_discrete", "uufi"}, {"destroy", ""});
-    CHECK_REQUESTS(zwlr_virtual_pointer_manager_v1_interface, 2,
-                   {"create_virtual_pointer", "?on"}, {"destroy", ""},
-                   {"create_virtual_pointer_with_output", "2?o?on"});
+                   {"motion_absolute", "uuuuu"}, {"button", "uuu"}, {"axis", "uuf"}, {"frame", ""},
+                   {"axis_source", "u"}, {"axis_stop", "uu"}, {"axis_discrete", "uufi"},
+                   {"destroy", ""});
+    CHECK_REQUESTS(zwlr_virtual_pointer_manager_v1_interface, 2, {"create_virtual_pointer", "?on"},
+                   {"destroy", ""}, {"create_virtual_pointer_with_output", "2?o?on"});
 }
 
 static void test_data_control(void)
@@ -75,12 +72,11 @@ static void test_data_control(void)
                    {"get_data_device", "no"}, {"destroy", ""});
     CHECK_REQUESTS(zwlr_data_control_device_v1_interface, 2, {"set_selection", "?o"},
                    {"destroy", ""}, {"set_primary_selection", "2?o"});
-    CHECK_EVENTS(zwlr_data_control_device_v1_interface, 2, {"data_offer", "n"},
-                 {"selection", "?o"}, {"finished", ""}, {"primary_selection", "2?o"});
+    CHECK_EVENTS(zwlr_data_control_device_v1_interface, 2, {"data_offer", "n"}, {"selection", "?o"},
+                 {"finished", ""}, {"primary_selection", "2?o"});
     CHECK_REQUESTS(zwlr_data_control_source_v1_interface, 1, {"offer", "s"}, {"destroy", ""});
     CHECK_EVENTS(zwlr_data_control_source_v1_interface, 1, {"send", "sh"}, {"cancelled", ""});
-    CHECK_REQUESTS(zwlr_data_control_offer_v1_interface, 1, {"receive", "sh"},
-                   {"destroy", ""});
+    CHECK_REQUESTS(zwlr_data_control_offer_v1_interface, 1, {"receive", "sh"}, {"destroy", ""});
     CHECK_EVENTS(zwlr_data_control_offer_v1_interface, 1, {"offer", "s"});
     g_assert_cmpint(ZWLR_DATA_CONTROL_DEVICE_V1_ERROR_USED_SOURCE, ==, 1);
     g_assert_cmpint(ZWLR_DATA_CONTROL_SOURCE_V1_ERROR_INVALID_OFFER, ==, 1);
