@@ -140,6 +140,14 @@ static void adopt_keymap(struct wlr_injector *w, const char *text, size_t len)
         int rc = upload_keymap(w);
         if (rc < 0)
             g_warning("input: cannot upload the keymap: %s", g_strerror(-rc));
+        /* Clients start a new keymap with an empty state, and wlroots 0.15
+         * tells them the modifiers only when they change: with modifiers
+         * held or locked, clear them for a moment so that clients hear them
+         * again. */
+        struct keystate_mods m;
+        keystate_get_mods(w->keys, &m);
+        if (m.depressed || m.latched || m.locked || m.group)
+            zwp_virtual_keyboard_v1_modifiers(w->vkbd, 0, 0, 0, 0);
         send_modifiers(w);
         flush(w);
     }

@@ -184,6 +184,22 @@ class WaylandInputTest(SwayCase):
             self.assertEqual(sum(1 for e in keys_ev if e[2]), sum(1 for e in keys_ev if not e[2]))
             print("%s: %d keys right in %.2f s" % (layout, len(want), time.monotonic() - started))
 
+        # The layout changes while a key is held: the held Shift carries
+        # over into the new keymap, and is released normally.
+        c.inputs.key_press(SHIFT)
+        c.iterate(0.1)
+        self.sway.swaymsg("input", "type:keyboard", "xkb_layout", "de")
+        switches += 1
+        self.assertTrue(c.wait(lambda: self.agent.stderr().count(
+            "the session's keymap changed") >= switches, 10), self.agent.stderr())
+        c.iterate(0.2)
+        mark = self.wev.count()
+        self.type(c, [0x15])
+        c.inputs.key_release(SHIFT)
+        self.wait_events(c, mark, lambda ev: len([e for e in ev if e[0] == "key"]) >= 3)
+        self.assertEqual(syms_pressed(self.wev.since(mark, "key")), ["Z"], self.wev.output())
+        self.assertIn(("key", 42 + 8, False), [e[:3] for e in self.wev.since(mark, "key")])
+
         # Absolute pointer: wev's window fills the output, so its surface
         # coordinates are the client's.
         for x, y in ((100, 200), (1000, 650), (0, 0), (1279, 719)):
@@ -223,9 +239,9 @@ class WaylandInputTest(SwayCase):
         c.inputs.set_key_locks(LOCK_CAPS)
         self.assertTrue(c.wait(lambda: mods() & LOCK_CAPS, 10), "the client's Caps Lock is off")
         mark = self.wev.count()
-        self.type(c, [0x1e])  # fr: q, locked: Q
+        self.type(c, [0x1e])  # de: a, locked: A
         self.wait_events(c, mark, lambda ev: syms_pressed([e for e in ev if e[0] == "key"]))
-        self.assertEqual(syms_pressed(self.wev.since(mark, "key")), ["Q"], self.wev.output())
+        self.assertEqual(syms_pressed(self.wev.since(mark, "key")), ["A"], self.wev.output())
         c.inputs.key_press(CAPS)
         c.inputs.key_release(CAPS)
         self.assertTrue(c.wait(lambda: not mods() & LOCK_CAPS, 10),
@@ -233,7 +249,7 @@ class WaylandInputTest(SwayCase):
         mark = self.wev.count()
         self.type(c, [0x1e])
         self.wait_events(c, mark, lambda ev: syms_pressed([e for e in ev if e[0] == "key"]))
-        self.assertEqual(syms_pressed(self.wev.since(mark, "key")), ["q"], self.wev.output())
+        self.assertEqual(syms_pressed(self.wev.since(mark, "key")), ["a"], self.wev.output())
         c.close()  # before the agent: it would wait for a display
         self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
 
