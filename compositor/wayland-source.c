@@ -39,6 +39,12 @@ static void check_connection(struct wayland_source *s)
     if (!why)
         return;
     s->lost = true;
+    /* A dead socket stays readable: stop polling it, or the loop spins. */
+    if (s->reading)
+        wl_display_cancel_read(s->display);
+    s->reading = false;
+    g_source_remove_unix_fd(&s->base, s->tag);
+    s->tag = NULL;
     if (s->lost_fn)
         s->lost_fn(why, s->user_data);
 }
@@ -70,6 +76,8 @@ static gboolean source_prepare(GSource *base, gint *timeout)
 static gboolean source_check(GSource *base)
 {
     struct wayland_source *s = (struct wayland_source *)base;
+    if (s->lost)
+        return FALSE;
     GIOCondition revents = g_source_query_unix_fd(base, s->tag);
     if (!s->reading)
         return !s->lost && revents != 0;
@@ -131,6 +139,19 @@ void wayland_source_destroy(struct wayland_source *s)
         return;
     g_source_destroy(&s->base);
     g_source_unref(&s->base);
+}
+
+void wayland_source_cancel_read(struct wayland_source *s)
+{
+    if (s && s->reading) {
+        wl_display_cancel_read(s->display);
+        s->reading = false;
+    }
+}
+
+bool wayland_source_is_lost(const struct wayland_source *s)
+{
+    return s && s->lost;
 }
 
 void wayland_source_flush(struct wayland_source *s)

@@ -7,6 +7,8 @@
  * which keeps its own wl_display. Main thread only. */
 #pragma once
 
+#include <stdbool.h>
+
 struct wl_display;
 struct wayland_source;
 
@@ -23,6 +25,14 @@ void wayland_source_destroy(struct wayland_source *source);
 
 /* Sends queued requests now (requests made outside a dispatch). */
 void wayland_source_flush(struct wayland_source *source);
+
+/* Gives back the read intent the source may hold between two loop
+ * iterations, for a caller about to read the connection itself (a blocking
+ * wait); without it such a read would wait for the source forever. */
+void wayland_source_cancel_read(struct wayland_source *source);
+
+/* True once the connection broke (after @lost was called). */
+bool wayland_source_is_lost(const struct wayland_source *source);
 
 /* A connection's error as a sentence, or NULL while it is healthy. */
 char *wayland_source_describe_error(struct wl_display *display);
