@@ -586,12 +586,19 @@ static void cwlr_own(struct clipboard *c, int sel, unsigned formats)
 {
     struct clipboard_wlr *w = c->priv;
     struct wsel *s = &w->sel[sel];
+    /* The previous source goes only after the new one holds the selection:
+     * clipboard managers never see it empty in between. */
+    struct zwlr_data_control_source_v1 *old = s->source;
+    s->source = NULL;
     forget_owned(w, s);
     if (s->read)
         finish_read(w, sel, false);
     s->reported = false; /* the peer's grab supersedes what the desktop offered */
-    if (w->lost || !w->device || (sel == CLIPBOARD_SEL_PRIMARY && w->manager_version < 2))
+    if (w->lost || !w->device || (sel == CLIPBOARD_SEL_PRIMARY && w->manager_version < 2)) {
+        if (old)
+            zwlr_data_control_source_v1_destroy(old);
         return;
+    }
     s->source = zwlr_data_control_manager_v1_create_data_source(w->manager);
     zwlr_data_control_source_v1_add_listener(s->source, &source_listener, w);
     if (formats & (1u << CLIPBOARD_FMT_TEXT))
@@ -605,6 +612,8 @@ static void cwlr_own(struct clipboard *c, int sel, unsigned formats)
         zwlr_data_control_device_v1_set_primary_selection(w->device, s->source);
     else
         zwlr_data_control_device_v1_set_selection(w->device, s->source);
+    if (old)
+        zwlr_data_control_source_v1_destroy(old);
     flush(w);
 }
 
