@@ -184,8 +184,11 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         if (!a->resize)
             g_message("%s", error);
     }
+    /* The clipboard of the desktop being served: X11's, or the wlroots
+     * compositor's seat. */
+    bool wlr = strcmp(a->opts->capture, "wlr") == 0;
     bool clipboard = a->opts->clipboard != CLIPBOARD_POLICY_OFF &&
-                     strcmp(a->opts->capture, "x11") == 0;
+                     (wlr || strcmp(a->opts->capture, "x11") == 0);
     struct vdagent_proto_config pc = {
         .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
         .clipboard = clipboard,
@@ -223,7 +226,8 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
     }
     if (clipboard) {
         g_autofree char *error = NULL;
-        a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent), display,
+        a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent),
+                                                wlr ? "wlr" : "x11", wlr ? NULL : display,
                                                 a->opts->clipboard,
                                                 (size_t)a->opts->clipboard_max_size, &error);
         if (!a->clipboard)

@@ -97,8 +97,8 @@ static const struct opt table[] = {
      "--video=stream: JPEG quality (4:4:4) of the last frame after motion stops", NULL, 1, 100},
     {"video-audio-clock", OPT_BOOL, OFF(video_audio_clock), 0, "true", NULL,
      "--video=stream: keep the sound channel playing (silence too) while the stream runs, so spice-gtk shows frames after its audio latency instead of 400 ms late"},
-    {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|fake",
-     "how keyboard and pointer events reach the desktop"},
+    {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|wlr|fake",
+     "how keyboard and pointer events reach the desktop (auto: wlr on a wlroots compositor that offers a virtual keyboard and pointer, else uinput when /dev/uinput is writable, else xtest)"},
     {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,
      "ignore all keyboard and pointer input from clients"},
     {"copy-detection", OPT_BOOL, OFF(copy_detection), 0, "true", NULL,
@@ -556,7 +556,7 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
     const char *env_display = g_getenv("DISPLAY");
     if (!o->capture || !o->input) {
         *ret_error = g_strdup_printf("empty %s: expected %s", !o->capture ? "capture" : "input",
-                                     !o->capture ? "auto, wlr, x11 or fake" : "auto, uinput, xtest or fake");
+                                     !o->capture ? "auto, wlr, x11 or fake" : "auto, uinput, xtest, wlr or fake");
         return OPTIONS_USAGE;
     }
     /* auto with a Wayland session is decided later, by asking the compositor. */
@@ -598,9 +598,9 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
                                      o->capture);
         return OPTIONS_USAGE;
     }
-    static const char *const inputs[] = {"auto", "uinput", "xtest", "fake", NULL};
+    static const char *const inputs[] = {"auto", "uinput", "xtest", "wlr", "fake", NULL};
     if (enum_index(inputs, o->input) < 0) {
-        *ret_error = g_strdup_printf("unknown input backend '%s' (expected auto, uinput, xtest or fake)",
+        *ret_error = g_strdup_printf("unknown input backend '%s' (expected auto, uinput, xtest, wlr or fake)",
                                      o->input);
         return OPTIONS_USAGE;
     }

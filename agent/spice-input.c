@@ -166,15 +166,21 @@ static bool choose_injector(const struct agent_options *opts, const char **ret_b
         backend = "fake";
         g_message("input: using fake (the desktop is fake)");
     } else if (is_auto && g_strcmp0(opts->capture, "wlr") == 0) {
-        /* wlroots has no XTest, and its own virtual keyboard and pointer are
-         * not done yet. A uinput device reaches a compositor that reads a
-         * real seat through libinput; without one, be honest: view-only. */
-        if (access("/dev/uinput", W_OK) != 0) {
-            g_warning("input: keyboard and mouse injection on wlroots (sway) is not implemented yet and /dev/uinput is not writable: serving view-only");
+        /* wlroots has no XTest: its own virtual keyboard and pointer when the
+         * compositor offers both, else a uinput device reaches a compositor
+         * that reads a real seat through libinput; else view-only, said. */
+        struct injector_config probe = {.backend = "wlr"};
+        g_autofree char *reason = NULL;
+        if (injector_probe("wlr", &probe, &reason) > 0) {
+            backend = "wlr";
+            g_message("input: using wlr (%s)", reason);
+        } else if (access("/dev/uinput", W_OK) == 0) {
+            backend = "uinput";
+            g_message("input: uinput (%s; on wlroots the compositor picks the device up through libinput)", reason);
+        } else {
+            g_warning("input: no way to inject on this Wayland desktop (%s) and /dev/uinput is not writable: serving view-only", reason);
             return false;
         }
-        backend = "uinput";
-        g_message("input: uinput (on wlroots the compositor picks the device up through libinput)");
     }
     *ret_backend = backend;
     return true;

@@ -3,15 +3,15 @@
 #include <glib.h>
 #include <spice/vd_agent.h>
 
-#include "display/clipboard-x11.h"
+#include "display/clipboard.h"
 
 struct vdagent_clipboard {
     struct vdagent_proto *proto;
-    struct clipboard_x11 *x;
+    struct clipboard *x;
     bool to_client, to_guest;
     size_t max_size;
     bool client_ready;
-    unsigned guest_formats[CLIPBOARD_N_SELECTIONS]; /* what X offers now */
+    unsigned guest_formats[CLIPBOARD_N_SELECTIONS]; /* what the desktop offers now */
     bool grab_sent[CLIPBOARD_N_SELECTIONS];
     uint32_t wanted_type[CLIPBOARD_N_SELECTIONS];   /* client request in flight */
     bool client_owns[CLIPBOARD_N_SELECTIONS];
@@ -116,7 +116,7 @@ void vdagent_clipboard_client_request(struct vdagent_clipboard *vc, int sel, uin
         return;
     }
     vc->wanted_type[sel] = type;
-    clipboard_x11_request(vc->x, sel, f);
+    clipboard_request(vc->x, sel, f);
 }
 
 /* --- client → guest --- */
@@ -125,7 +125,7 @@ static void on_x_request(int sel, int format, void *data)
 {
     struct vdagent_clipboard *vc = data;
     if (!vc->client_owns[sel] || !vc->client_ready) {
-        clipboard_x11_provide(vc->x, sel, format, NULL, 0);
+        clipboard_provide(vc->x, sel, format, NULL, 0);
         return;
     }
     vdagent_proto_send_clipboard_request(vc->proto, sel, type_of_format(format));
@@ -149,12 +149,12 @@ void vdagent_clipboard_client_grab(struct vdagent_clipboard *vc, int sel, const 
     vc->guest_formats[sel] = 0;
     vc->grab_sent[sel] = false;
     if (!formats) {
-        clipboard_x11_disown(vc->x, sel);
+        clipboard_disown(vc->x, sel);
         vc->client_owns[sel] = false;
         return;
     }
     vc->client_owns[sel] = true;
-    clipboard_x11_own(vc->x, sel, formats);
+    clipboard_own(vc->x, sel, formats);
 }
 
 void vdagent_clipboard_client_data(struct vdagent_clipboard *vc, int sel, uint32_t type,
@@ -163,14 +163,14 @@ void vdagent_clipboard_client_data(struct vdagent_clipboard *vc, int sel, uint32
     int f = format_of_type(type);
     if (f < 0) { /* NONE: the client refused */
         for (int k = 0; k < CLIPBOARD_N_FORMATS; k++)
-            clipboard_x11_provide(vc->x, sel, k, NULL, 0);
+            clipboard_provide(vc->x, sel, k, NULL, 0);
         return;
     }
     if (len > vc->max_size) {
         g_message("clipboard: refused %zu bytes of %s from the client: larger than the limit of %zu bytes", len, sel_names[sel], vc->max_size);
         data = NULL;
     }
-    clipboard_x11_provide(vc->x, sel, f, data, len);
+    clipboard_provide(vc->x, sel, f, data, len);
 }
 
 void vdagent_clipboard_client_release(struct vdagent_clipboard *vc, int sel)
@@ -178,7 +178,7 @@ void vdagent_clipboard_client_release(struct vdagent_clipboard *vc, int sel)
     if (!vc->client_owns[sel])
         return;
     vc->client_owns[sel] = false;
-    clipboard_x11_disown(vc->x, sel);
+    clipboard_disown(vc->x, sel);
 }
 
 void vdagent_clipboard_client_data_dropped(struct vdagent_clipboard *vc)
@@ -186,7 +186,7 @@ void vdagent_clipboard_client_data_dropped(struct vdagent_clipboard *vc)
     g_message("clipboard: the client sent more than the clipboard size limit; refused");
     for (int sel = 0; sel < CLIPBOARD_N_SELECTIONS; sel++)
         for (int f = 0; f < CLIPBOARD_N_FORMATS; f++)
-            clipboard_x11_provide(vc->x, sel, f, NULL, 0);
+            clipboard_provide(vc->x, sel, f, NULL, 0);
 }
 
 void vdagent_clipboard_client_ready(struct vdagent_clipboard *vc)
@@ -208,22 +208,24 @@ void vdagent_clipboard_client_gone(struct vdagent_clipboard *vc)
 }
 
 struct vdagent_clipboard *vdagent_clipboard_create(struct vdagent_proto *proto,
-                                                   const char *display, int policy,
-                                                   size_t max_size, char **ret_error)
+                                                   const char *backend, const char *display,
+                                                   int policy, size_t max_size,
+                                                   char **ret_error)
 {
     struct vdagent_clipboard *vc = g_new0(struct vdagent_clipboard, 1);
     vc->proto = proto;
     vc->max_size = max_size;
     vc->to_client = policy == CLIPBOARD_POLICY_BOTH || policy == CLIPBOARD_POLICY_TO_CLIENT;
     vc->to_guest = policy == CLIPBOARD_POLICY_BOTH || policy == CLIPBOARD_POLICY_TO_GUEST;
-    struct clipboard_x11_listener l = {
+    struct clipboard_listener l = {
         .grabbed = on_x_grabbed,
         .released = on_x_released,
         .data = on_x_data,
         .request = on_x_request,
         .user_data = vc,
     };
-    vc->x = clipboard_x11_create(display, max_size, &l, ret_error);
+    struct clipboard_config cc = {.backend = backend, .display = display, .max_size = max_size};
+    vc->x = clipboard_create(&cc, &l, ret_error);
     if (!vc->x) {
         g_free(vc);
         return NULL;
@@ -235,6 +237,6 @@ void vdagent_clipboard_destroy(struct vdagent_clipboard *vc)
 {
     if (!vc)
         return;
-    clipboard_x11_destroy(vc->x);
+    clipboard_destroy(vc->x);
     g_free(vc);
 }

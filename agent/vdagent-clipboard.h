@@ -1,5 +1,5 @@
 /* vdagent-clipboard: clipboard sharing between the SPICE client (agent
- * channel messages) and the X desktop (display/clipboard-x11), under the
+ * channel messages) and the desktop (display/clipboard: X11 or wlroots), under the
  * configured policy and size cap. A refused transfer is told to the client
  * (an empty VD_AGENT_CLIPBOARD reply) and logged once. Main loop only. */
 #pragma once
@@ -18,11 +18,14 @@ enum clipboard_policy {
 
 struct vdagent_clipboard;
 
-/* Returns NULL and sets *ret_error when the X clipboard is unavailable.
- * @proto must outlive the result. */
+/* @backend is the desktop's clipboard backend ("x11" or "wlr"), @display
+ * its X or Wayland display (NULL: environment). Returns NULL and sets
+ * *ret_error when that clipboard is unavailable. @proto must outlive the
+ * result. */
 struct vdagent_clipboard *vdagent_clipboard_create(struct vdagent_proto *proto,
-                                                   const char *display, int policy,
-                                                   size_t max_size, char **ret_error);
+                                                   const char *backend, const char *display,
+                                                   int policy, size_t max_size,
+                                                   char **ret_error);
 void vdagent_clipboard_destroy(struct vdagent_clipboard *vc);
 
 /* Messages from the client, as the protocol core delivers them. */

@@ -6,9 +6,12 @@
  * only after the consumer collected the damage, which keeps at most one copy
  * per frame the consumer sends. Copies land in one shared-memory wl_buffer
  * (memfd) in the format the compositor offers, and the damaged boxes move
- * from there into a top-down BGRX shadow that grabs read from. The Wayland
- * connection runs on the GLib main loop through its own GSource. */
+ * from there into a top-down BGRX shadow that grabs read from. The cursor is
+ * drawn into the frames by the compositor (overlay_cursor) and the cursor
+ * channel gets an invisible one. The Wayland connection runs on the GLib
+ * main loop through compositor/wayland-source. */
 #define _GNU_SOURCE /* memfd_create */
+#include "compositor/wayland-source.h"
 #include "display/capture-priv.h"
 #include "display/screencopy-damage.h"
 #include "wlr-screencopy-unstable-v1-client-protocol.h"
@@ -40,14 +43,6 @@ struct wlr_buffer {
     uint32_t format;
 };
 
-struct wlr_source {
-    GSource base;
-    struct wlr *w;
-    gpointer tag;
-    bool reading;        /* wl_display_prepare_read() succeeded, read or cancel due */
-    GIOCondition events; /* what the fd is polled for */
-};
-
 struct wlr {
     struct capture *cap;
     char *name; /* for messages */
@@ -58,7 +53,7 @@ struct wlr {
     uint32_t manager_version;
     struct wl_output *output;
     uint32_t output_global;
-    struct wlr_source *source;
+    struct wayland_source *source;
 
     /* The copy in flight, and what the compositor offered for it. */
     struct zwlr_screencopy_frame_v1 *frame;
@@ -96,15 +91,14 @@ static void wlr_lost(struct wlr *w, const char *why)
 
 static void wlr_check_connection(struct wlr *w)
 {
-    int err = wl_display_get_error(w->display);
-    if (!err)
-        return;
-    g_autofree char *why = NULL;
-    if (err == EPROTO)
-        why = g_strdup("protocol error from the compositor");
-    else
-        why = g_strdup_printf("connection to the compositor was lost (%s)", g_strerror(err));
-    wlr_lost(w, why);
+    g_autofree char *why = wayland_source_describe_error(w->display);
+    if (why)
+        wlr_lost(w, why);
+}
+
+static void on_connection_lost(const char *why, void *data)
+{
+    wlr_lost(data, why);
 }
 
 /* --- shared-memory buffer --- */
@@ -374,8 +368,10 @@ static void wlr_request_frame(struct wlr *w)
     w->frame_done = false;
     w->frame_failed = false;
     g_array_set_size(w->boxes, 0);
-    /* The cursor stays out of the pixels: it is not part of the desktop. */
-    w->frame = zwlr_screencopy_manager_v1_capture_output(w->manager, 0, w->output);
+    /* The cursor goes into the pixels: sway 1.7 (wlroots 0.15) has no
+     * protocol that tells a client the cursor's shape, so the frames are the
+     * only honest place for it (see wlr_create for the cursor channel). */
+    w->frame = zwlr_screencopy_manager_v1_capture_output(w->manager, 1, w->output);
     zwlr_screencopy_frame_v1_add_listener(w->frame, &frame_listener, w);
 }
 
@@ -414,70 +410,6 @@ static const struct wl_registry_listener registry_listener = {
     .global_remove = on_global_remove,
 };
 
-/* --- the connection on the GLib loop --- */
-
-static gboolean source_prepare(GSource *base, gint *timeout)
-{
-    struct wlr_source *s = (struct wlr_source *)base;
-    struct wl_display *d = s->w->display;
-    *timeout = -1;
-    if (s->w->lost)
-        return FALSE;
-    /* A check skipped by GLib (a higher-priority source was ready) leaves the
-     * read intent open: give it back before taking a new one. */
-    if (s->reading)
-        wl_display_cancel_read(d);
-    s->reading = false;
-    if (wl_display_prepare_read(d) != 0)
-        return TRUE; /* events already queued: dispatch them first */
-    s->reading = true;
-    GIOCondition events = G_IO_IN | G_IO_ERR | G_IO_HUP;
-    if (wl_display_flush(d) < 0 && errno == EAGAIN)
-        events |= G_IO_OUT; /* the socket is full: flush again once writable */
-    /* Changing the poll set wakes the context up: only on a real change. */
-    if (events != s->events) {
-        s->events = events;
-        g_source_modify_unix_fd(base, s->tag, events);
-    }
-    return FALSE;
-}
-
-static gboolean source_check(GSource *base)
-{
-    struct wlr_source *s = (struct wlr_source *)base;
-    struct wl_display *d = s->w->display;
-    GIOCondition revents = g_source_query_unix_fd(base, s->tag);
-    if (!s->reading)
-        return !s->w->lost && revents != 0;
-    s->reading = false;
-    if (revents & (G_IO_IN | G_IO_ERR | G_IO_HUP)) {
-        wl_display_read_events(d); /* errors surface in wl_display_get_error */
-        return TRUE;
-    }
-    wl_display_cancel_read(d);
-    return (revents & G_IO_OUT) != 0;
-}
-
-static gboolean source_dispatch(GSource *base, GSourceFunc callback, gpointer user_data)
-{
-    struct wlr_source *s = (struct wlr_source *)base;
-    struct wlr *w = s->w;
-    if (!w->lost) {
-        wl_display_dispatch_pending(w->display);
-        wlr_check_connection(w);
-    }
-    if (w->lost)
-        return G_SOURCE_REMOVE; /* a dead socket would wake us forever */
-    wl_display_flush(w->display);
-    return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs source_funcs = {
-    .prepare = source_prepare,
-    .check = source_check,
-    .dispatch = source_dispatch,
-};
-
 /* --- ops --- */
 
 static const char *wayland_name(const char *given)
@@ -492,10 +424,7 @@ static bool wlr_wait_frame(struct wlr *w, int timeout_ms)
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     /* Give back the loop source's read intent: reading here with it open
      * would wait for that reader forever. */
-    if (w->source && w->source->reading) {
-        wl_display_cancel_read(w->display);
-        w->source->reading = false;
-    }
+    wayland_source_cancel_read(w->source);
     while (!w->frame_done && !w->lost) {
         if (wl_display_dispatch_pending(w->display) < 0)
             break;
@@ -521,12 +450,7 @@ static void wlr_free(struct wlr *w)
 {
     if (w->retry)
         g_source_remove(w->retry);
-    if (w->source) {
-        if (w->source->reading)
-            wl_display_cancel_read(w->display);
-        g_source_destroy(&w->source->base);
-        g_source_unref(&w->source->base);
-    }
+    wayland_source_destroy(w->source);
     if (w->display) {
         wlr_frame_finish(w);
         wlr_buffer_finish(&w->buf);
@@ -598,16 +522,14 @@ static int wlr_create(struct capture *cap, const struct capture_config *config, 
     }
     damage_clear(w->pending);
     w->notified = false;
+    /* The frames show the compositor's own cursor, in its real shape: an
+     * invisible cursor on the cursor channel keeps clients from drawing a
+     * second, guessed arrow over it. */
+    capture_emit_cursor(cap, cursor_image_new(1, 1, 0, 0, 1, &(uint32_t){0}));
     g_debug("Wayland display %s: screencopy v%u, output %dx%d", name, w->manager_version,
             cap->width, cap->height);
 
-    w->source = (struct wlr_source *)g_source_new(&source_funcs, sizeof(struct wlr_source));
-    w->source->w = w;
-    w->source->events = G_IO_IN | G_IO_ERR | G_IO_HUP;
-    w->source->tag =
-        g_source_add_unix_fd(&w->source->base, wl_display_get_fd(w->display), w->source->events);
-    g_source_set_name(&w->source->base, "thindesk wayland");
-    g_source_attach(&w->source->base, NULL);
+    w->source = wayland_source_create(w->display, on_connection_lost, w);
     cap->priv = w;
     return 0;
 

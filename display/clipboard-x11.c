@@ -73,7 +73,7 @@ struct clipboard_x11 {
     size_t max_size, chunk;
     struct sel sel[CLIPBOARD_N_SELECTIONS];
     GList *incr_out; /* struct incr_out */
-    struct clipboard_x11_listener l;
+    struct clipboard_listener l;
     guint watch;
 };
 
@@ -557,7 +557,7 @@ static gboolean on_x_readable(gint fd, GIOCondition cond, gpointer data)
 /* --- API --- */
 
 struct clipboard_x11 *clipboard_x11_create(const char *display, size_t max_size,
-                                           const struct clipboard_x11_listener *listener,
+                                           const struct clipboard_listener *listener,
                                            char **ret_error)
 {
     int screen_num = 0;

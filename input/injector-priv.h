@@ -19,6 +19,9 @@ struct injector_ops {
     void (*wheel)(struct injector *inj, int dy, int dx);
     /* Current LEDs (enum injector_led bits). */
     unsigned (*get_leds)(struct injector *inj);
+    /* Optional: 1 when the backend can work here, 0 when it cannot (a
+     * reason either way), -errno when asking failed. */
+    int (*probe)(const struct injector_config *config, char **ret_reason);
 };
 
 struct injector {
@@ -35,6 +38,7 @@ struct injector {
 extern const struct injector_ops injector_uinput_ops;
 extern const struct injector_ops injector_xtest_ops;
 extern const struct injector_ops injector_fake_ops;
+extern const struct injector_ops injector_wlr_ops;
 
 /* For backends: the desktop's LEDs changed. */
 void injector_emit_leds(struct injector *inj, unsigned leds);

@@ -7,6 +7,7 @@
 static const struct injector_ops *const backends[] = {
     &injector_uinput_ops,
     &injector_xtest_ops,
+    &injector_wlr_ops,
     &injector_fake_ops,
 };
 
@@ -49,7 +50,7 @@ struct injector *injector_create(const struct injector_config *config,
         const struct injector_ops *ops = find_backend(name);
         if (!ops) {
             *ret_error = g_strdup_printf(
-                "unknown input backend '%s' (expected auto, uinput, xtest or fake)", name);
+                "unknown input backend '%s' (expected auto, uinput, xtest, wlr or fake)", name);
             return NULL;
         }
         return try_create(ops, config, listener, user_data, ret_error);
@@ -73,6 +74,21 @@ struct injector *injector_create(const struct injector_config *config,
         g_message("input: using xtest (%s)",
                   uinput_writable ? "uinput failed" : "/dev/uinput is not writable");
     return inj;
+}
+
+int injector_probe(const char *backend, const struct injector_config *config,
+                   char **ret_reason)
+{
+    const struct injector_ops *ops = find_backend(backend);
+    if (!ops) {
+        *ret_reason = g_strdup_printf("unknown input backend '%s'", backend);
+        return 0;
+    }
+    if (!ops->probe) {
+        *ret_reason = g_strdup_printf("%s cannot be probed", backend);
+        return 1;
+    }
+    return ops->probe(config, ret_reason);
 }
 
 void injector_destroy(struct injector *inj)

@@ -4,6 +4,8 @@
  *   uinput  virtual evdev devices through /dev/uinput (libevdev): X11, Wayland
  *           and the text console alike; needs write access to /dev/uinput
  *   xtest   the XTEST extension of an X server (xcb): no privileges
+ *   wlr     a wlroots compositor's (sway) virtual keyboard and pointer, typing
+ *           in the session's XKB keymap: no privileges
  *   fake    records every event, for tests and benchmarks
  * "auto" picks uinput when /dev/uinput is writable, else xtest.
  *
@@ -35,8 +37,9 @@ enum injector_led {
 };
 
 struct injector_config {
-    const char *backend;     /* "auto", "uinput", "xtest" or "fake" */
+    const char *backend;     /* "auto", "uinput", "xtest", "wlr" or "fake" */
     const char *display;     /* X display for xtest; NULL: $DISPLAY */
+    const char *wayland_display; /* for wlr; NULL: $WAYLAND_DISPLAY */
     int width, height;       /* screen size in pixels */
     const char *uinput_path; /* NULL: /dev/uinput */
 };
@@ -51,6 +54,12 @@ struct injector *injector_create(const struct injector_config *config,
                                  const struct injector_listener *listener, void *user_data,
                                  char **ret_error);
 void injector_destroy(struct injector *injector);
+
+/* Whether @backend can work here: 1 yes, 0 no, -errno when asking failed;
+ * *ret_reason (a new string) says why either way. Backends that cannot
+ * tell before creating answer 1. */
+int injector_probe(const char *backend, const struct injector_config *config,
+                   char **ret_reason);
 
 const char *injector_name(const struct injector *injector);
 

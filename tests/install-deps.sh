@@ -18,6 +18,8 @@ BUILD_PKGS=(
   libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
   # display/capture-wlr.c: libwayland-client and wayland-scanner (libwayland-bin)
   libwayland-dev
+  # input/injector-wlr.c: the session's XKB keymap and its state
+  libxkbcommon-dev xkb-data
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
   # security: TLS key and self-signed certificate (OpenSSL's libcrypto)
@@ -51,8 +53,10 @@ TEST_PKGS=(
   qemu-system-x86 busybox-static kmod
   # input: layout tests need an X server that honours setxkbmap
   xserver-xorg-core xserver-xorg-video-dummy
-  # wayland tests: headless sway (pixman), its background, grim's reference frames
-  sway swaybg grim
+  # wayland tests: headless sway (pixman), its background, grim's reference frames;
+  # wev logs the keysyms and pointer events a Wayland client receives;
+  # wl-copy/wl-paste are the clipboard's other end
+  sway swaybg grim wev wl-clipboard
   # security: openssl s_client/x509 check TLS versions, ciphers, fingerprints;
   # python3-cryptography encrypts the ticket of raw SPICE link handshakes
   openssl python3-cryptography
