@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "display/wayland-source.h"
 #include "input/injector.h"
 #include "input/keymap.h"
 
@@ -186,6 +187,30 @@ static bool choose_injector(const struct agent_options *opts, const char **ret_b
     return true;
 }
 
+/* The wlr injector's connection runs on display/'s Wayland loop source. */
+static void *wayland_loop_attach(struct wl_display *display,
+                                 void (*lost)(const char *why, void *user_data), void *user_data)
+{
+    return wayland_source_create(display, lost, user_data);
+}
+
+static void wayland_loop_detach(void *source)
+{
+    wayland_source_destroy(source);
+}
+
+static void wayland_loop_flush(void *source)
+{
+    wayland_source_flush(source);
+}
+
+static const struct injector_wayland_loop wayland_loop = {
+    .attach = wayland_loop_attach,
+    .detach = wayland_loop_detach,
+    .flush = wayland_loop_flush,
+    .describe_error = wayland_source_describe_error,
+};
+
 struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
                                        const char *display, int width, int height, char **ret_error)
 {
@@ -202,6 +227,7 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
         struct injector_config ic = {
             .backend = backend,
             .display = display,
+            .wayland_loop = &wayland_loop,
             .width = width,
             .height = height,
         };

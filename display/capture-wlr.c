@@ -9,9 +9,9 @@
  * from there into a top-down BGRX shadow that grabs read from. The cursor is
  * drawn into the frames by the compositor (overlay_cursor) and the cursor
  * channel gets an invisible one. The Wayland connection runs on the GLib
- * main loop through compositor/wayland-source. */
+ * main loop through display/wayland-source. */
 #define _GNU_SOURCE /* memfd_create */
-#include "compositor/wayland-source.h"
+#include "display/wayland-source.h"
 #include "display/capture-priv.h"
 #include "display/screencopy-damage.h"
 #include "wlr-screencopy-unstable-v1-client-protocol.h"

@@ -9,7 +9,7 @@
  * written into its pipe, in chunks as the pipe takes them. Our own sources
  * carry a private marker type, so that the offer the compositor makes of
  * them is not mistaken for a new grab. Own wl_display connection, on the
- * GLib loop through compositor/wayland-source. */
+ * GLib loop through display/wayland-source. */
 #define _GNU_SOURCE /* pipe2 */
 #include "display/clipboard-priv.h"
 
@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
-#include "compositor/wayland-source.h"
+#include "display/wayland-source.h"
 #include "display/image-convert.h"
 #include "wlr-data-control-unstable-v1-client-protocol.h"
 

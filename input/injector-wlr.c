@@ -11,7 +11,7 @@
  * motion_absolute over the output's extent, one frame per event.
  *
  * Own wl_display connection (capture-wlr keeps its own), on the GLib loop
- * through compositor/wayland-source. */
+ * through the loop the composition root hands in (display/wayland-source). */
 #define _GNU_SOURCE /* memfd_create */
 #include "input/injector-priv.h"
 
@@ -23,7 +23,6 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
-#include "compositor/wayland-source.h"
 #include "input/keystate.h"
 #include "virtual-keyboard-unstable-v1-client-protocol.h"
 #include "wlr-virtual-pointer-unstable-v1-client-protocol.h"
@@ -44,7 +43,8 @@ struct wlr_injector {
     uint32_t ptr_version;
     struct zwp_virtual_keyboard_v1 *vkbd;
     struct zwlr_virtual_pointer_v1 *vptr;
-    struct wayland_source *source;
+    const struct injector_wayland_loop *loop;
+    void *source;
     struct keystate *keys;
     bool keymap_from_seat;
     unsigned leds;
@@ -58,7 +58,7 @@ static uint32_t now_ms(void)
 
 static void flush(struct wlr_injector *w)
 {
-    wayland_source_flush(w->source);
+    w->loop->flush(w->source);
 }
 
 /* --- keymap --- */
@@ -282,7 +282,8 @@ static const char *wayland_name(const struct injector_config *config)
 
 static void wlr_free(struct wlr_injector *w)
 {
-    wayland_source_destroy(w->source);
+    if (w->source)
+        w->loop->detach(w->source);
     if (w->vkbd)
         zwp_virtual_keyboard_v1_destroy(w->vkbd);
     if (w->vptr)
@@ -345,8 +346,13 @@ static int wlr_connect(struct wlr_injector *w, const struct injector_config *con
 
 static int wlr_create(struct injector *inj, const struct injector_config *config, char **ret_error)
 {
+    if (!config->wayland_loop) {
+        *ret_error = g_strdup("--input=wlr: no main-loop hook for the Wayland connection");
+        return -EINVAL;
+    }
     struct wlr_injector *w = g_new0(struct wlr_injector, 1);
     w->inj = inj;
+    w->loop = config->wayland_loop;
     int rc = wlr_connect(w, config, ret_error);
     if (rc < 0)
         goto err_free;
@@ -384,7 +390,7 @@ static int wlr_create(struct injector *inj, const struct injector_config *config
         w->vptr = zwlr_virtual_pointer_manager_v1_create_virtual_pointer(w->ptr_manager, w->seat);
     zwlr_virtual_pointer_v1_axis_source(w->vptr, WL_POINTER_AXIS_SOURCE_WHEEL);
     if (wl_display_roundtrip(w->display) < 0) {
-        g_autofree char *why = wayland_source_describe_error(w->display);
+        g_autofree char *why = w->loop->describe_error(w->display);
         *ret_error = g_strdup_printf(
             "--input=wlr: Wayland display %s refused the virtual keyboard or pointer: %s", w->name,
             why ? why : "hung up");
@@ -392,7 +398,7 @@ static int wlr_create(struct injector *inj, const struct injector_config *config
         goto err_free;
     }
     w->leds = keystate_leds(w->keys);
-    w->source = wayland_source_create(w->display, on_lost, w);
+    w->source = w->loop->attach(w->display, on_lost, w);
     inj->priv = w;
     return 0;
 

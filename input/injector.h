@@ -36,10 +36,26 @@ enum injector_led {
     INJECTOR_LED_CAPS_LOCK = 1 << 2,
 };
 
+struct wl_display;
+
+/* How the wlr backend has its Wayland connection driven by the GLib main
+ * loop (read, dispatch, flush; a broken connection reported once through
+ * @lost). display/ implements it and input/ must not include display/, so
+ * the composition root hands it in. */
+struct injector_wayland_loop {
+    void *(*attach)(struct wl_display *display, void (*lost)(const char *why, void *user_data),
+                    void *user_data);
+    void (*detach)(void *source); /* accepts NULL */
+    void (*flush)(void *source);
+    /* The connection's error as a new sentence, or NULL while it is healthy. */
+    char *(*describe_error)(struct wl_display *display);
+};
+
 struct injector_config {
     const char *backend;     /* "auto", "uinput", "xtest", "wlr" or "fake" */
     const char *display;     /* X display for xtest; NULL: $DISPLAY */
     const char *wayland_display; /* for wlr; NULL: $WAYLAND_DISPLAY */
+    const struct injector_wayland_loop *wayland_loop; /* needed by wlr (not by its probe) */
     int width, height;       /* screen size in pixels */
     const char *uinput_path; /* NULL: /dev/uinput */
 };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dependencies point down: agent -> display, input, usb -> compositor. Siblings never include
+# Dependencies point down: agent -> display, input, usb. Siblings never include
 # each other or agent/, and only agent/ includes spice-server's headers.
 set -u
 root=${1:-$(dirname "$0")/..}
@@ -15,14 +15,13 @@ check() { # folder, forbidden include pattern, reason
     fi
 }
 spice='spice\.h|spice-server/|spice-qxl|spice-core\.h|spice-char\.h|spice-input\.h|spice-audio\.h'
-for dir in compositor display input usb client; do
+for dir in display input usb client; do
     check "$dir" "$spice" "$dir/ must not include spice-server headers (only agent/ may)"
     check "$dir" "agent/" "$dir/ must not include agent/"
 done
 check display "input/|usb/|client/" "display/ must not include its siblings"
 check input "display/|usb/|client/" "input/ must not include its siblings"
 check usb "display/|input/|client/" "usb/ must not include its siblings"
-check compositor "display/|input/|usb/|client/" "compositor/ sits below display/ and input/"
 check client "display/|input/|agent/" "client/ may use only usb/"
 check agent "client/" "agent/ must not include client/"
 if [ $fail -eq 0 ]; then

@@ -3,8 +3,9 @@
  * A GSource over the connection's fd: reads and dispatches events as they
  * come, flushes requests after each dispatch (and when the socket was full),
  * and reports a broken connection once through @lost, after which it stops
- * polling. Shared by the Wayland backends of display/ and input/, each of
- * which keeps its own wl_display. Main thread only. */
+ * polling. Used by the Wayland backends of display/, and by input/'s wlr
+ * injector through the table agent/ hands it (input/ never includes
+ * display/); each keeps its own wl_display. Main thread only. */
 #pragma once
 
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-#include "compositor/wayland-source.h"
+#include "display/wayland-source.h"
 
 #include <errno.h>
 #include <glib.h>
