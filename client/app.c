@@ -59,6 +59,7 @@ static void drop_connection(struct app *a)
 {
     if (!a->conn)
         return;
+    headless_detach(a->headless);
     if (a->ui)
         ui_detach(a->ui);
     usb_destroy(g_steal_pointer(&a->usb));
@@ -286,16 +287,21 @@ void app_destroy(struct app *a)
     g_clear_handle_id(&a->sig_int, g_source_remove);
     g_clear_handle_id(&a->sig_term, g_source_remove);
     tls_pin_destroy(a->pin);
-    headless_destroy(a->headless);
+    /* Closing the connection makes its channels emit events, now and from
+     * the iterations below: first take every handler of ours off them. */
+    headless_detach(a->headless);
     if (a->ui)
         ui_detach(a->ui);
     usb_destroy(a->usb);
     connection_destroy(a->conn);
     connection_destroy(a->dead);
     ui_destroy(a->ui);
-    /* Let spice-gtk finish closing its sockets. */
+    /* Let spice-gtk finish closing its sockets. What its sources may still
+     * call back into (a cancelled flush of the key script, the pin check's
+     * socket) stays alive until they have run. */
     for (int i = 0; i < 100 && g_main_context_iteration(NULL, FALSE); i++)
         ;
+    headless_destroy(a->headless);
     g_main_loop_unref(a->loop);
     settings_finish(a->s);
     g_free(a);

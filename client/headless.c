@@ -19,6 +19,7 @@ struct headless {
     struct wav_writer *wav;
     unsigned wav_rate, wav_channels;
     GCancellable *cancel;
+    GPtrArray *hooked; /* SpiceChannel* we have handlers on, with a reference */
 };
 
 static void finish(struct headless *h, enum exit_status status, const char *message)
@@ -41,13 +42,27 @@ struct headless *headless_create(const struct settings *s, headless_done_fn done
     h->data = data;
     h->keys = keys;
     h->cancel = g_cancellable_new();
+    h->hooked = g_ptr_array_new_with_free_func(g_object_unref);
     return h;
+}
+
+void headless_detach(struct headless *h)
+{
+    if (!h)
+        return;
+    for (guint i = 0; i < h->hooked->len; i++)
+        g_signal_handlers_disconnect_by_data(g_ptr_array_index(h->hooked, i), h);
+    g_ptr_array_set_size(h->hooked, 0);
+    h->inputs = NULL;
+    h->inputs_open = false;
 }
 
 void headless_destroy(struct headless *h)
 {
     if (!h)
         return;
+    headless_detach(h);
+    g_ptr_array_unref(h->hooked);
     g_cancellable_cancel(h->cancel);
     g_object_unref(h->cancel);
     if (h->wav) {
@@ -191,9 +206,11 @@ void headless_channel_new(struct headless *h, SpiceChannel *channel)
         h->inputs = SPICE_INPUTS_CHANNEL(channel);
         h->inputs_open = false;
         g_signal_connect(channel, "channel-event", G_CALLBACK(on_inputs_event), h);
+        g_ptr_array_add(h->hooked, g_object_ref(channel));
     } else if (SPICE_IS_PLAYBACK_CHANNEL(channel) && h->settings->record_audio) {
         g_signal_connect(channel, "playback-start", G_CALLBACK(on_playback_start), h);
         g_signal_connect(channel, "playback-data", G_CALLBACK(on_playback_data), h);
+        g_ptr_array_add(h->hooked, g_object_ref(channel));
     }
 }
 
