@@ -21,6 +21,7 @@ struct ui_callbacks {
 };
 
 struct ui *ui_create(const struct settings *s, const struct ui_callbacks *cb, void *data);
+/* Detaches, closes the windows and any dialog still open. */
 void ui_destroy(struct ui *ui);
 
 /* A channel of the current connection was created. */
@@ -29,7 +30,8 @@ void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel);
 /* The current connection has its first frame: show the desktop. */
 void ui_ready(struct ui *ui);
 
-/* The current connection is going away: drop its display widgets. */
+/* The current connection is going away: drop its display widgets and take
+ * our handlers off its channels (call it before destroying the connection). */
 void ui_detach(struct ui *ui);
 
 /* Shows the status page (in every window) with a headline and a reason. */
