@@ -150,13 +150,12 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
     } else if (SPICE_IS_INPUTS_CHANNEL(channel)) {
         c->inputs = SPICE_INPUTS_CHANNEL(channel);
     }
-    if (c->cb.channel_new)
-        c->cb.channel_new(channel, c->data);
-    if (!SPICE_IS_MAIN_CHANNEL(channel))
+    bool taken = c->cb.channel_new && c->cb.channel_new(channel, c->data);
+    if (!taken && !SPICE_IS_MAIN_CHANNEL(channel))
         spice_channel_connect(channel);
 }
 
-struct connection *connection_create(const struct settings *s, GBytes *pubkey,
+struct connection *connection_create(const struct settings *s, GBytes *pubkey, bool audio,
                                      const struct connection_callbacks *cb, void *data)
 {
     struct connection *c = g_new0(struct connection, 1);
@@ -171,8 +170,8 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
     g_autofree char *port = s->port ? g_strdup_printf("%d", s->port) : NULL;
     g_autofree char *tls_port = s->tls_port ? g_strdup_printf("%d", s->tls_port) : NULL;
     g_object_set(c->session, "host", s->host, "port", port, "tls-port", tls_port, "enable-audio",
-                 s->headless ? s->record_audio != NULL : s->audio, "enable-usbredir",
-                 s->usbredir && (!s->headless || s->share_cd), "enable-smartcard", FALSE, NULL);
+                 audio, "enable-usbredir", s->usbredir && (!s->headless || s->share_cd),
+                 "enable-smartcard", FALSE, NULL);
     if (s->password)
         g_object_set(c->session, "password", s->password, NULL);
     if (s->tls_port) {

@@ -21,8 +21,9 @@ struct ui {
     void *data;
     GPtrArray *windows; /* struct ui_window*, [0] always exists */
     struct connection *conn;
-    GObject *audio; /* SpiceAudio of the current session */
-    GPtrArray *hooked; /* SpiceChannel* with our handlers, with a reference */
+    GObject *audio;              /* SpiceAudio of the current session */
+    bool playback_ok, record_ok; /* GStreamer has what SpiceAudio needs */
+    GPtrArray *hooked;           /* SpiceChannel* with our handlers, with a reference */
     bool ready;
     struct hotkey admin, toggle_fullscreen, release_cursor;
     bool have_admin, have_toggle, have_release;
@@ -296,9 +297,31 @@ static void on_monitors(GObject *channel, GParamSpec *pspec, gpointer data)
     }
 }
 
-void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel)
+void ui_set_audio(struct ui *ui, bool playback, bool record)
+{
+    ui->playback_ok = playback;
+    ui->record_ok = record;
+}
+
+/* SpiceAudio takes every audio channel that is still unconnected from its
+ * own "channel-new" handler, which runs after ours: stopping the emission
+ * keeps it off a channel whose pipeline it could not build (it would push
+ * every packet into a NULL appsrc). */
+static bool audio_channel_new(struct ui *ui, SpiceChannel *channel)
+{
+    if (!ui->audio)
+        return false;
+    bool ok = SPICE_IS_PLAYBACK_CHANNEL(channel) ? ui->playback_ok : ui->record_ok;
+    if (!ok)
+        g_signal_stop_emission_by_name(connection_get_session(ui->conn), "channel-new");
+    return true;
+}
+
+bool ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel)
 {
     ui->conn = c;
+    if (SPICE_IS_PLAYBACK_CHANNEL(channel) || SPICE_IS_RECORD_CHANNEL(channel))
+        return audio_channel_new(ui, channel);
     if (SPICE_IS_MAIN_CHANNEL(channel)) {
         /* Clipboard sharing with the desktop, and audio both ways. */
         spice_gtk_session_get(connection_get_session(c));
@@ -311,6 +334,7 @@ void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel)
         g_signal_connect(channel, "notify::monitors", G_CALLBACK(on_monitors), ui);
         g_ptr_array_add(ui->hooked, g_object_ref(channel));
     }
+    return false;
 }
 
 void ui_ready(struct ui *ui)

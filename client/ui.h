@@ -24,8 +24,13 @@ struct ui *ui_create(const struct settings *s, const struct ui_callbacks *cb, vo
 /* Detaches, closes the windows and any dialog still open. */
 void ui_destroy(struct ui *ui);
 
-/* A channel of the current connection was created. */
-void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel);
+/* What of spice-gtk's GStreamer audio works here (see gst-check). */
+void ui_set_audio(struct ui *ui, bool playback, bool record);
+
+/* A channel of the current connection was created. Returns true if the ui
+ * sees to connecting it: spice-gtk's audio connects the playback and record
+ * channels it plays and records, and one it cannot serve stays unconnected. */
+bool ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel);
 
 /* The current connection has its first frame: show the desktop. */
 void ui_ready(struct ui *ui);
