@@ -50,9 +50,6 @@ class TeardownTest(unittest.TestCase):
                     f.write("[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=%d\npassword=%s\n"
                             % (agent.port, agent.password))
                 env = tc.client_env()
-                # Sanitizer builds: LeakSanitizer's table of the suppressions
-                # it used is statistics, not a report.
-                env["LSAN_OPTIONS"] += ":print_suppressions=0"
                 # Sanitizer builds: whole stacks on every malloc (for the leak
                 # suppressions) cost a second a run. Every run is checked for
                 # memory errors; leaks in the first runs and every 25th.
