@@ -304,16 +304,16 @@ void ui_set_audio(struct ui *ui, bool playback, bool record)
 }
 
 /* SpiceAudio takes every audio channel that is still unconnected from its
- * own "channel-new" handler, which runs after ours: stopping the emission
- * keeps it off a channel whose pipeline it could not build (it would push
- * every packet into a NULL appsrc). */
+ * own "channel-new" handler, which runs after ours. One whose pipeline it
+ * could not build (it would push every packet into a NULL appsrc) stays
+ * unconnected: stopping the emission keeps SpiceAudio off it. The others
+ * the connection connects, as before (see the note in ui.h). */
 static bool audio_channel_new(struct ui *ui, SpiceChannel *channel)
 {
-    if (!ui->audio)
-        return false;
     bool ok = SPICE_IS_PLAYBACK_CHANNEL(channel) ? ui->playback_ok : ui->record_ok;
-    if (!ok)
-        g_signal_stop_emission_by_name(connection_get_session(ui->conn), "channel-new");
+    if (!ui->audio || ok)
+        return false;
+    g_signal_stop_emission_by_name(connection_get_session(ui->conn), "channel-new");
     return true;
 }
 

@@ -28,8 +28,11 @@ void ui_destroy(struct ui *ui);
 void ui_set_audio(struct ui *ui, bool playback, bool record);
 
 /* A channel of the current connection was created. Returns true if the ui
- * sees to connecting it: spice-gtk's audio connects the playback and record
- * channels it plays and records, and one it cannot serve stays unconnected. */
+ * keeps it from being connected: an audio channel that spice-gtk's audio
+ * cannot serve (GStreamer lacks an element) stays unconnected.
+ * Note: the connection connects every other channel before SpiceAudio's
+ * own handler sees it, and SpiceAudio only hooks unconnected ones, so the
+ * windows do not play or record through GStreamer today. */
 bool ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel);
 
 /* The current connection has its first frame: show the desktop. */
