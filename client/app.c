@@ -8,7 +8,9 @@
 
 #include "client/backoff.h"
 #include "client/connection.h"
+#include "client/gst-check.h"
 #include "client/headless.h"
+#include "client/log-filter.h"
 #include "client/tls-pin.h"
 #include "client/ui.h"
 #include "client/usb.h"
@@ -29,7 +31,8 @@ struct app {
     guint sig_int, sig_term;
     gint64 start_us;
     bool actions_done;
-    bool ever_ready; /* a connection reached its first frame before */
+    bool ever_ready;             /* a connection reached its first frame before */
+    bool playback_ok, record_ok; /* GStreamer has what spice-gtk's audio needs */
 };
 
 static void start_connection(struct app *a);
@@ -59,6 +62,7 @@ static void drop_connection(struct app *a)
 {
     if (!a->conn)
         return;
+    headless_detach(a->headless);
     if (a->ui)
         ui_detach(a->ui);
     usb_destroy(g_steal_pointer(&a->usb));
@@ -136,13 +140,14 @@ static void on_ready(void *data)
     usb_session_ready(a->usb);
 }
 
-static void on_channel_new(SpiceChannel *channel, void *data)
+static bool on_channel_new(SpiceChannel *channel, void *data)
 {
     struct app *a = data;
     if (a->headless)
         headless_channel_new(a->headless, channel);
     if (a->ui)
-        ui_channel_new(a->ui, a->conn, channel);
+        return ui_channel_new(a->ui, a->conn, channel);
+    return false;
 }
 
 static void on_pinned(GBytes *pubkey, enum exit_status status, const char *message, void *data)
@@ -157,7 +162,10 @@ static void on_pinned(GBytes *pubkey, enum exit_status status, const char *messa
         .ready = on_ready,
         .lost = on_lost,
     };
-    a->conn = connection_create(a->s, pubkey, &cb, a);
+    /* Headless, the playback channel feeds --record-audio, without GStreamer. */
+    bool audio = a->s->headless ? a->s->record_audio != NULL
+                                : a->s->audio && (a->playback_ok || a->record_ok);
+    a->conn = connection_create(a->s, pubkey, audio, &cb, a);
     a->usb = usb_create(a->s, connection_get_session(a->conn));
     connection_start(a->conn);
 }
@@ -231,6 +239,46 @@ static gboolean on_signal(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* True if GStreamer has what spice-gtk needs for @feature; else says what is
+ * missing, on standard error if @tell, else as debug. */
+static bool check_audio(enum gst_check_feature feature, bool tell)
+{
+    g_autofree char *msg = NULL;
+    if (gst_check_feature(feature, gst_check_has_element, NULL, &msg))
+        return true;
+    log_filter_hide_gst_volume_sync();
+    if (tell)
+        g_printerr("thindesk: %s\n", msg);
+    else
+        g_debug("%s", msg);
+    return false;
+}
+
+/* Says once what of spice-gtk's GStreamer audio cannot work here. Only the
+ * windows play and record through GStreamer; headless runs keep quiet (their
+ * --record-audio takes the stream as it comes), but spice-gtk reads the
+ * local volume through GStreamer in both modes. */
+static void check_gstreamer(struct app *a)
+{
+    bool tell = !a->s->headless && a->s->audio;
+    const char *init_error = gst_check_init_error();
+    if (init_error) {
+        /* spice-gtk then has no audio at all, nor volume sync. */
+        if (tell)
+            g_printerr("thindesk: audio unavailable: GStreamer does not start: %s\n", init_error);
+        return;
+    }
+    a->playback_ok = check_audio(GST_CHECK_PLAYBACK, tell);
+    a->record_ok = check_audio(GST_CHECK_RECORD, tell);
+    /* spice-gtk offers the server only the codecs it can decode, and decodes
+     * MJPEG (all the agent streams) itself: a missing decoder is no fault. */
+    for (int f = GST_CHECK_VIDEO_VP8; f <= GST_CHECK_VIDEO_H265; f++) {
+        g_autofree char *msg = NULL;
+        if (!gst_check_feature(f, gst_check_has_element, NULL, &msg))
+            g_debug("%s", msg);
+    }
+}
+
 struct app *app_create(struct settings *s, enum exit_status *ret_status, char **ret_error)
 {
     struct app *a = g_new0(struct app, 1);
@@ -257,6 +305,9 @@ struct app *app_create(struct settings *s, enum exit_status *ret_status, char **
         static const struct ui_callbacks cb = {.quit = on_ui_quit, .password = on_password};
         a->ui = ui_create(s, &cb, a);
     }
+    check_gstreamer(a);
+    if (a->ui)
+        ui_set_audio(a->ui, a->playback_ok, a->record_ok);
     return a;
 }
 
@@ -286,16 +337,21 @@ void app_destroy(struct app *a)
     g_clear_handle_id(&a->sig_int, g_source_remove);
     g_clear_handle_id(&a->sig_term, g_source_remove);
     tls_pin_destroy(a->pin);
-    headless_destroy(a->headless);
+    /* Closing the connection makes its channels emit events, now and from
+     * the iterations below: first take every handler of ours off them. */
+    headless_detach(a->headless);
     if (a->ui)
         ui_detach(a->ui);
     usb_destroy(a->usb);
     connection_destroy(a->conn);
     connection_destroy(a->dead);
     ui_destroy(a->ui);
-    /* Let spice-gtk finish closing its sockets. */
+    /* Let spice-gtk finish closing its sockets. What its sources may still
+     * call back into (a cancelled flush of the key script, the pin check's
+     * socket) stays alive until they have run. */
     for (int i = 0; i < 100 && g_main_context_iteration(NULL, FALSE); i++)
         ;
+    headless_destroy(a->headless);
     g_main_loop_unref(a->loop);
     settings_finish(a->s);
     g_free(a);

@@ -220,13 +220,13 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
         g_ptr_array_add(c->linking, channel);
         g_signal_connect(channel, "channel-event", G_CALLBACK(on_channel_event), c);
     }
-    if (c->cb.channel_new)
-        c->cb.channel_new(channel, c->data);
-    if (!SPICE_IS_MAIN_CHANNEL(channel))
+    /* A channel the callback takes is connected by whoever took it. */
+    bool taken = c->cb.channel_new && c->cb.channel_new(channel, c->data);
+    if (!taken && !SPICE_IS_MAIN_CHANNEL(channel))
         spice_channel_connect(channel);
 }
 
-struct connection *connection_create(const struct settings *s, GBytes *pubkey,
+struct connection *connection_create(const struct settings *s, GBytes *pubkey, bool audio,
                                      const struct connection_callbacks *cb, void *data)
 {
     struct connection *c = g_new0(struct connection, 1);
@@ -242,8 +242,8 @@ struct connection *connection_create(const struct settings *s, GBytes *pubkey,
     g_autofree char *port = s->port ? g_strdup_printf("%d", s->port) : NULL;
     g_autofree char *tls_port = s->tls_port ? g_strdup_printf("%d", s->tls_port) : NULL;
     g_object_set(c->session, "host", s->host, "port", port, "tls-port", tls_port, "enable-audio",
-                 s->headless ? s->record_audio != NULL : s->audio, "enable-usbredir",
-                 s->usbredir && (!s->headless || s->share_cd), "enable-smartcard", FALSE, NULL);
+                 audio, "enable-usbredir", s->usbredir && (!s->headless || s->share_cd),
+                 "enable-smartcard", FALSE, NULL);
     if (s->password)
         g_object_set(c->session, "password", s->password, NULL);
     if (s->tls_port) {

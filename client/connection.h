@@ -16,8 +16,10 @@
 struct connection;
 
 struct connection_callbacks {
-    /* A channel was created (before it connects). May be NULL. */
-    void (*channel_new)(SpiceChannel *channel, void *data);
+    /* A channel was created (before it connects). Returns true if the
+     * callee sees to connecting it (or leaves it unconnected on purpose);
+     * false lets the connection connect it. May be NULL. */
+    bool (*channel_new)(SpiceChannel *channel, void *data);
     /* The first complete frame of display channel 0 is in its primary
      * surface, and the other channels finished their link (or 3 s passed).
      * Called once per connection. */
@@ -28,8 +30,9 @@ struct connection_callbacks {
 };
 
 /* @s must outlive the connection. @pubkey (may be NULL): the DER public key
- * the server must present (pinned by tls-pin), with spice-gtk checking it. */
-struct connection *connection_create(const struct settings *s, GBytes *pubkey,
+ * the server must present (pinned by tls-pin), with spice-gtk checking it.
+ * @audio: whether the session has playback and record channels at all. */
+struct connection *connection_create(const struct settings *s, GBytes *pubkey, bool audio,
                                      const struct connection_callbacks *cb, void *data);
 void connection_destroy(struct connection *c);
 

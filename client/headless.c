@@ -15,10 +15,13 @@ struct headless {
     GArray *keys; /* struct key_event, or NULL */
     bool started, finished;
     bool inputs_open;
+    bool draining; /* input sent, waiting for the server to close the inputs channel */
+    guint drain_timeout;
     SpiceInputsChannel *inputs;
     struct wav_writer *wav;
     unsigned wav_rate, wav_channels;
     GCancellable *cancel;
+    GPtrArray *hooked; /* SpiceChannel* we have handlers on, with a reference */
 };
 
 static void finish(struct headless *h, enum exit_status status, const char *message)
@@ -41,15 +44,30 @@ struct headless *headless_create(const struct settings *s, headless_done_fn done
     h->data = data;
     h->keys = keys;
     h->cancel = g_cancellable_new();
+    h->hooked = g_ptr_array_new_with_free_func(g_object_unref);
     return h;
+}
+
+void headless_detach(struct headless *h)
+{
+    if (!h)
+        return;
+    for (guint i = 0; i < h->hooked->len; i++)
+        g_signal_handlers_disconnect_by_data(g_ptr_array_index(h->hooked, i), h);
+    g_ptr_array_set_size(h->hooked, 0);
+    h->inputs = NULL;
+    h->inputs_open = false;
 }
 
 void headless_destroy(struct headless *h)
 {
     if (!h)
         return;
+    headless_detach(h);
+    g_ptr_array_unref(h->hooked);
     g_cancellable_cancel(h->cancel);
     g_object_unref(h->cancel);
+    g_clear_handle_id(&h->drain_timeout, g_source_remove);
     if (h->wav) {
         int r = wav_writer_destroy(h->wav);
         if (r < 0)
@@ -102,6 +120,17 @@ int headless_write_png(SpiceChannel *display, const char *path, char **ret_error
     return 0;
 }
 
+/* How long the server may take to read the input before we go anyway. */
+#define DRAIN_SECONDS 5
+
+static gboolean on_drain_timeout(gpointer data)
+{
+    struct headless *h = data;
+    h->drain_timeout = 0;
+    finish(h, EXIT_STATUS_OK, NULL);
+    return G_SOURCE_REMOVE;
+}
+
 static void on_flushed(GObject *source, GAsyncResult *res, gpointer data)
 {
     g_autoptr(GError) err = NULL;
@@ -115,7 +144,18 @@ static void on_flushed(GObject *source, GAsyncResult *res, gpointer data)
         finish(h, EXIT_STATUS_SERVER_GONE, msg);
         return;
     }
-    finish(h, EXIT_STATUS_OK, NULL);
+    /* Written is not read: a server that sees the main channel close first
+     * drops what is still unread on the others. Half-close the inputs
+     * socket; the server closes it once it has read everything before the
+     * end, and then the input is in. */
+    g_autoptr(GSocket) sock = NULL;
+    g_object_get(source, "socket", &sock, NULL);
+    if (!sock || !g_socket_shutdown(sock, FALSE, TRUE, NULL)) {
+        finish(h, EXIT_STATUS_OK, NULL);
+        return;
+    }
+    h->draining = true;
+    h->drain_timeout = g_timeout_add_seconds(DRAIN_SECONDS, on_drain_timeout, h);
 }
 
 /* Pointer and keys need the inputs channel open; then flush and finish. */
@@ -139,10 +179,17 @@ static void run_input(struct headless *h)
 static void on_inputs_event(SpiceChannel *channel, SpiceChannelEvent event, gpointer data)
 {
     struct headless *h = data;
-    if (event != SPICE_CHANNEL_OPENED)
+    if (event == SPICE_CHANNEL_OPENED) {
+        h->inputs_open = true;
+        run_input(h);
         return;
-    h->inputs_open = true;
-    run_input(h);
+    }
+    if (h->draining && event != SPICE_CHANNEL_NONE) {
+        /* The server closed the inputs channel after reading it all. */
+        h->draining = false;
+        g_clear_handle_id(&h->drain_timeout, g_source_remove);
+        finish(h, EXIT_STATUS_OK, NULL);
+    }
 }
 
 static void on_playback_start(SpicePlaybackChannel *channel, gint format, gint channels, gint rate,
@@ -150,9 +197,9 @@ static void on_playback_start(SpicePlaybackChannel *channel, gint format, gint c
 {
     struct headless *h = data;
     if (h->wav && (h->wav_rate != (unsigned)rate || h->wav_channels != (unsigned)channels)) {
-        g_printerr(
-            "thindesk: the playback format changed to %d Hz, %d channels; keeping the first in %s\n",
-            rate, channels, h->settings->record_audio);
+        g_printerr("thindesk: the playback format changed to %d Hz, %d channels; keeping the first "
+                   "in %s\n",
+                   rate, channels, h->settings->record_audio);
         return;
     }
     if (h->wav)
@@ -191,9 +238,11 @@ void headless_channel_new(struct headless *h, SpiceChannel *channel)
         h->inputs = SPICE_INPUTS_CHANNEL(channel);
         h->inputs_open = false;
         g_signal_connect(channel, "channel-event", G_CALLBACK(on_inputs_event), h);
+        g_ptr_array_add(h->hooked, g_object_ref(channel));
     } else if (SPICE_IS_PLAYBACK_CHANNEL(channel) && h->settings->record_audio) {
         g_signal_connect(channel, "playback-start", G_CALLBACK(on_playback_start), h);
         g_signal_connect(channel, "playback-data", G_CALLBACK(on_playback_data), h);
+        g_ptr_array_add(h->hooked, g_object_ref(channel));
     }
 }
 

@@ -7,6 +7,7 @@
 static char *last_warning;
 static char *tls_detail;
 static gboolean show_spice;
+static gboolean hide_volume_sync;
 
 /* spice-gtk reads its local volume to send it to the guest agent (volume
  * sync) even from GStreamer's autoaudiosink/autoaudiosrc when they wrapped
@@ -17,6 +18,24 @@ static gboolean is_spice_volume_read(const char *domain, const char *message)
     return domain && message && strcmp(domain, "GLib-GObject") == 0 &&
            strstr(message, "object class 'GstAutoAudio") &&
            strstr(message, "has no property named 'volume'");
+}
+
+/* With an audio element missing, spice-gtk's volume sync (channel-main.c
+ * asking spice-gstaudio.c) builds no pipeline and passes its NULL sink to
+ * g_object_ref, g_object_get and g_object_unref. */
+static gboolean is_spice_volume_sync_failure(const char *domain, const char *message)
+{
+    static const char *const failures[] = {
+        "g_object_ref: assertion 'G_IS_OBJECT (object)' failed",
+        "g_object_get: assertion 'G_IS_OBJECT (object)' failed",
+        "g_object_unref: assertion 'G_IS_OBJECT (object)' failed",
+    };
+    if (!hide_volume_sync || !domain || !message || strcmp(domain, "GLib-GObject") != 0)
+        return false;
+    for (size_t i = 0; i < G_N_ELEMENTS(failures); i++)
+        if (strcmp(message, failures[i]) == 0)
+            return true;
+    return false;
 }
 
 /* spice-common's certificate checks (ssl_verify.c) say why a certificate was
@@ -47,7 +66,8 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gs
         else if (strcmp(fields[i].key, "MESSAGE") == 0)
             message = fields[i].value;
     }
-    if (is_spice_volume_read(domain, message) && !show_spice)
+    if ((is_spice_volume_read(domain, message) || is_spice_volume_sync_failure(domain, message)) &&
+        !show_spice)
         return G_LOG_WRITER_HANDLED;
     /* "GSpice": spice-gtk; "Spice": the spice-common code built into it. */
     bool spice = domain && (g_str_has_prefix(domain, "GSpice") || strcmp(domain, "Spice") == 0);
@@ -78,6 +98,11 @@ const char *log_filter_last_spice_warning(void)
 const char *log_filter_tls_detail(void)
 {
     return tls_detail;
+}
+
+void log_filter_hide_gst_volume_sync(void)
+{
+    hide_volume_sync = TRUE;
 }
 
 void log_filter_forget(void)

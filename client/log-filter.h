@@ -16,3 +16,10 @@ const char *log_filter_tls_detail(void);
 /* Forgets both, so that a new connection's failure is not explained by an
  * older one's. */
 void log_filter_forget(void);
+
+/* GStreamer lacks an element of spice-gtk's audio pipelines (gst-check has
+ * said so): hide what spice-gtk then logs when it reads the local volume
+ * for the guest (volume sync) from the pipeline it could not build, three
+ * "g_object_...: assertion 'G_IS_OBJECT (object)' failed" criticals per
+ * direction and connection. */
+void log_filter_hide_gst_volume_sync(void);

@@ -21,11 +21,15 @@ struct ui {
     void *data;
     GPtrArray *windows; /* struct ui_window*, [0] always exists */
     struct connection *conn;
-    GObject *audio; /* SpiceAudio of the current session */
+    GObject *audio;              /* SpiceAudio of the current session */
+    bool playback_ok, record_ok; /* GStreamer has what SpiceAudio needs */
+    GPtrArray *hooked;           /* SpiceChannel* with our handlers, with a reference */
     bool ready;
     struct hotkey admin, toggle_fullscreen, release_cursor;
     bool have_admin, have_toggle, have_release;
     GtkWidget *password_dialog;
+    GtkWidget *fatal_dialog;
+    enum exit_status fatal_status;
 };
 
 static const char css[] = ".thindesk-status { background-color: #1d2430; }"
@@ -152,6 +156,7 @@ struct ui *ui_create(const struct settings *s, const struct ui_callbacks *cb, vo
     ui->cb = *cb;
     ui->data = data;
     ui->windows = g_ptr_array_new_with_free_func(window_free);
+    ui->hooked = g_ptr_array_new_with_free_func(g_object_unref);
     ui->have_admin = s->admin_hotkey && hotkey_parse(s->admin_hotkey, &ui->admin);
     ui->have_toggle =
         s->toggle_fullscreen && hotkey_parse(s->toggle_fullscreen, &ui->toggle_fullscreen);
@@ -179,8 +184,18 @@ void ui_destroy(struct ui *ui)
 {
     if (!ui)
         return;
-    if (ui->password_dialog)
+    ui_detach(ui);
+    g_ptr_array_unref(ui->hooked);
+    /* The dialogs are not destroyed with their parent window: without this
+     * their "response" would reach a freed ui. */
+    if (ui->password_dialog) {
+        g_signal_handlers_disconnect_by_data(ui->password_dialog, ui);
         gtk_widget_destroy(ui->password_dialog);
+    }
+    if (ui->fatal_dialog) {
+        g_signal_handlers_disconnect_by_data(ui->fatal_dialog, ui);
+        gtk_widget_destroy(ui->fatal_dialog);
+    }
     g_ptr_array_unref(ui->windows);
     g_free(ui);
 }
@@ -282,9 +297,31 @@ static void on_monitors(GObject *channel, GParamSpec *pspec, gpointer data)
     }
 }
 
-void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel)
+void ui_set_audio(struct ui *ui, bool playback, bool record)
+{
+    ui->playback_ok = playback;
+    ui->record_ok = record;
+}
+
+/* SpiceAudio takes every audio channel that is still unconnected from its
+ * own "channel-new" handler, which runs after ours. One whose pipeline it
+ * could not build (it would push every packet into a NULL appsrc) stays
+ * unconnected: stopping the emission keeps SpiceAudio off it. The others
+ * the connection connects, as before (see the note in ui.h). */
+static bool audio_channel_new(struct ui *ui, SpiceChannel *channel)
+{
+    bool ok = SPICE_IS_PLAYBACK_CHANNEL(channel) ? ui->playback_ok : ui->record_ok;
+    if (!ui->audio || ok)
+        return false;
+    g_signal_stop_emission_by_name(connection_get_session(ui->conn), "channel-new");
+    return true;
+}
+
+bool ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel)
 {
     ui->conn = c;
+    if (SPICE_IS_PLAYBACK_CHANNEL(channel) || SPICE_IS_RECORD_CHANNEL(channel))
+        return audio_channel_new(ui, channel);
     if (SPICE_IS_MAIN_CHANNEL(channel)) {
         /* Clipboard sharing with the desktop, and audio both ways. */
         spice_gtk_session_get(connection_get_session(c));
@@ -295,7 +332,9 @@ void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel)
         g_object_get(channel, "channel-id", &id, NULL);
         attach_display(ui, id, 0);
         g_signal_connect(channel, "notify::monitors", G_CALLBACK(on_monitors), ui);
+        g_ptr_array_add(ui->hooked, g_object_ref(channel));
     }
+    return false;
 }
 
 void ui_ready(struct ui *ui)
@@ -322,11 +361,9 @@ void ui_detach(struct ui *ui)
             w->display = NULL;
         }
     }
-    if (ui->conn) {
-        SpiceChannel *ch;
-        for (int id = 0; (ch = connection_get_display(ui->conn, id)); id++)
-            g_signal_handlers_disconnect_by_data(ch, ui);
-    }
+    for (guint i = 0; i < ui->hooked->len; i++)
+        g_signal_handlers_disconnect_by_data(g_ptr_array_index(ui->hooked, i), ui);
+    g_ptr_array_set_size(ui->hooked, 0);
     ui->audio = NULL; /* owned by its session */
     ui->conn = NULL;
 }
@@ -378,29 +415,25 @@ void ui_ask_password(struct ui *ui, const char *reason)
     gtk_widget_show_all(d);
 }
 
-struct fatal {
-    struct ui *ui;
-    enum exit_status status;
-};
-
 static void on_fatal_response(GtkDialog *dialog, gint response, gpointer data)
 {
-    struct fatal *f = data;
+    struct ui *ui = data;
     gtk_widget_destroy(GTK_WIDGET(dialog));
-    f->ui->cb.quit(f->status, f->ui->data);
-    g_free(f);
+    ui->fatal_dialog = NULL;
+    ui->cb.quit(ui->fatal_status, ui->data);
 }
 
 void ui_fatal(struct ui *ui, enum exit_status status, const char *message)
 {
     struct ui_window *w = g_ptr_array_index(ui->windows, 0);
     ui_show_status(ui, "Disconnected", message);
+    if (ui->fatal_dialog)
+        gtk_widget_destroy(ui->fatal_dialog);
     GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(w->window), GTK_DIALOG_MODAL,
                                           GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", message);
     gtk_window_set_title(GTK_WINDOW(d), "thindesk");
-    struct fatal *f = g_new0(struct fatal, 1);
-    f->ui = ui;
-    f->status = status;
-    g_signal_connect(d, "response", G_CALLBACK(on_fatal_response), f);
+    ui->fatal_status = status;
+    ui->fatal_dialog = d;
+    g_signal_connect(d, "response", G_CALLBACK(on_fatal_response), ui);
     gtk_widget_show_all(d);
 }

@@ -21,15 +21,25 @@ struct ui_callbacks {
 };
 
 struct ui *ui_create(const struct settings *s, const struct ui_callbacks *cb, void *data);
+/* Detaches, closes the windows and any dialog still open. */
 void ui_destroy(struct ui *ui);
 
-/* A channel of the current connection was created. */
-void ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel);
+/* What of spice-gtk's GStreamer audio works here (see gst-check). */
+void ui_set_audio(struct ui *ui, bool playback, bool record);
+
+/* A channel of the current connection was created. Returns true if the ui
+ * keeps it from being connected: an audio channel that spice-gtk's audio
+ * cannot serve (GStreamer lacks an element) stays unconnected.
+ * Note: the connection connects every other channel before SpiceAudio's
+ * own handler sees it, and SpiceAudio only hooks unconnected ones, so the
+ * windows do not play or record through GStreamer today. */
+bool ui_channel_new(struct ui *ui, struct connection *c, SpiceChannel *channel);
 
 /* The current connection has its first frame: show the desktop. */
 void ui_ready(struct ui *ui);
 
-/* The current connection is going away: drop its display widgets. */
+/* The current connection is going away: drop its display widgets and take
+ * our handlers off its channels (call it before destroying the connection). */
 void ui_detach(struct ui *ui);
 
 /* Shows the status page (in every window) with a headline and a reason. */
