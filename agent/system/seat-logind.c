@@ -1,0 +1,173 @@
+/* seat-logind: the logind source of the seat follower. Watches
+ * org.freedesktop.login1 on the system bus (GDBus's G_BUS_TYPE_SYSTEM, which
+ * honours DBUS_SYSTEM_BUS_ADDRESS), follows seat0's ActiveSession and that
+ * session's Class, Type, Display, Name, User and LockedHint. */
+#include "agent/system/seat-priv.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#define LOGIND_NAME "org.freedesktop.login1"
+#define SEAT_PATH "/org/freedesktop/login1/seat/seat0"
+#define SEAT_IFACE "org.freedesktop.login1.Seat"
+#define SESSION_IFACE "org.freedesktop.login1.Session"
+
+struct seat_logind {
+    struct seat *seat;
+    guint watch;
+    GDBusConnection *bus;
+    GDBusProxy *seat0;
+    GDBusProxy *session;
+    char *session_path;
+    GCancellable *cancel;
+};
+
+static char *get_string(GDBusProxy *p, const char *name)
+{
+    g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(p, name);
+    if (!v || !g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
+        return NULL;
+    return g_variant_dup_string(v, NULL);
+}
+
+static bool get_bool(GDBusProxy *p, const char *name)
+{
+    g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(p, name);
+    return v && g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN) && g_variant_get_boolean(v);
+}
+
+/* Reads the active session's properties and offers them to the core. */
+static void offer_session(struct seat_logind *l)
+{
+    struct seat_candidate c = {.klass = SEAT_CLASS_NONE, .uid = -1};
+    if (l->session) {
+        g_autofree char *klass = get_string(l->session, "Class");
+        c.session = get_string(l->session, "Id");
+        c.type = get_string(l->session, "Type");
+        c.user = get_string(l->session, "Name");
+        c.display = get_string(l->session, "Display");
+        g_autoptr(GVariant) user = g_dbus_proxy_get_cached_property(l->session, "User");
+        if (user && g_variant_is_of_type(user, G_VARIANT_TYPE("(uo)"))) {
+            guint32 uid;
+            g_variant_get(user, "(u&o)", &uid, NULL);
+            c.uid = uid;
+        }
+        bool locked = get_bool(l->session, "LockedHint");
+        if (g_strcmp0(klass, "greeter") == 0)
+            c.klass = SEAT_CLASS_GREETER;
+        else if (g_strcmp0(klass, "lock-screen") == 0 || (g_strcmp0(klass, "user") == 0 && locked))
+            c.klass = SEAT_CLASS_LOCKED;
+        else if (g_strcmp0(klass, "user") == 0)
+            c.klass = SEAT_CLASS_USER;
+        else
+            g_message("seat: session %s has class '%s': not shown", c.session ? c.session : "?",
+                      klass ? klass : "");
+        if (c.klass == SEAT_CLASS_NONE)
+            seat_candidate_clear(&c);
+    }
+    seat_offer(l->seat, "logind", &c);
+}
+
+static void on_session_changed(GDBusProxy *p, GVariant *changed, GStrv invalidated,
+                               gpointer data)
+{
+    offer_session(data);
+}
+
+static void on_session_signal(GDBusProxy *p, const char *sender, const char *signal,
+                              GVariant *params, gpointer data)
+{
+    /* Lock and Unlock ask the session's locker to act; LockedHint follows
+     * when it did. */
+    g_debug("seat: session signal %s", signal);
+}
+
+static void follow_active(struct seat_logind *l)
+{
+    g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(l->seat0, "ActiveSession");
+    const char *path = NULL;
+    if (v && g_variant_is_of_type(v, G_VARIANT_TYPE("(so)")))
+        g_variant_get(v, "(&s&o)", NULL, &path);
+    if (path && strcmp(path, "/") == 0)
+        path = NULL; /* the seat is switching, or nobody is on it */
+    if (g_strcmp0(path, l->session_path) == 0 && l->session) {
+        offer_session(l);
+        return;
+    }
+    g_clear_object(&l->session);
+    g_free(l->session_path);
+    l->session_path = g_strdup(path);
+    if (path) {
+        g_autoptr(GError) error = NULL;
+        l->session = g_dbus_proxy_new_sync(l->bus, G_DBUS_PROXY_FLAGS_NONE, NULL, LOGIND_NAME,
+                                           path, SESSION_IFACE, l->cancel, &error);
+        if (!l->session) {
+            g_message("seat: cannot read logind session %s: %s", path, error->message);
+        } else {
+            g_signal_connect(l->session, "g-properties-changed", G_CALLBACK(on_session_changed), l);
+            g_signal_connect(l->session, "g-signal", G_CALLBACK(on_session_signal), l);
+        }
+    }
+    offer_session(l);
+}
+
+static void on_seat_changed(GDBusProxy *p, GVariant *changed, GStrv invalidated, gpointer data)
+{
+    follow_active(data);
+}
+
+static void on_appeared(GDBusConnection *bus, const char *name, const char *owner, gpointer data)
+{
+    struct seat_logind *l = data;
+    g_autoptr(GError) error = NULL;
+    l->bus = g_object_ref(bus);
+    l->seat0 = g_dbus_proxy_new_sync(bus, G_DBUS_PROXY_FLAGS_NONE, NULL, LOGIND_NAME, SEAT_PATH,
+                                     SEAT_IFACE, l->cancel, &error);
+    if (!l->seat0) {
+        g_message("seat: logind has no seat0 (%s): following display-manager hooks",
+                  error->message);
+        return;
+    }
+    g_signal_connect(l->seat0, "g-properties-changed", G_CALLBACK(on_seat_changed), l);
+    seat_logind_present(l->seat, true);
+    follow_active(l);
+}
+
+static void drop(struct seat_logind *l)
+{
+    g_clear_object(&l->session);
+    g_clear_object(&l->seat0);
+    g_clear_object(&l->bus);
+    g_clear_pointer(&l->session_path, g_free);
+}
+
+static void on_vanished(GDBusConnection *bus, const char *name, gpointer data)
+{
+    struct seat_logind *l = data;
+    bool was = l->seat0 != NULL;
+    drop(l);
+    if (was)
+        g_message("seat: logind left the system bus (restarting?): following display-manager hooks until it is back");
+    seat_logind_present(l->seat, false);
+}
+
+struct seat_logind *seat_logind_create(struct seat *seat)
+{
+    struct seat_logind *l = g_new0(struct seat_logind, 1);
+    l->seat = seat;
+    l->cancel = g_cancellable_new();
+    l->watch = g_bus_watch_name(G_BUS_TYPE_SYSTEM, LOGIND_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                on_appeared, on_vanished, l, NULL);
+    return l;
+}
+
+void seat_logind_destroy(struct seat_logind *l)
+{
+    if (!l)
+        return;
+    g_cancellable_cancel(l->cancel);
+    g_bus_unwatch_name(l->watch);
+    drop(l);
+    g_object_unref(l->cancel);
+    g_free(l);
+}
