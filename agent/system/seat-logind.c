@@ -17,8 +17,9 @@ struct seat_logind {
     guint watch;
     GDBusConnection *bus;
     GDBusProxy *seat0;
-    GDBusProxy *session;
+    GDBusProxy *session;   /* the active one, owned by @sessions */
     char *session_path;
+    GHashTable *sessions;  /* object path -> GDBusProxy, the ones seen lately */
     GCancellable *cancel;
 };
 
@@ -82,6 +83,15 @@ static void on_session_signal(GDBusProxy *p, const char *sender, const char *sig
     g_debug("seat: session signal %s", signal);
 }
 
+static void proxy_free(gpointer p)
+{
+    g_signal_handlers_disconnect_matched(p, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                         G_CALLBACK(on_session_changed), NULL);
+    g_signal_handlers_disconnect_matched(p, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                         G_CALLBACK(on_session_signal), NULL);
+    g_object_unref(p);
+}
+
 static void follow_active(struct seat_logind *l)
 {
     g_autoptr(GVariant) v = g_dbus_proxy_get_cached_property(l->seat0, "ActiveSession");
@@ -94,10 +104,17 @@ static void follow_active(struct seat_logind *l)
         offer_session(l);
         return;
     }
-    g_clear_object(&l->session);
+    l->session = NULL;
     g_free(l->session_path);
     l->session_path = g_strdup(path);
-    if (path) {
+    if (path)
+        l->session = g_hash_table_lookup(l->sessions, path);
+    if (path && !l->session) {
+        /* Fast user switching goes back and forth between a few sessions:
+         * keep their proxies (their properties follow by signal), up to a
+         * handful. */
+        if (g_hash_table_size(l->sessions) >= 8)
+            g_hash_table_remove_all(l->sessions);
         g_autoptr(GError) error = NULL;
         l->session = g_dbus_proxy_new_sync(l->bus, G_DBUS_PROXY_FLAGS_NONE, NULL, LOGIND_NAME,
                                            path, SESSION_IFACE, l->cancel, &error);
@@ -106,6 +123,7 @@ static void follow_active(struct seat_logind *l)
         } else {
             g_signal_connect(l->session, "g-properties-changed", G_CALLBACK(on_session_changed), l);
             g_signal_connect(l->session, "g-signal", G_CALLBACK(on_session_signal), l);
+            g_hash_table_insert(l->sessions, g_strdup(path), l->session);
         }
     }
     offer_session(l);
@@ -135,7 +153,8 @@ static void on_appeared(GDBusConnection *bus, const char *name, const char *owne
 
 static void drop(struct seat_logind *l)
 {
-    g_clear_object(&l->session);
+    l->session = NULL;
+    g_hash_table_remove_all(l->sessions);
     g_clear_object(&l->seat0);
     g_clear_object(&l->bus);
     g_clear_pointer(&l->session_path, g_free);
@@ -156,6 +175,7 @@ struct seat_logind *seat_logind_create(struct seat *seat)
     struct seat_logind *l = g_new0(struct seat_logind, 1);
     l->seat = seat;
     l->cancel = g_cancellable_new();
+    l->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, proxy_free);
     l->watch = g_bus_watch_name(G_BUS_TYPE_SYSTEM, LOGIND_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                 on_appeared, on_vanished, l, NULL);
     return l;
@@ -168,6 +188,7 @@ void seat_logind_destroy(struct seat_logind *l)
     g_cancellable_cancel(l->cancel);
     g_bus_unwatch_name(l->watch);
     drop(l);
+    g_hash_table_unref(l->sessions);
     g_object_unref(l->cancel);
     g_free(l);
 }
