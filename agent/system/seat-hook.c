@@ -52,7 +52,7 @@ static bool parse_line(const char *line, struct seat_candidate *c, const char **
     else if (strcmp(event, "session-setup") == 0)
         c->klass = SEAT_CLASS_USER;
     else if (strcmp(event, "session-cleanup") == 0)
-        c->klass = SEAT_CLASS_NONE;
+        c->ended = true;
     else {
         *ret_error = "unknown event";
         return false;
@@ -76,17 +76,12 @@ static bool parse_line(const char *line, struct seat_candidate *c, const char **
             g_free(value);
         }
     }
-    if (c->klass != SEAT_CLASS_NONE && !c->display) {
+    if (!c->ended && !c->display) {
         *ret_error = "no DISPLAY";
         return false;
     }
-    if (c->klass == SEAT_CLASS_NONE) {
-        seat_candidate_clear(c);
-        c->klass = SEAT_CLASS_NONE;
-    } else {
-        c->type = g_strdup("x11");
-        c->session = g_strdup("dm-hook");
-    }
+    c->type = g_strdup("x11");
+    c->session = g_strdup("dm-hook");
     return true;
 }
 

@@ -12,6 +12,7 @@ struct seat_candidate {
     char *display;    /* as the source says, may be NULL or empty */
     char *xauthority; /* NULL: find it (seat_find_xauthority) */
     long uid;         /* -1: unknown */
+    bool ended;       /* dm-hook session-cleanup: a session on @display ended */
 };
 
 void seat_candidate_clear(struct seat_candidate *c);

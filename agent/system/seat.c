@@ -284,6 +284,25 @@ void seat_offer(struct seat *s, const char *source, struct seat_candidate *c)
 {
     bool logind = strcmp(source, "logind") == 0;
     struct seat_candidate *slot = logind ? &s->from_logind : &s->from_hook;
+    if (c->ended) {
+        /* LightDM runs session-cleanup-script for every session that stops,
+         * also a login attempt that failed: only a user session ending on
+         * the display we follow means "back to the greeter". If LightDM then
+         * replaces the X server, capture loses it and display-setup-script
+         * names the next one. */
+        bool ours = s->have_hook && slot->klass == SEAT_CLASS_USER &&
+                    (!c->display || g_strcmp0(c->display, slot->display) == 0);
+        if (!ours) {
+            seat_candidate_clear(c);
+            return;
+        }
+        seat_candidate_clear(c);
+        c->klass = SEAT_CLASS_GREETER;
+        c->display = g_strdup(slot->display);
+        c->xauthority = g_strdup(slot->xauthority);
+        c->type = g_strdup("x11");
+        c->session = g_strdup("dm-hook");
+    }
     seat_candidate_clear(slot);
     *slot = *c;
     memset(c, 0, sizeof(*c));
