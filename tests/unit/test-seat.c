@@ -3,6 +3,7 @@
  * real X servers (Xvfb) to verify against; the X authority finder against a
  * fake process tree. */
 #include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/system/dm-hook.h"
 #include "agent/system/seat.h"
 
 #define LOGIND "org.freedesktop.login1"
@@ -259,6 +261,155 @@ static void test_waits_for_the_x_server(void)
     seat_destroy(s);
 }
 
+
+/* --- display-manager hooks (no logind) --- */
+
+struct hook_run {
+    char **argv;
+    int argc;
+    int rc;
+    gint64 usec;
+    gboolean done;
+};
+
+static gpointer hook_thread(gpointer data)
+{
+    struct hook_run *r = data;
+    gint64 t0 = g_get_monotonic_time();
+    r->rc = dm_hook_main(r->argc, r->argv);
+    r->usec = g_get_monotonic_time() - t0;
+    g_atomic_int_set(&r->done, TRUE);
+    return NULL;
+}
+
+/* Runs dm-hook (with DISPLAY, XAUTHORITY, USER as given) while the main
+ * loop serves the socket; returns its run time in ms. */
+static int run_hook(const char *event, const char *socket, const char *display,
+                    const char *user)
+{
+    if (display)
+        g_setenv("DISPLAY", display, TRUE);
+    else
+        g_unsetenv("DISPLAY");
+    g_unsetenv("XAUTHORITY");
+    if (user)
+        g_setenv("USER", user, TRUE);
+    else
+        g_unsetenv("USER");
+    g_autofree char *sock_arg = g_strdup_printf("--socket=%s", socket);
+    char *argv[] = {"dm-hook", (char *)event, sock_arg, NULL};
+    struct hook_run r = {.argv = argv, .argc = 3};
+    GThread *t = g_thread_new("dm-hook", hook_thread, &r);
+    while (!g_atomic_int_get(&r.done)) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        g_usleep(1000);
+    }
+    g_thread_join(t);
+    g_assert_cmpint(r.rc, ==, 0);
+    return (int)(r.usec / 1000);
+}
+
+/* A peer that sends @line raw; returns what the service answered. */
+static char *send_raw(const char *socket, const char *line)
+{
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(socket);
+    g_autoptr(GSocketConnection) conn =
+        g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr), NULL, NULL);
+    g_assert_nonnull(conn);
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    g_assert_true(g_output_stream_write_all(out, line, strlen(line), NULL, NULL, NULL));
+    GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(conn));
+    char buf[256] = {0};
+    gsize got = 0;
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
+    while (!strchr(buf, '\n') && g_get_monotonic_time() < end) {
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+        gssize n = g_input_stream_read(in, buf + got, sizeof(buf) - 1 - got, NULL, NULL);
+        if (n > 0)
+            got += (gsize)n;
+        else if (n == 0)
+            break;
+        g_usleep(1000);
+    }
+    return g_strdup(buf);
+}
+
+static void test_dm_hooks(void)
+{
+    g_autofree char *ldm = g_build_filename(tmpdir, "lightdm", NULL);
+    g_autofree char *sock = g_build_filename(tmpdir, "run", "dm-hook.sock", NULL);
+    struct seat_config cfg = {.logind = false, .hook_socket = sock, .lightdm_run_dir = ldm};
+    g_autofree char *error = NULL;
+    struct seat *s = seat_create(&cfg, &listener, NULL, &error);
+    g_assert_nonnull(s);
+    g_assert_true(wait_state(SEAT_CLASS_NONE, NULL, 5000));
+    GStatBuf st;
+    g_assert_cmpint(g_stat(sock, &st), ==, 0);
+    g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+
+    /* LightDM: display-setup, a failed login attempt, a login, logout. */
+    g_assert_cmpint(run_hook("display-setup", sock, x_name[0], NULL), <, 1000);
+    g_assert_true(wait_state(SEAT_CLASS_GREETER, x_name[0], 5000));
+    guint mark = reports->len;
+    run_hook("session-cleanup", sock, x_name[0], NULL); /* the failed attempt */
+    iterate(200);
+    g_assert_cmpuint(reports->len, ==, mark);
+    run_hook("session-setup", sock, x_name[0], "alice");
+    g_assert_true(wait_state(SEAT_CLASS_USER, x_name[0], 5000));
+    g_assert_false(flashed_placeholder(mark));
+    g_assert_cmpstr(((struct got *)reports->pdata[reports->len - 1])->user, ==, "alice");
+    run_hook("session-cleanup", sock, x_name[0], "alice");
+    g_assert_true(wait_state(SEAT_CLASS_GREETER, x_name[0], 5000));
+    /* LightDM's next greeter may be on another server. */
+    run_hook("display-setup", sock, x_name[1], NULL);
+    g_assert_true(wait_state(SEAT_CLASS_GREETER, x_name[1], 5000));
+
+    /* Garbage is refused with a reason and changes nothing. */
+    mark = reports->len;
+    g_autofree char *a1 = send_raw(sock, "reboot DISPLAY=:0\n");
+    g_assert_true(g_str_has_prefix(a1, "error: unknown event"));
+    g_autofree char *a2 = send_raw(sock, "display-setup\n");
+    g_assert_true(g_str_has_prefix(a2, "error: no DISPLAY"));
+    g_autofree char *a3 = send_raw(sock, "\n");
+    g_assert_true(g_str_has_prefix(a3, "error: empty"));
+    GString *big = g_string_new("display-setup DISPLAY=");
+    for (int i = 0; i < 10000; i++)
+        g_string_append_c(big, 'x');
+    g_string_append_c(big, '\n');
+    g_autofree char *a4 = send_raw(sock, big->str);
+    g_string_free(big, TRUE);
+    g_assert_true(g_str_has_prefix(a4, "error:"));
+    iterate(100);
+    g_assert_cmpuint(reports->len, ==, mark);
+    /* A hook without an event still exits 0. */
+    char *noargs[] = {"dm-hook", NULL};
+    g_assert_cmpint(dm_hook_main(1, noargs), ==, 0);
+    seat_destroy(s);
+    g_assert_false(g_file_test(sock, G_FILE_TEST_EXISTS));
+}
+
+/* The service is absent, or hangs: the hook still exits 0 within a second. */
+static void test_dm_hook_without_service(void)
+{
+    g_autofree char *none = g_build_filename(tmpdir, "no-such.sock", NULL);
+    g_assert_cmpint(run_hook("display-setup", none, ":0", NULL), <, 1000);
+    /* A listener that never answers. */
+    g_autofree char *mute = g_build_filename(tmpdir, "mute.sock", NULL);
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(mute);
+    g_autoptr(GSocket) ls = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_DEFAULT, NULL);
+    g_assert_true(g_socket_bind(ls, addr, TRUE, NULL));
+    g_assert_true(g_socket_listen(ls, NULL));
+    int ms = run_hook("session-setup", mute, ":0", "alice");
+    g_assert_cmpint(ms, >=, 500);
+    g_assert_cmpint(ms, <, 1000);
+    g_socket_close(ls, NULL);
+}
+
 static int count_fds(void)
 {
     int n = 0;
@@ -463,6 +614,8 @@ int main(int argc, char **argv)
                     test_no_active_session_and_empty_display);
     g_test_add_func("/seat/waits-for-the-x-server", test_waits_for_the_x_server);
     g_test_add_func("/seat/flaps-leak-nothing", test_flaps_leak_nothing);
+    g_test_add_func("/seat/dm-hooks", test_dm_hooks);
+    g_test_add_func("/seat/dm-hook-without-service", test_dm_hook_without_service);
     int rc = g_test_run();
     g_clear_object(&bus);
     stop(mock_pid);
