@@ -85,7 +85,15 @@ static void attach(struct agent *a, const char *display, const char *xauthority)
     }
     a->pump = frame_pump_create(cap, a->display, a->opts->max_fps, a->opts->copy_detection);
     agent_wire_pump(a);
-    agent_report_monitors(a);
+    if (a->resize) {
+        agent_report_monitors(a);
+    } else {
+        /* No RandR here (the placeholder): one monitor, the whole surface,
+         * not the last display's layout. */
+        struct spice_display_head whole = {0, 0, w, h};
+        spice_display_set_heads(a->display, &whole, 1);
+        a->n_monitors = 0;
+    }
     if (a->client_address) {
         /* The client keeps its connection: it gets the new desktop whole. */
         frame_pump_set_active(a->pump, true);

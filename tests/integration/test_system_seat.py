@@ -127,6 +127,8 @@ class SystemSeat(unittest.TestCase):
                     logind.add_session("c1", "greeter", greeter_x.display, "lightdm", 110)
                     logind.activate("c1")
                     self.frame_equals(c, greeter_x, "greeter")
+                    self.assertTrue(c.wait(lambda: [m[3:] for m in c.monitors()]
+                                           == [(800, 600)], 10), c.monitors())
                     self.assertIn("state: greeter lightdm on %s: display and input only"
                                   % greeter_x.display, agent.stderr())
 
@@ -138,6 +140,9 @@ class SystemSeat(unittest.TestCase):
                     print("re-attached to the larger server in %.2f s"
                           % (time.monotonic() - t0), flush=True)
                     self.assertEqual(c.display.get_property("width"), 1024)
+                    # The client's monitor is the new server's whole screen.
+                    self.assertTrue(c.wait(lambda: [m[3:] for m in c.monitors()]
+                                           == [(1024, 768)], 10), c.monitors())
                     # Input follows: the pointer moves on the new server.
                     self.assertTrue(c.wait(lambda: c.inputs is not None, 10))
                     for _ in range(20):
