@@ -28,7 +28,7 @@ struct seat {
     bool attached;              /* reported with its display */
     bool reported;              /* something was reported at all */
     enum seat_class last_class;
-    char *last_display, *last_user;
+    char *last_display, *last_user, *last_xauthority;
     guint work;                 /* idle or retry timer */
     unsigned backoff_ms;
     unsigned attempts;
@@ -166,8 +166,10 @@ static void report(struct seat *s, const char *display, const char *xauth)
         .xauthority = xauth,
     };
     if (s->reported && s->last_class == w->klass && g_strcmp0(s->last_display, display) == 0 &&
-        g_strcmp0(s->last_user, w->user) == 0)
+        g_strcmp0(s->last_xauthority, xauth) == 0 && g_strcmp0(s->last_user, w->user) == 0)
         return;
+    g_free(s->last_xauthority);
+    s->last_xauthority = g_strdup(xauth);
     s->reported = true;
     s->last_class = w->klass;
     g_free(s->last_display);
@@ -390,6 +392,7 @@ void seat_destroy(struct seat *s)
     seat_candidate_clear(&s->from_hook);
     g_free(s->last_display);
     g_free(s->last_user);
+    g_free(s->last_xauthority);
     g_free(s->lightdm_run_dir);
     g_free(s->proc_root);
     g_free(s->run_user_root);
