@@ -1,7 +1,8 @@
 /* seat-logind: the logind source of the seat follower. Watches
  * org.freedesktop.login1 on the system bus (GDBus's G_BUS_TYPE_SYSTEM, which
  * honours DBUS_SYSTEM_BUS_ADDRESS), follows seat0's ActiveSession and that
- * session's Class, Type, Display, Name, User and LockedHint. */
+ * session's Class, Type, Display, Name, User and LockedHint. Survives the
+ * bus restarting (reconnects) and logind restarting (the name is watched). */
 #include "agent/system/seat-priv.h"
 
 #include <gio/gio.h>
@@ -11,10 +12,14 @@
 #define SEAT_PATH "/org/freedesktop/login1/seat/seat0"
 #define SEAT_IFACE "org.freedesktop.login1.Seat"
 #define SESSION_IFACE "org.freedesktop.login1.Session"
+#define BUS_RETRY_S 5
 
 struct seat_logind {
     struct seat *seat;
     guint watch;
+    GDBusConnection *conn; /* our own: see on_closed() */
+    guint retry;
+    bool bus_missing_logged;
     GDBusConnection *bus;
     GDBusProxy *seat0;
     GDBusProxy *session;   /* the active one, owned by @sessions */
@@ -170,14 +175,67 @@ static void on_vanished(GDBusConnection *bus, const char *name, gpointer data)
     seat_logind_present(l->seat, false);
 }
 
+static gboolean on_retry(gpointer data);
+
+/* The system bus went away (dbus-daemon restarting): GDBus's shared
+ * connection would raise SIGTERM on us (exit-on-close), so the connection is
+ * our own, and we reconnect. */
+static void on_closed(GDBusConnection *conn, gboolean remote, GError *error, gpointer data)
+{
+    struct seat_logind *l = data;
+    g_message("seat: the system bus closed its connection%s%s; reconnecting",
+              error ? ": " : "", error ? error->message : "");
+    if (l->watch)
+        g_bus_unwatch_name(l->watch);
+    l->watch = 0;
+    drop(l);
+    seat_logind_present(l->seat, false);
+    g_signal_handlers_disconnect_by_data(l->conn, l);
+    g_clear_object(&l->conn);
+    l->retry = g_timeout_add(1000, on_retry, l);
+}
+
+static void connect_bus(struct seat_logind *l)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *address = g_dbus_address_get_for_bus_sync(G_BUS_TYPE_SYSTEM, l->cancel,
+                                                               &error);
+    if (address)
+        l->conn = g_dbus_connection_new_for_address_sync(
+            address,
+            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+            NULL, l->cancel, &error);
+    if (!l->conn) {
+        if (!l->bus_missing_logged)
+            g_message("seat: no system bus (%s): following display-manager hooks; trying again every %d s",
+                      error->message, BUS_RETRY_S);
+        l->bus_missing_logged = true;
+        l->retry = g_timeout_add_seconds(BUS_RETRY_S, on_retry, l);
+        return;
+    }
+    l->bus_missing_logged = false;
+    g_dbus_connection_set_exit_on_close(l->conn, FALSE);
+    g_signal_connect(l->conn, "closed", G_CALLBACK(on_closed), l);
+    l->watch = g_bus_watch_name_on_connection(l->conn, LOGIND_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                              on_appeared, on_vanished, l, NULL);
+}
+
+static gboolean on_retry(gpointer data)
+{
+    struct seat_logind *l = data;
+    l->retry = 0;
+    connect_bus(l);
+    return G_SOURCE_REMOVE;
+}
+
 struct seat_logind *seat_logind_create(struct seat *seat)
 {
     struct seat_logind *l = g_new0(struct seat_logind, 1);
     l->seat = seat;
     l->cancel = g_cancellable_new();
     l->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, proxy_free);
-    l->watch = g_bus_watch_name(G_BUS_TYPE_SYSTEM, LOGIND_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                on_appeared, on_vanished, l, NULL);
+    connect_bus(l);
     return l;
 }
 
@@ -186,8 +244,15 @@ void seat_logind_destroy(struct seat_logind *l)
     if (!l)
         return;
     g_cancellable_cancel(l->cancel);
-    g_bus_unwatch_name(l->watch);
+    if (l->retry)
+        g_source_remove(l->retry);
+    if (l->watch)
+        g_bus_unwatch_name(l->watch);
     drop(l);
+    if (l->conn) {
+        g_signal_handlers_disconnect_by_data(l->conn, l);
+        g_object_unref(l->conn);
+    }
     g_hash_table_unref(l->sessions);
     g_object_unref(l->cancel);
     g_free(l);
