@@ -532,9 +532,14 @@ static GPid start_xvfb(char *ret_name)
     return start_xvfb_from(150 + (getpid() % 200), ret_name);
 }
 
-static bool start_bus_and_mock(void)
+/* The private bus listens on a fixed path, so a restarted one has the same
+ * address. */
+static bool start_bus(void)
 {
-    char *bus_argv[] = {"dbus-daemon", "--session", "--nofork", "--print-address=1", NULL};
+    g_autofree char *path = g_build_filename(tmpdir, "system_bus_socket", NULL);
+    g_autofree char *listen = g_strdup_printf("--address=unix:path=%s", path);
+    char *bus_argv[] = {"dbus-daemon", "--session", "--nofork", listen, "--print-address=1",
+                        NULL};
     int out;
     if (!g_spawn_async_with_pipes(NULL, bus_argv, NULL,
                                   G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
@@ -547,30 +552,79 @@ static bool start_bus_and_mock(void)
         return false;
     g_strchomp(addr);
     g_setenv("DBUS_SYSTEM_BUS_ADDRESS", addr, TRUE);
+    /* Our own connection: the shared one raises SIGTERM when the bus goes. */
+    bus = g_dbus_connection_new_for_address_sync(
+        addr, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+        NULL, NULL, NULL);
+    if (!bus)
+        return false;
+    g_dbus_connection_set_exit_on_close(bus, FALSE);
+    return true;
+}
+
+static bool start_mock(void)
+{
     char *mock_argv[] = {"/usr/bin/python3", "-m", "dbusmock", "--system", "--template", "logind",
                          NULL};
     if (!g_spawn_async(NULL, mock_argv, NULL,
                        G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, die_with_parent,
                        NULL, &mock_pid, NULL))
         return false;
-    bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, NULL);
-    if (!bus)
-        return false;
-    for (int i = 0; i < 200; i++) {
+    gboolean has = FALSE;
+    for (int i = 0; i < 200 && !has; i++) {
         g_autoptr(GVariant) r = g_dbus_connection_call_sync(
             bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
             "NameHasOwner", g_variant_new("(s)", LOGIND), G_VARIANT_TYPE("(b)"),
             G_DBUS_CALL_FLAGS_NONE, 1000, NULL, NULL);
-        gboolean has = FALSE;
         if (r)
             g_variant_get(r, "(b)", &has);
-        if (has)
-            break;
-        g_usleep(50000);
+        if (!has)
+            g_usleep(50000);
     }
+    if (!has)
+        return false;
     /* seat0 with no active session yet. */
     mock_call("/org/freedesktop/login1", MOCK_IFACE, "AddSeat", g_variant_new("(s)", "seat0"));
     return true;
+}
+
+static bool start_bus_and_mock(void)
+{
+    return start_bus() && start_mock();
+}
+
+static void stop(GPid pid);
+
+/* logind restarting, then the system bus restarting: the follower shows the
+ * placeholder meanwhile, survives, and follows the new ones. */
+static void test_logind_and_bus_restart(void)
+{
+    struct seat *s = follower();
+    add_session("r1", "user", "x11", x_name[0], "alice", 1000);
+    activate("r1");
+    g_assert_true(wait_state(SEAT_CLASS_USER, x_name[0], 5000));
+    stop(mock_pid);
+    mock_pid = 0;
+    g_assert_true(wait_state(SEAT_CLASS_NONE, NULL, 5000));
+    g_assert_true(start_mock());
+    add_session("r2", "user", "x11", x_name[1], "alice", 1000);
+    activate("r2");
+    g_assert_true(wait_state(SEAT_CLASS_USER, x_name[1], 5000));
+
+    stop(mock_pid);
+    mock_pid = 0;
+    g_clear_object(&bus);
+    stop(bus_pid);
+    bus_pid = 0;
+    g_assert_true(wait_state(SEAT_CLASS_NONE, NULL, 5000));
+    iterate(300);
+    g_assert_true(start_bus());
+    g_assert_true(start_mock());
+    add_session("r3", "greeter", "x11", x_name[0], "lightdm", 110);
+    activate("r3");
+    g_assert_true(wait_state(SEAT_CLASS_GREETER, x_name[0], 10000));
+    seat_destroy(s);
 }
 
 static void stop(GPid pid)
@@ -616,6 +670,7 @@ int main(int argc, char **argv)
     g_test_add_func("/seat/flaps-leak-nothing", test_flaps_leak_nothing);
     g_test_add_func("/seat/dm-hooks", test_dm_hooks);
     g_test_add_func("/seat/dm-hook-without-service", test_dm_hook_without_service);
+    g_test_add_func("/seat/logind-and-bus-restart", test_logind_and_bus_restart);
     int rc = g_test_run();
     g_clear_object(&bus);
     stop(mock_pid);
