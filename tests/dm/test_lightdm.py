@@ -286,22 +286,21 @@ session-cleanup-script=%s
         # The agent sees the same system bus: no logind on it, so it follows
         # the display manager's hooks (--seat-source=auto).
         env = {"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": self.bus_address}
-        agent = tdtest.Agent(args=["--system", "--seat-source=auto",
-                                   "--dm-hook-socket=" + hook_socket, "--input=xtest",
-                                   "--usb-channels=0"], env=env)
-        try:
-            self._run(agent, spiceclient, GObject, t0)
-        except BaseException:
-            for name in ("dbus.log", "lightdm.out", "log/lightdm.log", "log/x-0.log", "log/seat0-greeter.log"):
-                path = os.path.join(self.tmp, name)
-                if os.path.exists(path):
-                    sys.stderr.write("--- %s ---\n%s\n" % (name, self.read(name)[-6000:]))
-            sys.stderr.write("--- agent stderr ---\n%s\n" % agent.stderr())
-            raise
-        finally:
-            self.stop_all()
-            agent.stop()
-            shutil.rmtree(agent.tmp, ignore_errors=True)
+        with tdtest.Agent(args=["--system", "--seat-source=auto",
+                                "--dm-hook-socket=" + hook_socket, "--input=xtest",
+                                "--usb-channels=0"], env=env) as agent:
+            try:
+                self._run(agent, spiceclient, GObject, t0)
+            except BaseException:
+                for name in ("dbus.log", "lightdm.out", "log/lightdm.log", "log/x-0.log",
+                             "log/seat0-greeter.log"):
+                    path = os.path.join(self.tmp, name)
+                    if os.path.exists(path):
+                        sys.stderr.write("--- %s ---\n%s\n" % (name, self.read(name)[-6000:]))
+                raise
+            finally:
+                # LightDM, its X servers and greeter, the bus, the session.
+                self.stop_all()
 
     def _run(self, agent, spiceclient, GObject, t0):
         # Before any display manager: the placeholder, never a dead channel.
