@@ -178,6 +178,38 @@ class SystemSeat(unittest.TestCase):
                 finally:
                     c.close()
 
+    def test_usb_refused_on_the_login_screen(self):
+        from usbclient import UsbClient, make_iso
+        iso = os.path.join(self.tmp, "cd.iso")
+        make_iso(iso)
+        logind = Logind()
+        self.addCleanup(logind.stop)
+        with tdtest.Xvfb(640, 480) as x:
+            args = ["--system", "--seat-source=logind", "--input=xtest", "--usb-attach=fake",
+                    "--usb-channels=1"]
+            env = {"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": logind.address}
+            logind.add_session("g", "greeter", x.display, "lightdm", 110)
+            logind.add_session("u", "user", x.display, "alice", 1000)
+            with tdtest.Agent(args=args, env=env) as agent:
+                logind.activate("g")
+                tdtest.wait_for(lambda: "state: greeter lightdm on " + x.display
+                                in agent.stderr(), 15, what="the greeter state")
+                c = UsbClient(agent.port, agent.password)
+                c.share_cd(iso)
+                c.wait(lambda: "attached to the fake kernel side" in agent.stderr(), 8)
+                self.assertNotIn("attached to the fake kernel side", agent.stderr())
+                c.disconnect()
+
+                # In the user's session a client's CD gets through.
+                logind.activate("u")
+                tdtest.wait_for(lambda: "state: user alice on " + x.display in agent.stderr(),
+                                15, what="the user state")
+                c = UsbClient(agent.port, agent.password)
+                c.share_cd(iso)
+                self.assertTrue(c.wait(lambda: "attached to the fake kernel side"
+                                       in agent.stderr(), 60), agent.stderr())
+                c.disconnect()
+
 
 if __name__ == "__main__":
     tdtest.main()
