@@ -181,7 +181,6 @@ bool agent_start_system(struct agent *a, char **ret_error)
     struct seat_config sc = {
         .logind = o->seat_source != SEAT_SOURCE_DM_HOOK,
         .hook_socket = o->seat_source != SEAT_SOURCE_LOGIND ? o->dm_hook_socket : NULL,
-        .lightdm_run_dir = g_getenv("THINDESK_LIGHTDM_RUN_DIR"),
     };
     a->seat = seat_create(&sc, &seat_listener, a, ret_error);
     if (!a->seat)
