@@ -178,7 +178,10 @@ static void on_agent_dropped(uint32_t type, uint32_t size, void *data)
 
 bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
 {
-    if (a->opts->resize && strcmp(a->opts->capture, "x11") == 0) {
+    /* --system attaches RandR, the clipboard and file transfer per session
+     * (agent-system.c). */
+    bool system = a->opts->system_mode;
+    if (a->opts->resize && strcmp(a->opts->capture, "x11") == 0 && !system) {
         g_autofree char *error = NULL;
         a->resize = resize_x11_create(display, &error);
         if (!a->resize)
@@ -192,7 +195,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
     struct vdagent_proto_config pc = {
         .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
         .clipboard = clipboard,
-        .file_xfer = a->opts->file_transfer,
+        .file_xfer = a->opts->file_transfer && !system,
         .audio_volume = a->audio != NULL,
     };
     struct vdagent_proto_handlers h = {
@@ -202,7 +205,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         .clipboard_request = on_clip_request,
         .clipboard_data = on_clip_data,
         .clipboard_release = on_clip_release,
-        .file_xfer_start = a->opts->file_transfer ? on_xfer_start : NULL,
+        .file_xfer_start = a->opts->file_transfer && !system ? on_xfer_start : NULL,
         .file_xfer_data = on_xfer_data,
         .file_xfer_status = on_xfer_status,
         .audio_volume = on_agent_volume,
@@ -216,7 +219,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         *ret_error = g_strdup("cannot create the agent channel");
         return false;
     }
-    if (a->opts->file_transfer) {
+    if (a->opts->file_transfer && !system) {
         const char *dir = a->opts->file_transfer_dir;
         if (!dir)
             dir = g_get_user_special_dir(G_USER_DIRECTORY_DOWNLOAD);
@@ -224,7 +227,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         a->file_xfer = vdagent_file_xfer_create(vdagent_get_proto(a->vdagent),
                                                 dir ? dir : fallback);
     }
-    if (clipboard) {
+    if (clipboard && !system) {
         g_autofree char *error = NULL;
         a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent),
                                                 wlr ? "wlr" : "x11", wlr ? NULL : display,

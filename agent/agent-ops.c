@@ -159,6 +159,11 @@ void agent_wire_ops(struct agent *a)
     control_add_command(a->control, "disconnect", cmd_disconnect, a);
     control_add_command(a->control, "set-password", cmd_set_password, a);
     metrics_add_collector(a->metrics, agent_metrics, a);
+    agent_wire_pump(a);
+}
+
+void agent_wire_pump(struct agent *a)
+{
     if (a->metrics && a->pump)
         frame_pump_set_grab_observer(a->pump, on_grab_timed, a);
 }

@@ -40,6 +40,8 @@
 /* Room for clipboard headers on top of the clipboard size cap. */
 #define AGENT_MESSAGE_SLACK 4096u
 
+struct seat;
+
 struct agent {
     const struct agent_options *opts;
     GMainLoop *loop;
@@ -81,7 +83,15 @@ struct agent {
     gint64 client_since_us; /* monotonic */
     uint64_t connections;
     bool stopping; /* in agent_destroy: events from modules are ignored */
+    /* --system (agent-system.c) */
+    struct seat *seat;
+    char *sys_display;     /* the X display captured now, NULL: the placeholder */
+    char *sys_xauthority;
+    int sys_class;         /* enum seat_class */
+    bool capture_lost;     /* the X server went away; waiting for the next */
 };
+
+extern const struct capture_listener agent_capture_listener;
 
 void agent_quit(struct agent *a, int code);
 
@@ -104,6 +114,16 @@ char *agent_connect_host(const char *host);
 /* Writes the remote-viewer connection file; returns its path or NULL. */
 char *agent_write_vv_file(struct agent *a);
 
+/* agent-system.c: --system, the service that follows seat0. */
+bool agent_start_system(struct agent *a, char **ret_error);
+void agent_stop_system(struct agent *a);
+/* The "waiting for the desktop" picture, at the current size. */
+struct capture *agent_system_placeholder(struct agent *a, char **ret_error);
+/* The capture lost its X server: wait for the seat's next one. */
+void agent_system_capture_lost(struct agent *a, const char *message);
+
 /* agent-ops.c: the control socket and the metrics endpoint. */
 bool agent_start_ops(struct agent *a, char **ret_error);
 void agent_wire_ops(struct agent *a);
+/* Times the grabs of a new frame pump (--system makes one per display). */
+void agent_wire_pump(struct agent *a);

@@ -95,11 +95,15 @@ static void on_cursor_changed(const struct cursor_image *cursor, void *data)
 static void on_capture_lost(const char *message, void *data)
 {
     struct agent *a = data;
+    if (a->seat) {
+        agent_system_capture_lost(a, message);
+        return;
+    }
     g_critical("%s; stopping", message);
     agent_quit(a, 1);
 }
 
-static const struct capture_listener capture_listener = {
+const struct capture_listener agent_capture_listener = {
     .damage_pending = on_damage_pending,
     .resized = on_resized,
     .cursor_changed = on_cursor_changed,
@@ -330,7 +334,9 @@ struct agent *agent_create(const struct agent_options *opts)
                       ? "; right-click its background for a menu with a terminal"
                       : "");
     }
-    if (strcmp(opts->capture, "fake") == 0)
+    if (opts->system_mode)
+        a->display_name = g_strdup("the active session on seat0");
+    else if (strcmp(opts->capture, "fake") == 0)
         a->display_name = g_strdup_printf("fake desktop '%s'", opts->fake_script);
     else if (strcmp(opts->capture, "wlr") == 0)
         a->display_name = g_strdup_printf("Wayland display %s", g_getenv("WAYLAND_DISPLAY"));
@@ -346,7 +352,9 @@ struct agent *agent_create(const struct agent_options *opts)
         .fake_height = opts->fake_height,
         .fake_fps = opts->fake_fps,
     };
-    a->capture = capture_create(&cc, &capture_listener, a, &error);
+    /* --system starts on its placeholder; the seat follower attaches. */
+    a->capture = opts->system_mode ? agent_system_placeholder(a, &error)
+                                   : capture_create(&cc, &agent_capture_listener, a, &error);
     if (!a->capture)
         goto err_print;
     int w, h;
@@ -405,12 +413,16 @@ struct agent *agent_create(const struct agent_options *opts)
     if (a->display)
         a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     agent_wire_ops(a);
-    if (opts->audio) {
+    if (opts->audio && opts->system_mode)
+        g_message("sound: off in the system service until the session helper exists");
+    if (opts->audio && !opts->system_mode) {
         a->audio = audio_create(a->server, opts, &error);
         if (!a->audio)
             goto err_print;
     }
     if (!agent_start_channel(a, display, &error))
+        goto err_print;
+    if (opts->system_mode && !agent_start_system(a, &error))
         goto err_print;
 
     server_start(a->server);
@@ -465,6 +477,7 @@ void agent_destroy(struct agent *a)
     if (a->one_time)
         memset(a->one_time, 0, strlen(a->one_time));
     g_free(a->one_time);
+    agent_stop_system(a);
     audio_destroy(a->audio);
     vdagent_clipboard_destroy(a->clipboard);
     vdagent_file_xfer_destroy(a->file_xfer);

@@ -9,11 +9,14 @@
 #include "agent/ctl.h"
 #include "agent/log.h"
 #include "agent/options.h"
+#include "agent/system/dm-hook.h"
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "ctl") == 0)
         return ctl_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "dm-hook") == 0)
+        return dm_hook_main(argc - 1, argv + 1);
     struct agent_options opts;
     char *error = NULL;
     switch (options_load(&opts, argc, argv, NULL, stdout, &error)) {

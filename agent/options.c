@@ -37,6 +37,7 @@ static const char *const wan_names[] = {"auto", "never", "always", NULL};
 static const char *const clipboard_names[] = {"both", "to-client", "to-guest", "off", NULL};
 static const char *const streaming_video_names[] = {"off", "filter", "all", NULL};
 static const char *const video_names[] = {"desktop", "stream", NULL};
+static const char *const seat_source_names[] = {"auto", "logind", "dm-hook", NULL};
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct agent_options, field)
@@ -64,7 +65,7 @@ static const struct opt table[] = {
      "read settings from FILE after the system and user config files", NULL, 0, 0, true},
     {"capture", OPT_STRING, OFF(capture), 0, "auto", "auto|wlr|x11|fake",
      "where pixels come from: auto picks wlr when $WAYLAND_DISPLAY is a compositor offering wlr-screencopy (sway), else x11 on $DISPLAY, else a virtual X desktop; wlr: a wlroots compositor; x11: an X server; fake: scripted test frames"},
-    {"fake-script", OPT_STRING, OFF(fake_script), 0, "static", "static|full|scroll",
+    {"fake-script", OPT_STRING, OFF(fake_script), 0, "static", "static|full|scroll|waiting",
      "what the fake capture backend shows"},
     {"fake-size", OPT_SIZE, OFF(fake_width), OFF(fake_height), "1280x720", "WxH",
      "screen size of the fake capture backend"},
@@ -136,6 +137,13 @@ static const struct opt table[] = {
      "Unix socket for 'thindesk-agent ctl' (default: $XDG_RUNTIME_DIR/thindesk/control; none disables it)"},
     {"metrics", OPT_LISTEN, OFF(metrics_host), OFF(metrics_port), NULL, "ADDR:PORT",
      "serve Prometheus metrics over HTTP on ADDR:PORT, for example 127.0.0.1:9464 (off by default)"},
+    {"system", OPT_BOOL, OFF(system_mode), 0, "false", NULL,
+     "run as the system service: serve the login screen and follow whoever is active on seat0 (logind, or display-manager hooks), with a placeholder while nobody is"},
+    {"seat-source", OPT_ENUM, OFF(seat_source), 0, "auto", "auto|logind|dm-hook",
+     "--system: where the active session comes from (auto: logind while it is on the system bus, else display-manager hooks)",
+     seat_source_names},
+    {"dm-hook-socket", OPT_STRING, OFF(dm_hook_socket), 0, "/run/thindesk/dm-hook.sock", "PATH",
+     "--system: root-only socket where 'thindesk-agent dm-hook' (LightDM's display-setup-script, session-setup-script, session-cleanup-script) reports"},
     {"check-config", OPT_BOOL, OFF(check_config), 0, "false", NULL,
      "validate the configuration, print every effective value with its source, and exit", NULL,
      0, 0, true},
@@ -559,12 +567,23 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
                                      !o->capture ? "auto, wlr, x11 or fake" : "auto, uinput, xtest, wlr or fake");
         return OPTIONS_USAGE;
     }
+    /* The system service follows seat0's X sessions: auto means x11 there. */
+    if (o->system_mode && strcmp(o->capture, "auto") == 0) {
+        g_free(o->capture);
+        o->capture = g_strdup("x11");
+    }
     /* auto with a Wayland session is decided later, by asking the compositor. */
     const char *env_wayland = g_getenv("WAYLAND_DISPLAY");
     if (!o->display && (!env_display || !*env_display) &&
         (strcmp(o->capture, "x11") == 0 ||
-         (strcmp(o->capture, "auto") == 0 && (!env_wayland || !*env_wayland))))
+         (strcmp(o->capture, "auto") == 0 && (!env_wayland || !*env_wayland))) &&
+        !o->system_mode)
         o->virtual_desktop = true;
+    if (o->system_mode && (o->display || o->virtual_desktop || o->video == VIDEO_STREAM ||
+                           strcmp(o->capture, "x11") != 0)) {
+        *ret_error = g_strdup("--system follows the seat's X display itself: it takes no --display, --virtual-desktop or --capture other than x11, and serves --video=desktop only");
+        return OPTIONS_USAGE;
+    }
     if (o->disable_ticketing && (o->password_file || o->generate_password)) {
         *ret_error = g_strdup("--disable-ticketing cannot be combined with a password option");
         return OPTIONS_USAGE;

@@ -36,6 +36,12 @@ enum video_mode {
     VIDEO_STREAM,  /* MJPEG through the stream device, no QXL display */
 };
 
+enum seat_source {
+    SEAT_SOURCE_AUTO,
+    SEAT_SOURCE_LOGIND,
+    SEAT_SOURCE_DM_HOOK,
+};
+
 struct agent_options {
     char *display;           /* NULL: $DISPLAY */
     char *listen_host;       /* from --listen; NULL when off */
@@ -82,6 +88,9 @@ struct agent_options {
     char *usb_policy;        /* usbredir filter rules; NULL allows everything */
     char *usb_helper_socket; /* thindesk-usb-helper's socket (vhci) */
     char *usb_fake_dump;     /* fake: directory for copies of what was read */
+    bool system_mode;        /* --system: follow seat0 (agent/system/seat.h) */
+    int seat_source;         /* enum seat_source */
+    char *dm_hook_socket;    /* --system: where dm-hook reports */
     char **sources;          /* per table entry: where its value came from */
 };
 

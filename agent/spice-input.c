@@ -1,5 +1,6 @@
 #include "agent/spice-input.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@ struct spice_input {
     bool registered;
     struct keymap_decoder decoder;
     struct injector *injector; /* NULL when view-only */
+    char *backend;             /* the configured one, for set_display() */
     uint32_t agent_buttons;    /* last VD_AGENT_MOUSE_STATE buttons */
 };
 
@@ -224,8 +226,10 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
     if (opts->view_only)
         g_message("view-only: keyboard and pointer input from clients is ignored");
     if (!in->view_only) {
+        /* The system service starts on its placeholder: input goes
+         * nowhere until spice_input_set_display(). */
         struct injector_config ic = {
-            .backend = backend,
+            .backend = opts->system_mode ? "fake" : backend,
             .display = display,
             .wayland_loop = &wayland_loop,
             .width = width,
@@ -236,6 +240,7 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
             g_free(in);
             return NULL;
         }
+        in->backend = g_strdup(backend);
     }
     lasting.kbd.base.sif = &kbd_interface.base;
     lasting.mouse.base.sif = &mouse_interface.base;
@@ -245,12 +250,41 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
         spice_server_add_interface(server, &in->tablet.base) != 0) {
         *ret_error = g_strdup("spice-server refused the input interfaces");
         injector_destroy(in->injector);
+        g_free(in->backend);
         g_free(in);
         return NULL;
     }
     in->registered = true;
     lasting.owner = in;
     return in;
+}
+
+int spice_input_set_display(struct spice_input *in, const char *display, int width, int height,
+                            char **ret_error)
+{
+    if (!in || in->view_only)
+        return 0;
+    const char *name = in->injector ? injector_name(in->injector) : NULL;
+    if (display && g_strcmp0(name, "uinput") == 0) {
+        /* The kernel's devices reach whichever X server owns the VT. */
+        injector_set_screen_size(in->injector, width, height);
+        return 0;
+    }
+    const char *backend = display ? in->backend : "fake";
+    struct injector_config ic = {
+        .backend = backend,
+        .display = display,
+        .width = width,
+        .height = height,
+    };
+    struct injector *next = injector_create(&ic, &injector_listener, in, ret_error);
+    if (!next)
+        return -ENODEV;
+    injector_destroy(in->injector); /* releases what the client held there */
+    keymap_decoder_reset(&in->decoder);
+    in->agent_buttons = 0;
+    in->injector = next;
+    return 0;
 }
 
 void spice_input_destroy(struct spice_input *in)
@@ -264,6 +298,7 @@ void spice_input_destroy(struct spice_input *in)
      * go with spice_server_destroy(), which the agent calls next. */
     spice_server_remove_interface(&in->tablet.base);
     injector_destroy(in->injector); /* releases whatever is still held */
+    g_free(in->backend);
     g_free(in);
 }
 

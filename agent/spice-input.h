@@ -15,6 +15,11 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
                                        char **ret_error);
 void spice_input_destroy(struct spice_input *input);
 
+/* The desktop is now X display @display (NULL: none, the placeholder; input
+ * goes nowhere): the injector follows it (uinput stays as it is, it follows
+ * the VT). Returns 0, or -errno with *ret_error set and the old injector kept. */
+int spice_input_set_display(struct spice_input *input, const char *display, int width,
+                            int height, char **ret_error);
 /* The desktop changed size: pointer positions are clamped to it. */
 void spice_input_set_screen_size(struct spice_input *input, int width, int height);
 /* Absolute pointer from the agent channel (VD_AGENT_MOUSE_STATE, agent mouse

@@ -11,9 +11,11 @@ struct usb_slot {
     struct spice_usb *owner;
     struct usb_channel *channel;
     bool added; /* registered with spice-server */
+    bool open;  /* a client's channel is open (spice-server's state) */
 };
 
 struct spice_usb {
+    bool refused; /* spice_usb_set_allowed(false) */
     struct usb_policy *policy;
     int n;
     struct usb_slot *slots;
@@ -27,7 +29,8 @@ static struct usb_slot *slot_of(SpiceCharDeviceInstance *sin)
 static void usb_state(SpiceCharDeviceInstance *sin, int connected)
 {
     struct usb_slot *s = slot_of(sin);
-    if (connected)
+    s->open = connected;
+    if (connected && !s->owner->refused)
         usb_channel_open(s->channel);
     else
         usb_channel_close(s->channel);
@@ -38,6 +41,8 @@ static int usb_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len)
     struct usb_slot *s = slot_of(sin);
     if (len <= 0)
         return 0;
+    if (s->owner->refused)
+        return len; /* swallowed: nothing reaches the kernel side */
     usb_channel_write(s->channel, buf, (size_t)len);
     return len;
 }
@@ -45,7 +50,7 @@ static int usb_write(SpiceCharDeviceInstance *sin, const uint8_t *buf, int len)
 static int usb_read(SpiceCharDeviceInstance *sin, uint8_t *buf, int len)
 {
     struct usb_slot *s = slot_of(sin);
-    if (len <= 0)
+    if (len <= 0 || s->owner->refused)
         return 0;
     return (int)usb_channel_read(s->channel, buf, (size_t)len);
 }
@@ -119,4 +124,22 @@ void spice_usb_destroy(struct spice_usb *u)
     g_free(u->slots);
     usb_policy_destroy(u->policy);
     g_free(u);
+}
+
+void spice_usb_set_allowed(struct spice_usb *u, bool allowed)
+{
+    if (!u || u->refused == !allowed)
+        return;
+    u->refused = !allowed;
+    for (int i = 0; i < u->n; i++) {
+        struct usb_slot *s = &u->slots[i];
+        if (!s->open)
+            continue;
+        /* Devices redirected so far are detached; a channel opened while
+         * refused is opened now. */
+        if (allowed)
+            usb_channel_open(s->channel);
+        else
+            usb_channel_close(s->channel);
+    }
 }

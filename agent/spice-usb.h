@@ -4,6 +4,7 @@
 #pragma once
 
 #include <spice.h>
+#include <stdbool.h>
 
 #include "agent/options.h"
 
@@ -18,3 +19,8 @@ struct spice_usb *spice_usb_create(SpiceServer *server, const struct agent_optio
  * usbredir devices (removing the interfaces does not detach them) and calls
  * their state() while it disconnects the client. */
 void spice_usb_destroy(struct spice_usb *usb);
+
+/* Lets clients redirect devices (the default) or not: while refused, what a
+ * client sends is dropped and devices redirected before are detached (the
+ * system service refuses USB on the login and lock screens). */
+void spice_usb_set_allowed(struct spice_usb *usb, bool allowed);

@@ -43,7 +43,7 @@ static int fake_create(struct capture *cap, const struct capture_config *config,
     struct fake *f = g_new0(struct fake, 1);
     f->cap = cap;
     if (!fake_script_parse(config->fake_script ? config->fake_script : "static", &f->script)) {
-        *ret_error = g_strdup_printf("unknown fake capture script '%s' (static, full, scroll)",
+        *ret_error = g_strdup_printf("unknown fake capture script '%s' (static, full, scroll, waiting)",
                                      config->fake_script);
         g_free(f);
         return -EINVAL;
@@ -69,7 +69,7 @@ static void fake_destroy(struct capture *cap)
 static void fake_start(struct capture *cap)
 {
     struct fake *f = cap->priv;
-    if (f->script != FAKE_STATIC)
+    if (f->script != FAKE_STATIC && f->script != FAKE_WAITING)
         f->timer = g_timeout_add(1000 / f->fps, on_tick, f);
 }
 

@@ -8,7 +8,8 @@ bool fake_script_parse(const char *name, enum fake_script *ret_script)
     static const struct {
         const char *name;
         enum fake_script script;
-    } names[] = {{"static", FAKE_STATIC}, {"full", FAKE_FULL}, {"scroll", FAKE_SCROLL}};
+    } names[] = {{"static", FAKE_STATIC}, {"full", FAKE_FULL}, {"scroll", FAKE_SCROLL},
+                 {"waiting", FAKE_WAITING}};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (name && strcmp(name, names[i].name) == 0) {
             *ret_script = names[i].script;
@@ -41,9 +42,68 @@ static uint32_t picture_pixel(int x, long long y, uint64_t phase)
     return (r << 16) | (g << 8) | b;
 }
 
+/* 5x7 glyphs (bit 4 = left column) of the placeholder's message. */
+static const struct {
+    char c;
+    uint8_t rows[7];
+} glyphs[] = {
+    {'A', {0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
+    {'D', {0x1e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1e}},
+    {'E', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f}},
+    {'F', {0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10}},
+    {'G', {0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f}},
+    {'H', {0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11}},
+    {'I', {0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e}},
+    {'K', {0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11}},
+    {'N', {0x11, 0x19, 0x15, 0x13, 0x11, 0x11, 0x11}},
+    {'O', {0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e}},
+    {'P', {0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10}},
+    {'R', {0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11}},
+    {'S', {0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e}},
+    {'T', {0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04}},
+    {'W', {0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a}},
+};
+
+static const uint8_t *glyph_rows(char c)
+{
+    for (unsigned i = 0; i < sizeof(glyphs) / sizeof(glyphs[0]); i++)
+        if (glyphs[i].c == c)
+            return glyphs[i].rows;
+    return NULL; /* a space */
+}
+
+/* A calm grey-blue screen with WAITING FOR THE DESKTOP in the middle. */
+static void render_waiting(int width, int height, uint8_t *pixels, int stride)
+{
+    static const char text[] = "WAITING FOR THE DESKTOP";
+    const int cells = (int)sizeof(text) - 1;
+    int scale = width / (cells * 6 + 24);
+    scale = scale < 1 ? 1 : scale > 8 ? 8 : scale;
+    int tw = (cells * 6 - 1) * scale, th = 7 * scale;
+    int x0 = (width - tw) / 2, y0 = (height - th) / 2;
+    for (int y = 0; y < height; y++) {
+        uint32_t *row = (uint32_t *)(pixels + (size_t)y * stride);
+        for (int x = 0; x < width; x++) {
+            uint32_t px = 0x2b3a4a;
+            int gx = x - x0, gy = y - y0;
+            if (gx >= 0 && gy >= 0 && gx < tw && gy < th) {
+                int cell = gx / (6 * scale), col = (gx / scale) % 6, line = gy / scale;
+                const uint8_t *rows = glyph_rows(text[cell]);
+                if (rows && col < 5 && (rows[line] >> (4 - col)) & 1)
+                    px = 0xe8eef4;
+            }
+            row[x] = px;
+        }
+    }
+}
+
 void fake_pattern_render(enum fake_script script, uint64_t n, int width, int height,
                          uint8_t *pixels, int stride)
 {
+    if (script == FAKE_WAITING) {
+        render_waiting(width, height, pixels, stride);
+        return;
+    }
     uint64_t phase = script == FAKE_FULL ? n : 0;
     long long shift = script == FAKE_SCROLL ? (long long)n * FAKE_SCROLL_STEP : 0;
     for (int y = 0; y < height; y++) {

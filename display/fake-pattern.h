@@ -11,6 +11,7 @@ enum fake_script {
     FAKE_STATIC, /* one picture, never changes */
     FAKE_FULL,   /* every pixel changes every frame */
     FAKE_SCROLL, /* the picture scrolls up by FAKE_SCROLL_STEP rows a frame */
+    FAKE_WAITING, /* "waiting for the desktop": the system service's placeholder */
 };
 
 #define FAKE_SCROLL_STEP 8

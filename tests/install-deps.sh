@@ -72,6 +72,10 @@ TEST_PKGS=(
   # packaging: a fresh minbase root from Debian's archive, into which
   # tests/packaging/test_freshroot.py installs the .deb
   mmdebstrap
+  # --system: the seat follower's unit test runs python3-dbusmock's logind
+  # template on a private bus; the `dm` test runs Debian's LightDM with
+  # lightdm-gtk-greeter on Xvfb and compares with xwd (x11-apps)
+  python3-dbusmock dbus-daemon lightdm lightdm-gtk-greeter x11-apps
 )
 
 what=${1:-test}

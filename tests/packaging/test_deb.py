@@ -35,6 +35,8 @@ EXPECTED_FILES = {
     "/usr/share/man/man5/thindesk-agent.conf.5.gz",
     "/usr/share/man/man8/thindesk-usb-helper.8.gz",
     "/usr/lib/udev/rules.d/60-thindesk-uinput.rules",
+    "/usr/lib/systemd/system/thindesk-agent-system.service",
+    "/usr/share/lightdm/lightdm.conf.d/60-thindesk.conf",
 }
 SOCKET_LINK = "/etc/systemd/system/sockets.target.wants/thindesk-usb-helper.socket"
 # Lintian tags that stay, each explained in packaging/LINTIAN.md.

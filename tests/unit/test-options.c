@@ -237,6 +237,37 @@ static void test_virtual_desktop(struct fixture *fx, gconstpointer data)
     g_unsetenv("WAYLAND_DISPLAY");
 }
 
+/* --system follows the seat: no virtual desktop without $DISPLAY, and no
+ * option that names a display of its own. */
+static void test_system_mode(struct fixture *fx, gconstpointer data)
+{
+    struct agent_options o;
+    char *err = NULL;
+    g_unsetenv("DISPLAY");
+    g_assert_cmpint(load(fx, &o, &err, "--system", NULL), ==, OPTIONS_OK);
+    g_assert_true(o.system_mode);
+    g_assert_false(o.virtual_desktop);
+    g_assert_cmpint(o.seat_source, ==, SEAT_SOURCE_AUTO);
+    g_assert_cmpstr(o.dm_hook_socket, ==, "/run/thindesk/dm-hook.sock");
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--system", "--seat-source=dm-hook",
+                         "--dm-hook-socket=/tmp/x.sock", NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.seat_source, ==, SEAT_SOURCE_DM_HOOK);
+    g_assert_cmpstr(o.dm_hook_socket, ==, "/tmp/x.sock");
+    options_finish(&o);
+    const char *bad[] = {"--display=:3", "--virtual-desktop", "--capture=fake", "--video=stream"};
+    for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_assert_cmpint(load(fx, &o, &err, "--system", bad[i], NULL), ==, OPTIONS_USAGE);
+        g_assert_nonnull(strstr(err, "--system"));
+        g_clear_pointer(&err, g_free);
+        options_finish(&o);
+    }
+    g_assert_cmpint(load(fx, &o, &err, "--system", "--seat-source=utmp", NULL), ==,
+                    OPTIONS_USAGE);
+    g_clear_pointer(&err, g_free);
+    options_finish(&o);
+}
+
 static void test_help_lists_every_option(struct fixture *fx, gconstpointer data)
 {
     char *buf = NULL;
@@ -472,6 +503,7 @@ int main(int argc, char **argv)
     ADD("/options/exclusive", test_exclusive);
     ADD("/options/bad-config", test_bad_config);
     ADD("/options/virtual-desktop", test_virtual_desktop);
+    ADD("/options/system-mode", test_system_mode);
     ADD("/options/help", test_help_lists_every_option);
     ADD("/options/dropins", test_dropins);
     ADD("/options/bad-dropins", test_bad_dropins);

@@ -1,0 +1,215 @@
+"""thindesk-agent --system following logind (python3-dbusmock's logind
+template on a private bus standing in for the system bus) across X servers of
+different sizes, on one spice-gtk connection: the placeholder before any
+session, a greeter on one Xvfb, a GDM-style login onto a second, larger
+Xvfb (the primary surface is recreated at the new size, input follows), lock
+and unlock, and the seat without an active session."""
+
+import os
+import subprocess
+import tempfile
+import shutil
+import time
+import unittest
+
+import tdtest
+
+PLACEHOLDER_COLOR = (0x2b, 0x3a, 0x4a)
+
+
+def ppm_pixel(path, x, y):
+    with open(path, "rb") as f:
+        data = f.read()
+    parts = data.split(b"\n", 3)
+    w = int(parts[1].split()[0])
+    o = (y * w + x) * 3
+    return tuple(parts[3][o:o + 3])
+
+
+class Logind:
+    """dbusmock's logind on a private bus; `address` is that bus."""
+
+    def __init__(self):
+        import dbus
+        self.bus_proc = subprocess.Popen(["dbus-daemon", "--session", "--nofork",
+                                          "--print-address=1"], stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL)
+        self.address = self.bus_proc.stdout.readline().decode().strip()
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address)
+        self.mock = subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system",
+                                      "--template", "logind"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.bus = dbus.bus.BusConnection(self.address)
+        tdtest.wait_for(lambda: self.bus.name_has_owner("org.freedesktop.login1"), 20,
+                        what="dbusmock's logind")
+        self.dbus = dbus
+        self.call("/org/freedesktop/login1", "org.freedesktop.DBus.Mock", "AddSeat", "seat0")
+
+    def call(self, path, iface, method, *args):
+        obj = self.bus.get_object("org.freedesktop.login1", path)
+        return obj.get_dbus_method(method, iface)(*args)
+
+    def add_session(self, sid, klass, display, user, uid):
+        d = self.dbus
+        self.call("/org/freedesktop/login1", "org.freedesktop.DBus.Mock", "AddObject",
+                  "/org/freedesktop/login1/session/" + sid, "org.freedesktop.login1.Session",
+                  d.Dictionary({"Id": sid, "Class": klass, "Type": "x11", "Display": display,
+                                "Name": user, "LockedHint": False, "Active": True,
+                                "User": d.Struct((d.UInt32(uid),
+                                                  d.ObjectPath("/org/freedesktop/login1/user/%d"
+                                                               % uid)))},
+                               signature="sv"),
+                  d.Array([], signature="(ssss)"))
+
+    def activate(self, sid):
+        d = self.dbus
+        path = "/org/freedesktop/login1/session/" + sid if sid else "/"
+        self.call("/org/freedesktop/login1/seat/seat0", "org.freedesktop.DBus.Properties", "Set",
+                  "org.freedesktop.login1.Seat", "ActiveSession",
+                  d.Struct((sid or "", d.ObjectPath(path))))
+
+    def set_locked(self, sid, locked):
+        self.call("/org/freedesktop/login1/session/" + sid, "org.freedesktop.DBus.Mock",
+                  "UpdateProperties", "org.freedesktop.login1.Session",
+                  self.dbus.Dictionary({"LockedHint": locked}, signature="sv"))
+
+    def stop(self):
+        tdtest.stop_process(self.mock)
+        tdtest.stop_process(self.bus_proc)
+        self.bus_proc.stdout.close()
+
+
+class SystemSeat(unittest.TestCase):
+    def setUp(self):
+        tdtest.skip_unless_tools("Xvfb", "dbus-daemon", "xdotool", "import", "compare")
+        try:
+            import dbusmock  # noqa: F401
+        except ImportError:
+            self.skipTest("python3-dbusmock is not installed")
+        self.tmp = tempfile.mkdtemp(prefix="thindesk-sysseat-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def frame_equals(self, c, x, what):
+        got, want = os.path.join(self.tmp, "got.ppm"), os.path.join(self.tmp, "want.png")
+        deadline = time.monotonic() + 30
+        last = None
+        while time.monotonic() < deadline:
+            c.iterate(0.3)
+            if not c.primary():
+                continue
+            c.save_ppm(got)
+            tdtest.grab_root(x.display, want)
+            last = tdtest.compare_ae(got, want) if tdtest.image_size(got) == x.size else "size"
+            if last == 0:
+                return
+        self.fail("%s: the client's frame never equalled %s's root (%s)" % (what, x.display, last))
+
+    def test_follows_logind_across_x_servers(self):
+        import spiceclient
+        logind = Logind()
+        self.addCleanup(logind.stop)
+        with tdtest.Xvfb(800, 600) as greeter_x, tdtest.Xvfb(1024, 768) as user_x:
+            greeter_x.check(["xsetroot", "-solid", "#336699"])
+            user_x.check(["xsetroot", "-solid", "#996633"])
+            user_x.run(["xterm", "-geometry", "40x10+50+50"])
+            with tdtest.Agent(args=["--system", "--seat-source=logind", "--input=xtest",
+                                    "--usb-channels=0"],
+                              env={"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": logind.address}) \
+                    as agent:
+                c = spiceclient.Client(agent.port, agent.password)
+                try:
+                    self.assertTrue(c.wait(lambda: c.primary() is not None, 30))
+                    got = os.path.join(self.tmp, "placeholder.ppm")
+                    c.save_ppm(got)
+                    self.assertEqual(ppm_pixel(got, 1, 1), PLACEHOLDER_COLOR)
+
+                    # The greeter on the first X server.
+                    logind.add_session("c1", "greeter", greeter_x.display, "lightdm", 110)
+                    logind.activate("c1")
+                    self.frame_equals(c, greeter_x, "greeter")
+                    self.assertTrue(c.wait(lambda: [m[3:] for m in c.monitors()]
+                                           == [(800, 600)], 10), c.monitors())
+                    self.assertIn("state: greeter lightdm on %s: display and input only"
+                                  % greeter_x.display, agent.stderr())
+
+                    # GDM-style login: the user's session has its own server.
+                    t0 = time.monotonic()
+                    logind.add_session("c2", "user", user_x.display, "alice", 1000)
+                    logind.activate("c2")
+                    self.frame_equals(c, user_x, "user session")
+                    print("re-attached to the larger server in %.2f s"
+                          % (time.monotonic() - t0), flush=True)
+                    self.assertEqual(c.display.get_property("width"), 1024)
+                    # The client's monitor is the new server's whole screen.
+                    self.assertTrue(c.wait(lambda: [m[3:] for m in c.monitors()]
+                                           == [(1024, 768)], 10), c.monitors())
+                    # Input follows: the pointer moves on the new server.
+                    self.assertTrue(c.wait(lambda: c.inputs is not None, 10))
+                    for _ in range(20):
+                        c.inputs.position(321, 234, 0, 0)
+                        c.iterate(0.1)
+                        loc = user_x.check(["xdotool", "getmouselocation", "--shell"]).stdout
+                        if b"X=321\n" in loc and b"Y=234\n" in loc:
+                            break
+                    self.assertIn(b"X=321\n", loc)
+                    self.assertIn(b"Y=234\n", loc)
+
+                    # Lock and unlock: same server, fewer features.
+                    logind.set_locked("c2", True)
+                    self.assertTrue(c.wait(lambda: "state: locked alice on %s" % user_x.display
+                                           in agent.stderr(), 10))
+                    logind.set_locked("c2", False)
+                    self.assertTrue(c.wait(lambda: agent.stderr().count(
+                        "state: user alice on %s" % user_x.display) >= 2, 10))
+                    self.frame_equals(c, user_x, "after unlock")
+
+                    # The seat without an active session: the placeholder.
+                    logind.activate(None)
+                    self.assertTrue(c.wait(lambda: "state: none" in agent.stderr().split(
+                        "state: locked")[-1], 10))
+                    c.iterate(1.0)
+                    c.save_ppm(got)
+                    self.assertEqual(ppm_pixel(got, 1, 1), PLACEHOLDER_COLOR)
+
+                    # One connection throughout.
+                    self.assertEqual(c.errors, [])
+                    self.assertEqual(agent.stderr().count(" connected (session"), 1)
+                    self.assertEqual(agent.stderr().count(" disconnected (session"), 0)
+                finally:
+                    c.close()
+
+    def test_usb_refused_on_the_login_screen(self):
+        from usbclient import UsbClient, make_iso
+        iso = os.path.join(self.tmp, "cd.iso")
+        make_iso(iso)
+        logind = Logind()
+        self.addCleanup(logind.stop)
+        with tdtest.Xvfb(640, 480) as x:
+            args = ["--system", "--seat-source=logind", "--input=xtest", "--usb-attach=fake",
+                    "--usb-channels=1"]
+            env = {"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": logind.address}
+            logind.add_session("g", "greeter", x.display, "lightdm", 110)
+            logind.add_session("u", "user", x.display, "alice", 1000)
+            with tdtest.Agent(args=args, env=env) as agent:
+                logind.activate("g")
+                tdtest.wait_for(lambda: "state: greeter lightdm on " + x.display
+                                in agent.stderr(), 15, what="the greeter state")
+                c = UsbClient(agent.port, agent.password)
+                c.share_cd(iso)
+                c.wait(lambda: "attached to the fake kernel side" in agent.stderr(), 8)
+                self.assertNotIn("attached to the fake kernel side", agent.stderr())
+                c.disconnect()
+
+                # In the user's session a client's CD gets through.
+                logind.activate("u")
+                tdtest.wait_for(lambda: "state: user alice on " + x.display in agent.stderr(),
+                                15, what="the user state")
+                c = UsbClient(agent.port, agent.password)
+                c.share_cd(iso)
+                self.assertTrue(c.wait(lambda: "attached to the fake kernel side"
+                                       in agent.stderr(), 60), agent.stderr())
+                c.disconnect()
+
+
+if __name__ == "__main__":
+    tdtest.main()
