@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds with warnings as errors, and runs every
-# test tier but the benchmarks, then the unit, integration and wayland tests once
-# more under AddressSanitizer + UndefinedBehaviorSanitizer. This is what CI runs
+# test tier but the benchmarks, then the unit, integration, wayland and dm tests
+# once more under AddressSanitizer + UndefinedBehaviorSanitizer. This is what CI runs
 # (.ci/run). Both passes always run; the exit status is non-zero if either
 # failed (a build failure counts as a failed pass).
 # Usage: tests/run.sh [extra ctest arguments]
@@ -53,7 +53,7 @@ run_pass main "$build" "-LE bench" -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 sanitize=${THINDESK_SANITIZE_PASS:-1}
 if [ "$sanitize" = 1 ]; then
     LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
-        run_pass sanitizers "$asan" "-L unit|integration|wayland" -DCMAKE_BUILD_TYPE=Debug \
+        run_pass sanitizers "$asan" "-L unit|integration|wayland|dm" -DCMAKE_BUILD_TYPE=Debug \
         -DTHINDESK_SANITIZE=address,undefined || status=1
 fi
 
