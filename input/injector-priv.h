@@ -35,6 +35,7 @@ struct injector {
 extern const struct injector_ops injector_uinput_ops;
 extern const struct injector_ops injector_xtest_ops;
 extern const struct injector_ops injector_fake_ops;
+extern const struct injector_ops injector_mutter_ops;
 
 /* For backends: the desktop's LEDs changed. */
 void injector_emit_leds(struct injector *inj, unsigned leds);

@@ -8,6 +8,7 @@ static const struct injector_ops *const backends[] = {
     &injector_uinput_ops,
     &injector_xtest_ops,
     &injector_fake_ops,
+    &injector_mutter_ops,
 };
 
 static const struct injector_ops *find_backend(const char *name)
@@ -49,7 +50,7 @@ struct injector *injector_create(const struct injector_config *config,
         const struct injector_ops *ops = find_backend(name);
         if (!ops) {
             *ret_error = g_strdup_printf(
-                "unknown input backend '%s' (expected auto, uinput, xtest or fake)", name);
+                "unknown input backend '%s' (expected auto, uinput, xtest, mutter or fake)", name);
             return NULL;
         }
         return try_create(ops, config, listener, user_data, ret_error);

@@ -4,6 +4,8 @@
  *   uinput  virtual evdev devices through /dev/uinput (libevdev): X11, Wayland
  *           and the text console alike; needs write access to /dev/uinput
  *   xtest   the XTEST extension of an X server (xcb): no privileges
+ *   mutter  GNOME on Wayland: Notify* calls on the agent's Mutter
+ *           remote-desktop session (evdev codes, absolute motion on its stream)
  *   fake    records every event, for tests and benchmarks
  * "auto" picks uinput when /dev/uinput is writable, else xtest.
  *
@@ -13,6 +15,7 @@
  * the listener given at create time. */
 #pragma once
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,11 +37,26 @@ enum injector_led {
     INJECTOR_LED_CAPS_LOCK = 1 << 2,
 };
 
+/* mutter: the compositor's remote-desktop session, owned by the agent (its
+ * screen cast uses the same session). */
+struct injector_remote_desktop {
+    /* Calls @method of org.gnome.Mutter.RemoteDesktop.Session with @args (a
+     * tuple, floating references are sunk), in order, without waiting for
+     * the answer. Returns false (and drops the event) when no session is
+     * open. */
+    bool (*call)(void *data, const char *method, GVariant *args);
+    /* The object path of the session's screen-cast stream, which absolute
+     * motion is relative to, or NULL while there is none. */
+    const char *(*stream_path)(void *data);
+    void *data;
+};
+
 struct injector_config {
-    const char *backend;     /* "auto", "uinput", "xtest" or "fake" */
+    const char *backend;     /* "auto", "uinput", "xtest", "mutter" or "fake" */
     const char *display;     /* X display for xtest; NULL: $DISPLAY */
     int width, height;       /* screen size in pixels */
     const char *uinput_path; /* NULL: /dev/uinput */
+    const struct injector_remote_desktop *remote_desktop; /* mutter; copied */
 };
 
 struct injector_listener {
