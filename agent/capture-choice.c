@@ -180,8 +180,10 @@ bool capture_choice_resolve(struct agent_options *o)
         printf("thindesk-agent: capture: %s\n", c.message);
         fflush(stdout);
     }
+    /* c.backend may be o->capture itself (an explicit choice): copy first. */
+    char *backend = g_strdup(c.backend);
     g_free(o->capture);
-    o->capture = g_strdup(c.backend);
+    o->capture = backend;
     o->virtual_desktop = c.virtual_desktop;
     g_free(c.message);
     const char *input = NULL;
