@@ -56,7 +56,7 @@ static void session_close_now(struct mutter_session *s)
         g_dbus_connection_call(s->bus, RD_NAME, s->rd_path, RD_SESSION, "Stop", NULL, NULL,
                                G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT, NULL, NULL, NULL);
         g_dbus_connection_flush(s->bus, NULL, NULL, NULL);
-        g_debug("Mutter remote-desktop session %s stopped", s->rd_path);
+        g_message("GNOME remote-desktop session closed (%s)", s->rd_path);
     }
     g_clear_pointer(&s->rd_path, g_free);
     g_clear_pointer(&s->sc_path, g_free);
