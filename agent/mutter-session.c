@@ -26,6 +26,9 @@ struct mutter_session {
     GCancellable *cancel;
     capture_stream_ready_fn ready;
     void *ready_data;
+    /* Told when mutter goes away, open or not: capture's last @ready. */
+    capture_stream_ready_fn gone;
+    void *gone_data;
     char *rd_path, *sc_path, *stream_path;
     guint closed_sub, stream_sub;
     bool started;        /* Start answered: Notify* may be called */
@@ -242,6 +245,8 @@ static void stream_open(void *data, capture_stream_ready_fn ready, void *ready_d
     session_close_now(s);
     s->ready = ready;
     s->ready_data = ready_data;
+    s->gone = ready;
+    s->gone_data = ready_data;
     if (!s->present) {
         session_fail(s, "mutter is not on the session bus (did GNOME Shell quit?)");
         return;
@@ -311,9 +316,14 @@ static void on_name_vanished(GDBusConnection *bus, const char *name, gpointer da
     struct mutter_session *s = data;
     bool was = s->present;
     s->present = false;
-    if (was && (s->rd_path || s->cancel)) {
+    if (!was)
+        return;
+    const char *why = "mutter left the session bus (the compositor quit?)";
+    if (s->rd_path || s->cancel) {
         g_clear_pointer(&s->rd_path, g_free);
-        session_fail(s, "mutter left the session bus (the compositor quit?)");
+        session_fail(s, "%s", why);
+    } else if (s->gone) {
+        s->gone(0, why, s->gone_data);
     }
 }
 

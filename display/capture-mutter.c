@@ -370,8 +370,12 @@ static int mutter_stream_connect(struct mutter *m, uint32_t node)
 static void on_stream_ready(uint32_t node, const char *error, void *data)
 {
     struct mutter *m = data;
-    if (!m->open)
+    if (!m->open) {
+        /* Between clients only the compositor's end is news. */
+        if (!node)
+            mutter_lost(m, error ? error : "the compositor went away");
         return;
+    }
     if (!node) {
         mutter_lost(m, error ? error : "the compositor closed the screen cast");
         return;

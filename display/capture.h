@@ -37,7 +37,8 @@ typedef void (*capture_stream_ready_fn)(uint32_t node, const char *error, void *
 struct capture_stream_source {
     /* Opens the stream; @ready follows later, on the main loop. */
     void (*open)(void *data, capture_stream_ready_fn ready, void *ready_data);
-    /* Gives the stream back; @ready is not called any more. */
+    /* Gives the stream back. Afterwards @ready is called only (with node 0)
+     * when the compositor goes away, until the source is destroyed. */
     void (*close)(void *data);
     void *data;
 };

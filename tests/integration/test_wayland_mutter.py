@@ -308,6 +308,11 @@ class WaylandMutterTest(unittest.TestCase):
             clicks = gtk.wait_line(lambda l: l.startswith("button "), 30,
                                    "a click at the GTK client", client=c)
             self.assertEqual(clicks[0], "button 1 321 234")
+
+            # The pointer's shape came as cursor metadata, to the cursor channel.
+            self.assertTrue(c.wait(lambda: c.cursor_shapes, 15),
+                            "no cursor shape reached the client")
+            print("cursor shapes at the client: %s" % c.cursor_shapes[:3])
         finally:
             c.close()
 
@@ -316,6 +321,18 @@ class WaylandMutterTest(unittest.TestCase):
         tdtest.wait_for(lambda: self.agent.stderr().count("remote-desktop session closed") >= 2,
                         20, what="the agent to close the Mutter session")
         self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
+
+
+    def test_mutter_quitting_ends_the_agent(self):
+        self.agent = MutterAgent(self.gnome)
+        self.gnome.mutter.send_signal(signal.SIGTERM)
+        try:
+            code = self.agent.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.fail("the agent outlived mutter:\n" + self.agent.stderr())
+        self.assertEqual(code, 1, self.agent.stderr())
+        self.assertRegex(self.agent.stderr(), r"GNOME screen cast: mutter left the session bus")
+        self.gnome.procs.remove(self.gnome.mutter)
 
 
 def pattern_from_file():
