@@ -4,19 +4,19 @@
 #include <glib.h>
 #include <linux/input-event-codes.h>
 
-#define RD_NAME       "org.gnome.Mutter.RemoteDesktop"
-#define RD_PATH       "/org/gnome/Mutter/RemoteDesktop"
-#define RD_SESSION    "org.gnome.Mutter.RemoteDesktop.Session"
-#define SC_NAME       "org.gnome.Mutter.ScreenCast"
-#define SC_PATH       "/org/gnome/Mutter/ScreenCast"
-#define SC_SESSION    "org.gnome.Mutter.ScreenCast.Session"
-#define SC_STREAM     "org.gnome.Mutter.ScreenCast.Stream"
-#define CALL_TIMEOUT  10000
-#define CURSOR_META   2 /* cursor-mode: metadata (SPA_META_Cursor) */
+#define RD_NAME      "org.gnome.Mutter.RemoteDesktop"
+#define RD_PATH      "/org/gnome/Mutter/RemoteDesktop"
+#define RD_SESSION   "org.gnome.Mutter.RemoteDesktop.Session"
+#define SC_NAME      "org.gnome.Mutter.ScreenCast"
+#define SC_PATH      "/org/gnome/Mutter/ScreenCast"
+#define SC_SESSION   "org.gnome.Mutter.ScreenCast.Session"
+#define SC_STREAM    "org.gnome.Mutter.ScreenCast.Stream"
+#define CALL_TIMEOUT 10000
+#define CURSOR_META  2 /* cursor-mode: metadata (SPA_META_Cursor) */
 
 struct mutter_session {
     GDBusConnection *bus;
-    guint watch;         /* owner of RD_NAME */
+    guint watch; /* owner of RD_NAME */
     bool present;
 
     struct capture_stream_source stream_source;
@@ -31,7 +31,7 @@ struct mutter_session {
     void *gone_data;
     char *rd_path, *sc_path, *stream_path;
     guint closed_sub, stream_sub;
-    bool started;        /* Start answered: Notify* may be called */
+    bool started; /* Start answered: Notify* may be called */
     bool virtual_tried;
     guint close_idle;
     bool warned_call;
@@ -112,8 +112,8 @@ static void call(struct mutter_session *s, const char *name, const char *path, c
                            G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT, s->cancel, done, s);
 }
 
-static void on_closed(GDBusConnection *bus, const char *sender, const char *path,
-                      const char *iface, const char *signal, GVariant *params, gpointer data)
+static void on_closed(GDBusConnection *bus, const char *sender, const char *path, const char *iface,
+                      const char *signal, GVariant *params, gpointer data)
 {
     struct mutter_session *s = data;
     g_free(g_steal_pointer(&s->rd_path)); /* closed already: no Stop */
@@ -136,7 +136,8 @@ static void on_stream_added(GDBusConnection *bus, const char *sender, const char
 static void on_started(GObject *source, GAsyncResult *res, gpointer data)
 {
     struct mutter_session *s;
-    g_autoptr(GVariant) reply = finish(source, res, &s, data, "to start the remote-desktop session");
+    g_autoptr(GVariant) reply =
+        finish(source, res, &s, data, "to start the remote-desktop session");
     if (!reply)
         return;
     s->started = true;
@@ -153,7 +154,8 @@ static void on_recorded(GObject *source, GAsyncResult *res, gpointer data)
 {
     struct mutter_session *s = data;
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+    g_autoptr(GVariant) reply =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
     if (!reply && !s->virtual_tried) {
@@ -188,8 +190,8 @@ static void record(struct mutter_session *s)
              "(o)", on_recorded);
     } else {
         /* "" is the primary monitor. */
-        call(s, SC_NAME, s->sc_path, SC_SESSION, "RecordMonitor",
-             g_variant_new("(sa{sv})", "", &b), "(o)", on_recorded);
+        call(s, SC_NAME, s->sc_path, SC_SESSION, "RecordMonitor", g_variant_new("(sa{sv})", "", &b),
+             "(o)", on_recorded);
     }
 }
 
@@ -229,9 +231,9 @@ static void on_rd_created(GObject *source, GAsyncResult *res, gpointer data)
     if (!reply)
         return;
     g_variant_get(reply, "(o)", &s->rd_path);
-    s->closed_sub = g_dbus_connection_signal_subscribe(s->bus, NULL, RD_SESSION, "Closed",
-                                                       s->rd_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                       on_closed, s, NULL);
+    s->closed_sub =
+        g_dbus_connection_signal_subscribe(s->bus, NULL, RD_SESSION, "Closed", s->rd_path, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_closed, s, NULL);
     call(s, RD_NAME, s->rd_path, "org.freedesktop.DBus.Properties", "Get",
          g_variant_new("(ss)", RD_SESSION, "SessionId"), "(v)", on_session_id);
 }
@@ -278,7 +280,8 @@ static void stream_close(void *data)
 static void on_notify_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+    g_autoptr(GVariant) reply =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
     if (!reply)
         g_debug("mutter refused an input event: %s", error->message);
 }
@@ -290,8 +293,8 @@ static bool input_call(void *data, const char *method, GVariant *args)
     bool ok = s->started && s->rd_path;
     if (ok)
         g_dbus_connection_call(s->bus, RD_NAME, s->rd_path, RD_SESSION, method, args, NULL,
-                               G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT, NULL,
-                               on_notify_done, NULL);
+                               G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT, NULL, on_notify_done,
+                               NULL);
     g_variant_unref(args);
     return ok;
 }
@@ -332,9 +335,9 @@ struct mutter_session *mutter_session_create(char **ret_error)
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, &error);
     if (!bus) {
-        *ret_error = g_strdup_printf(
-            "GNOME remote desktop needs the D-Bus session bus: %s (is DBUS_SESSION_BUS_ADDRESS set?)",
-            error->message);
+        *ret_error = g_strdup_printf("GNOME remote desktop needs the D-Bus session bus: %s (is "
+                                     "DBUS_SESSION_BUS_ADDRESS set?)",
+                                     error->message);
         return NULL;
     }
     g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
@@ -343,9 +346,9 @@ struct mutter_session *mutter_session_create(char **ret_error)
         G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT, NULL, &error);
     if (!reply) {
         g_dbus_error_strip_remote_error(error);
-        *ret_error = g_strdup_printf(
-            "mutter's remote desktop (%s) is not on the session bus: %s; run the agent inside the GNOME session",
-            RD_NAME, error->message);
+        *ret_error = g_strdup_printf("mutter's remote desktop (%s) is not on the session bus: %s; "
+                                     "run the agent inside the GNOME session",
+                                     RD_NAME, error->message);
         return NULL;
     }
     struct mutter_session *s = g_new0(struct mutter_session, 1);
@@ -353,8 +356,8 @@ struct mutter_session *mutter_session_create(char **ret_error)
     s->present = true;
     s->watch = g_bus_watch_name_on_connection(s->bus, RD_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                               on_name_appeared, on_name_vanished, s, NULL);
-    s->stream_source = (struct capture_stream_source){
-        .open = stream_open, .close = stream_close, .data = s};
+    s->stream_source =
+        (struct capture_stream_source){.open = stream_open, .close = stream_close, .data = s};
     s->input = (struct injector_remote_desktop){
         .call = input_call, .stream_path = input_stream_path, .data = s};
     return s;

@@ -30,8 +30,8 @@
 #define MUTTER_MAX_DAMAGE_RECTS  16
 #define MUTTER_DEFAULT_WIDTH     1280
 #define MUTTER_DEFAULT_HEIGHT    720
-#define MUTTER_CURSOR_META_SIZE(w, h)                                                   \
-    (sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (size_t)(w) * (h) * 4)
+#define MUTTER_CURSOR_META_SIZE(w, h)                                                              \
+    (sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (size_t)(w) * (h)*4)
 
 struct pw_gsource {
     GSource base;
@@ -51,16 +51,16 @@ struct mutter {
     struct pw_stream *stream;
     struct spa_hook stream_listener;
 
-    bool open;           /* asked the source for a stream */
+    bool open; /* asked the source for a stream */
     uint32_t node;
-    bool have_format;    /* (create's wait) */
-    bool streaming;      /* reached PW_STREAM_STATE_STREAMING */
-    int width, height;   /* of the negotiated format */
+    bool have_format;  /* (create's wait) */
+    bool streaming;    /* reached PW_STREAM_STATE_STREAMING */
+    int width, height; /* of the negotiated format */
 
-    uint8_t *shadow;     /* cap->width x cap->height BGRX */
+    uint8_t *shadow; /* cap->width x cap->height BGRX */
     struct damage *pending;
     bool notified;
-    bool full_next;      /* the next frame is damaged everywhere */
+    bool full_next; /* the next frame is damaged everywhere */
     uint32_t cursor_serial;
     bool warned_meta;
     bool lost;
@@ -169,8 +169,8 @@ static const uint8_t *mutter_buffer_pixels(struct mutter *m, struct spa_buffer *
     if (!d->data || !d->chunk || d->chunk->size == 0)
         return NULL;
     size_t stride = d->chunk->stride > 0 ? (size_t)d->chunk->stride : (size_t)m->width * 4;
-    uint64_t need = (uint64_t)d->chunk->offset + stride * (uint64_t)(m->height - 1) +
-                    (uint64_t)m->width * 4;
+    uint64_t need =
+        (uint64_t)d->chunk->offset + stride * (uint64_t)(m->height - 1) + (uint64_t)m->width * 4;
     if (stride < (size_t)m->width * 4 || need > d->maxsize) {
         g_debug("GNOME screen cast: buffer too small for %dx%d", m->width, m->height);
         return NULL;
@@ -249,10 +249,10 @@ static void mutter_update_params(struct mutter *m)
     params[3] = spa_pod_builder_add_object(
         &b, SPA_TYPE_OBJECT_ParamMeta, SPA_PARAM_Meta, SPA_PARAM_META_type,
         SPA_POD_Id(SPA_META_Cursor), SPA_PARAM_META_size,
-        SPA_POD_CHOICE_RANGE_Int(MUTTER_CURSOR_META_SIZE(PIPEWIRE_CURSOR_MAX, PIPEWIRE_CURSOR_MAX),
-                                 MUTTER_CURSOR_META_SIZE(1, 1),
-                                 MUTTER_CURSOR_META_SIZE(PIPEWIRE_CURSOR_MAX,
-                                                         PIPEWIRE_CURSOR_MAX)));
+        SPA_POD_CHOICE_RANGE_Int(
+            MUTTER_CURSOR_META_SIZE(PIPEWIRE_CURSOR_MAX, PIPEWIRE_CURSOR_MAX),
+            MUTTER_CURSOR_META_SIZE(1, 1),
+            MUTTER_CURSOR_META_SIZE(PIPEWIRE_CURSOR_MAX, PIPEWIRE_CURSOR_MAX)));
     pw_stream_update_params(m->stream, params, G_N_ELEMENTS(params));
 }
 
@@ -291,7 +291,8 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
         g_autofree char *why =
             g_strdup_printf("the PipeWire stream failed: %s", error ? error : "unknown error");
         mutter_lost(m, why);
-    } else if (state == PW_STREAM_STATE_UNCONNECTED && m->open && old != PW_STREAM_STATE_UNCONNECTED) {
+    } else if (state == PW_STREAM_STATE_UNCONNECTED && m->open &&
+               old != PW_STREAM_STATE_UNCONNECTED) {
         mutter_lost(m, "the PipeWire stream ended (did the compositor stop the screen cast?)");
     }
 }
@@ -346,8 +347,8 @@ static int mutter_stream_connect(struct mutter *m, uint32_t node)
     const struct spa_pod *params[1];
     params[0] = spa_pod_builder_add_object(
         &b, SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat, SPA_FORMAT_mediaType,
-        SPA_POD_Id(SPA_MEDIA_TYPE_video), SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
-        SPA_FORMAT_VIDEO_format,
+        SPA_POD_Id(SPA_MEDIA_TYPE_video), SPA_FORMAT_mediaSubtype,
+        SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw), SPA_FORMAT_VIDEO_format,
         SPA_POD_CHOICE_ENUM_Id(3, SPA_VIDEO_FORMAT_BGRx, SPA_VIDEO_FORMAT_BGRx,
                                SPA_VIDEO_FORMAT_BGRA),
         SPA_FORMAT_VIDEO_size,
@@ -439,8 +440,7 @@ static gboolean on_format_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static int mutter_create(struct capture *cap, const struct capture_config *config,
-                         char **ret_error)
+static int mutter_create(struct capture *cap, const struct capture_config *config, char **ret_error)
 {
     if (!config->stream_source || !config->stream_source->open) {
         *ret_error = g_strdup("--capture=mutter needs the agent's GNOME remote-desktop session");
@@ -471,9 +471,9 @@ static int mutter_create(struct capture *cap, const struct capture_config *confi
     }
     m->core = pw_context_connect(m->context, NULL, 0);
     if (!m->core) {
-        *ret_error = g_strdup_printf(
-            "cannot connect to the PipeWire daemon: %s (GNOME's screen cast needs pipewire and wireplumber running in the session)",
-            g_strerror(errno));
+        *ret_error = g_strdup_printf("cannot connect to the PipeWire daemon: %s (GNOME's screen "
+                                     "cast needs pipewire and wireplumber running in the session)",
+                                     g_strerror(errno));
         goto err_free;
     }
     pw_core_add_listener(m->core, &m->core_listener, &core_events, m);
@@ -489,7 +489,8 @@ static int mutter_create(struct capture *cap, const struct capture_config *confi
         g_source_remove(timer);
     if (!m->have_format) {
         *ret_error = g_strdup(
-            timed_out ? "GNOME screen cast: no video format from mutter within 15 s (is wireplumber running?)"
+            timed_out ? "GNOME screen cast: no video format from mutter within 15 s (is "
+                        "wireplumber running?)"
                       : "GNOME screen cast: the stream failed before it started (see above)");
         goto err_free;
     }
@@ -548,8 +549,7 @@ static struct frame *mutter_grab(struct capture *cap, const struct damage_rect *
     for (int i = 0; i < n; i++) {
         const struct damage_rect *r = &rects[i];
         for (int y = 0; y < r->h; y++) {
-            memcpy(dst, m->shadow + ((size_t)(r->y + y) * cap->width + r->x) * 4,
-                   (size_t)r->w * 4);
+            memcpy(dst, m->shadow + ((size_t)(r->y + y) * cap->width + r->x) * 4, (size_t)r->w * 4);
             dst += (size_t)r->w * 4;
         }
     }

@@ -75,8 +75,10 @@ int pipewire_meta_parse_cursor(const void *data, size_t size, uint32_t serial,
     if (!inside(start, len, size))
         return -EINVAL;
     /* A hotspot outside the bitmap is clamped by cursor_image_new(). */
-    uint16_t hot_x = c.hotspot.x > 0 && (uint32_t)c.hotspot.x < b.size.width ? (uint16_t)c.hotspot.x : 0;
-    uint16_t hot_y = c.hotspot.y > 0 && (uint32_t)c.hotspot.y < b.size.height ? (uint16_t)c.hotspot.y : 0;
+    uint16_t hot_x =
+        c.hotspot.x > 0 && (uint32_t)c.hotspot.x < b.size.width ? (uint16_t)c.hotspot.x : 0;
+    uint16_t hot_y =
+        c.hotspot.y > 0 && (uint32_t)c.hotspot.y < b.size.height ? (uint16_t)c.hotspot.y : 0;
 
     const uint8_t *pixels = (const uint8_t *)data + start;
     uint32_t *argb = g_new(uint32_t, (size_t)b.size.width * b.size.height);
@@ -99,8 +101,8 @@ int pipewire_meta_parse_cursor(const void *data, size_t size, uint32_t serial,
         *ret = out;
         return 1;
     }
-    out.image = cursor_image_new((uint16_t)b.size.width, (uint16_t)b.size.height,
-                                 hot_x, hot_y, serial, argb);
+    out.image = cursor_image_new((uint16_t)b.size.width, (uint16_t)b.size.height, hot_x, hot_y,
+                                 serial, argb);
     g_free(argb);
     *ret = out;
     return 1;

@@ -17,9 +17,9 @@
 #define PIPEWIRE_CURSOR_MAX 384
 
 struct pipewire_cursor {
-    int x, y;                  /* pointer position on the screen */
-    bool new_shape;            /* @image (or hidden) is a new shape */
-    bool hidden;               /* the new shape is invisible */
+    int x, y;                   /* pointer position on the screen */
+    bool new_shape;             /* @image (or hidden) is a new shape */
+    bool hidden;                /* the new shape is invisible */
     struct cursor_image *image; /* new shape, premultiplied ARGB; caller frees */
 };
 

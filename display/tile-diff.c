@@ -16,14 +16,14 @@ void tile_diff_copy_rect(uint8_t *shadow, size_t shadow_stride, const uint8_t *s
 {
     size_t row_bytes = (size_t)r->w * 4;
     for (int y = r->y; y < r->y + r->h; y++)
-        memcpy(shadow + y * shadow_stride + (size_t)r->x * 4, src + y * src_stride + (size_t)r->x * 4,
-               row_bytes);
+        memcpy(shadow + y * shadow_stride + (size_t)r->x * 4,
+               src + y * src_stride + (size_t)r->x * 4, row_bytes);
     if (damage)
         damage_add(damage, r->x, r->y, r->w, r->h);
 }
 
-int tile_diff_update(uint8_t *shadow, size_t shadow_stride, const uint8_t *src,
-                     size_t src_stride, int width, int height, int tile, struct damage *damage)
+int tile_diff_update(uint8_t *shadow, size_t shadow_stride, const uint8_t *src, size_t src_stride,
+                     int width, int height, int tile, struct damage *damage)
 {
     if (tile <= 0 || width <= 0 || height <= 0)
         return 0;

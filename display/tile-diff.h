@@ -18,8 +18,8 @@
  * @tile x @tile squares (edge tiles are smaller). Every tile that differs is
  * copied into @shadow and added to @damage (which may be NULL). Returns the
  * number of changed tiles. */
-int tile_diff_update(uint8_t *shadow, size_t shadow_stride, const uint8_t *src,
-                     size_t src_stride, int width, int height, int tile, struct damage *damage);
+int tile_diff_update(uint8_t *shadow, size_t shadow_stride, const uint8_t *src, size_t src_stride,
+                     int width, int height, int tile, struct damage *damage);
 
 /* Copies the rectangle @r of @src into @shadow without comparing (for
  * damage the compositor reported) and adds it to @damage. @r must lie

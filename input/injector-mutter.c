@@ -20,7 +20,8 @@ static int mutter_create(struct injector *inj, const struct injector_config *con
                          char **ret_error)
 {
     if (!config->remote_desktop || !config->remote_desktop->call) {
-        *ret_error = g_strdup("--input=mutter needs the agent's GNOME remote-desktop session (--capture=mutter)");
+        *ret_error = g_strdup(
+            "--input=mutter needs the agent's GNOME remote-desktop session (--capture=mutter)");
         return -EINVAL;
     }
     struct inj_mutter *m = g_new0(struct inj_mutter, 1);

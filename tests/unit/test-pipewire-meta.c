@@ -126,9 +126,9 @@ static void test_cursor_malformed(void)
     g_assert_cmpint(pipewire_meta_parse_cursor(NULL, 100, 1, &c), ==, -EINVAL);
     /* truncated bitmap header, truncated pixels */
     g_assert_cmpint(pipewire_meta_parse_cursor(block, sizeof(*m) + 4, 1, &c), ==, -EINVAL);
-    g_assert_cmpint(pipewire_meta_parse_cursor(block, sizeof(*m) + sizeof(*b) + 16 * 16 * 4 - 1,
-                                               1, &c),
-                    ==, -EINVAL);
+    g_assert_cmpint(
+        pipewire_meta_parse_cursor(block, sizeof(*m) + sizeof(*b) + 16 * 16 * 4 - 1, 1, &c), ==,
+        -EINVAL);
     g_assert_cmpint(c.x, ==, 42); /* untouched on failure */
     /* bitmap offset inside the cursor struct, or past the end */
     m->bitmap_offset = 4;
@@ -168,7 +168,7 @@ static void test_damage(void)
 {
     struct spa_meta_region regions[6] = {0};
     regions[0].region = SPA_REGION(10, 20, 30, 40);
-    regions[1].region = SPA_REGION(-10, -10, 20, 20);   /* clipped to 10x10 */
+    regions[1].region = SPA_REGION(-10, -10, 20, 20);    /* clipped to 10x10 */
     regions[2].region = SPA_REGION(1270, 710, 100, 100); /* clipped to 10x10 */
     regions[3].region = SPA_REGION(5000, 5, 10, 10);     /* outside: dropped */
     /* [4] is empty: the end */
