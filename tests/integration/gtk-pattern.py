@@ -3,6 +3,7 @@ known pattern (solid 1280x720-scaled blocks, see pattern_rgb) once and then
 stands still, and prints every key and button it receives on stdout:
   ready W H
   key NAME
+  keyup NAME
   button N X Y
 Run with Debian's /usr/bin/python3 (python3-gi, gir1.2-gtk-3.0) and
 GDK_BACKEND=wayland."""
@@ -60,10 +61,13 @@ def main():
     win.set_decorated(False)
     area = Gtk.DrawingArea()
     area.set_can_focus(True)
-    area.add_events(Gdk.EventMask.KEY_PRESS_MASK | Gdk.EventMask.BUTTON_PRESS_MASK)
+    area.add_events(Gdk.EventMask.KEY_PRESS_MASK | Gdk.EventMask.KEY_RELEASE_MASK |
+                    Gdk.EventMask.BUTTON_PRESS_MASK)
     area.connect("draw", on_draw)
     win.connect("key-press-event",
                 lambda w, e: say("key", Gdk.keyval_name(e.keyval)) or True)
+    win.connect("key-release-event",
+                lambda w, e: say("keyup", Gdk.keyval_name(e.keyval)) or True)
     area.connect("button-press-event",
                  lambda w, e: say("button", e.button, int(e.x), int(e.y)) or True)
     win.connect("destroy", Gtk.main_quit)

@@ -313,8 +313,14 @@ class WaylandMutterTest(unittest.TestCase):
             self.assertTrue(c.wait(lambda: c.cursor_shapes, 15),
                             "no cursor shape reached the client")
             print("cursor shapes at the client: %s" % c.cursor_shapes[:3])
+
+            # A key still held when the client leaves is released.
+            c.inputs.key_press(0x2e)  # c
+            gtk.wait_line(lambda l: l == "key c", 30, "the held key at the GTK client", client=c)
+            self.assertNotIn("keyup c", gtk.lines())
         finally:
             c.close()
+        gtk.wait_line(lambda l: l == "keyup c", 30, "the held key to be released on leave")
 
         # The last client left: the remote-desktop session (and GNOME's
         # sharing indicator) goes with it.
