@@ -34,7 +34,10 @@ struct mutter_session {
     bool started; /* Start answered: Notify* may be called */
     bool virtual_tried;
     guint close_idle;
-    bool warned_call;
+    guint props_sub; /* PropertiesChanged of the session */
+    unsigned leds;   /* enum injector_led bits */
+    void (*leds_changed)(unsigned leds, void *user);
+    void *leds_user;
 };
 
 static void session_fail(struct mutter_session *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -53,7 +56,9 @@ static void session_close_now(struct mutter_session *s)
         g_dbus_connection_signal_unsubscribe(s->bus, s->closed_sub);
     if (s->stream_sub)
         g_dbus_connection_signal_unsubscribe(s->bus, s->stream_sub);
-    s->closed_sub = s->stream_sub = 0;
+    if (s->props_sub)
+        g_dbus_connection_signal_unsubscribe(s->bus, s->props_sub);
+    s->closed_sub = s->stream_sub = s->props_sub = 0;
     if (s->rd_path && s->present) {
         /* Stopping the remote-desktop session stops its screen cast too. */
         g_dbus_connection_call(s->bus, RD_NAME, s->rd_path, RD_SESSION, "Stop", NULL, NULL,
@@ -133,6 +138,47 @@ static void on_stream_added(GDBusConnection *bus, const char *sender, const char
         s->ready(node, NULL, s->ready_data);
 }
 
+/* Takes CapsLockState and NumLockState from a{sv} @props, if there. */
+static void update_leds(struct mutter_session *s, GVariant *props)
+{
+    unsigned leds = s->leds;
+    gboolean on;
+    if (g_variant_lookup(props, "CapsLockState", "b", &on))
+        leds = on ? leds | INJECTOR_LED_CAPS_LOCK : leds & ~INJECTOR_LED_CAPS_LOCK;
+    if (g_variant_lookup(props, "NumLockState", "b", &on))
+        leds = on ? leds | INJECTOR_LED_NUM_LOCK : leds & ~INJECTOR_LED_NUM_LOCK;
+    if (leds == s->leds)
+        return;
+    s->leds = leds;
+    g_debug("GNOME lock keys: caps %s, num %s", leds & INJECTOR_LED_CAPS_LOCK ? "on" : "off",
+            leds & INJECTOR_LED_NUM_LOCK ? "on" : "off");
+    if (s->leds_changed)
+        s->leds_changed(leds, s->leds_user);
+}
+
+static void on_props_changed(GDBusConnection *bus, const char *sender, const char *path,
+                             const char *iface, const char *signal, GVariant *params, gpointer data)
+{
+    if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(sa{sv}as)")))
+        return;
+    g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
+    update_leds(data, changed);
+}
+
+static void on_props(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+    if (!reply) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            g_debug("no lock-key state from mutter: %s", error->message);
+        return;
+    }
+    g_autoptr(GVariant) props = g_variant_get_child_value(reply, 0);
+    update_leds(data, props);
+}
+
 static void on_started(GObject *source, GAsyncResult *res, gpointer data)
 {
     struct mutter_session *s;
@@ -145,6 +191,8 @@ static void on_started(GObject *source, GAsyncResult *res, gpointer data)
      * with a Shift tap no application acts on. */
     s->input.call(s, "NotifyKeyboardKeycode", g_variant_new("(ub)", KEY_LEFTSHIFT, TRUE));
     s->input.call(s, "NotifyKeyboardKeycode", g_variant_new("(ub)", KEY_LEFTSHIFT, FALSE));
+    call(s, RD_NAME, s->rd_path, "org.freedesktop.DBus.Properties", "GetAll",
+         g_variant_new("(s)", RD_SESSION), "(a{sv})", on_props);
     g_message("GNOME remote-desktop session started (screen cast %s)", s->stream_path);
 }
 
@@ -234,6 +282,9 @@ static void on_rd_created(GObject *source, GAsyncResult *res, gpointer data)
     s->closed_sub =
         g_dbus_connection_signal_subscribe(s->bus, NULL, RD_SESSION, "Closed", s->rd_path, NULL,
                                            G_DBUS_SIGNAL_FLAGS_NONE, on_closed, s, NULL);
+    s->props_sub = g_dbus_connection_signal_subscribe(
+        s->bus, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged", s->rd_path,
+        RD_SESSION, G_DBUS_SIGNAL_FLAGS_NONE, on_props_changed, s, NULL);
     call(s, RD_NAME, s->rd_path, "org.freedesktop.DBus.Properties", "Get",
          g_variant_new("(ss)", RD_SESSION, "SessionId"), "(v)", on_session_id);
 }
@@ -299,6 +350,19 @@ static bool input_call(void *data, const char *method, GVariant *args)
     return ok;
 }
 
+static unsigned input_get_leds(void *data)
+{
+    struct mutter_session *s = data;
+    return s->leds;
+}
+
+static void input_watch_leds(void *data, void (*changed)(unsigned leds, void *user), void *user)
+{
+    struct mutter_session *s = data;
+    s->leds_changed = changed;
+    s->leds_user = user;
+}
+
 static const char *input_stream_path(void *data)
 {
     struct mutter_session *s = data;
@@ -359,7 +423,12 @@ struct mutter_session *mutter_session_create(char **ret_error)
     s->stream_source =
         (struct capture_stream_source){.open = stream_open, .close = stream_close, .data = s};
     s->input = (struct injector_remote_desktop){
-        .call = input_call, .stream_path = input_stream_path, .data = s};
+        .call = input_call,
+        .stream_path = input_stream_path,
+        .get_leds = input_get_leds,
+        .watch_leds = input_watch_leds,
+        .data = s,
+    };
     return s;
 }
 

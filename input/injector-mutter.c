@@ -6,7 +6,8 @@
  * stream coordinates (NotifyPointerMotionAbsolute names the screen-cast
  * stream), which at scale 1 are screen pixels. Calls are fire-and-forget on
  * one D-Bus connection, so they keep their order. The session may come and
- * go with the clients: while none is open, events are dropped. */
+ * go with the clients: while none is open, events are dropped. Lock-key
+ * LEDs are the session's CapsLockState and NumLockState. */
 #include "input/injector-priv.h"
 
 #include <errno.h>
@@ -15,6 +16,11 @@
 struct inj_mutter {
     struct injector_remote_desktop rd;
 };
+
+static void on_leds(unsigned leds, void *data)
+{
+    injector_emit_leds(data, leds);
+}
 
 static int mutter_create(struct injector *inj, const struct injector_config *config,
                          char **ret_error)
@@ -27,12 +33,17 @@ static int mutter_create(struct injector *inj, const struct injector_config *con
     struct inj_mutter *m = g_new0(struct inj_mutter, 1);
     m->rd = *config->remote_desktop;
     inj->priv = m;
+    if (m->rd.watch_leds)
+        m->rd.watch_leds(m->rd.data, on_leds, inj);
     return 0;
 }
 
 static void mutter_destroy(struct injector *inj)
 {
-    g_free(inj->priv);
+    struct inj_mutter *m = inj->priv;
+    if (m->rd.watch_leds)
+        m->rd.watch_leds(m->rd.data, NULL, NULL);
+    g_free(m);
 }
 
 static void mutter_call(struct injector *inj, const char *method, GVariant *args)
@@ -83,8 +94,8 @@ static void mutter_wheel(struct injector *inj, int dy, int dx)
 
 static unsigned mutter_get_leds(struct injector *inj)
 {
-    /* CapsLockState/NumLockState are not followed yet. */
-    return 0;
+    struct inj_mutter *m = inj->priv;
+    return m->rd.get_leds ? m->rd.get_leds(m->rd.data) : 0;
 }
 
 const struct injector_ops injector_mutter_ops = {

@@ -48,6 +48,10 @@ struct injector_remote_desktop {
     /* The object path of the session's screen-cast stream, which absolute
      * motion is relative to, or NULL while there is none. */
     const char *(*stream_path)(void *data);
+    /* The desktop's lock keys (enum injector_led bits), and who to tell when
+     * they change: @changed (NULL: nobody) is called on the main loop. */
+    unsigned (*get_leds)(void *data);
+    void (*watch_leds)(void *data, void (*changed)(unsigned leds, void *user), void *user);
     void *data;
 };
 

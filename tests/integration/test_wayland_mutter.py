@@ -26,6 +26,8 @@ GTK_CLIENT = os.path.join(tdtest.HERE, "gtk-pattern.py")
 MOUSE_MODE_CLIENT = 2
 BUTTON_LEFT = 1  # SPICE_MOUSE_BUTTON_LEFT
 MASK_LEFT = 1
+CAPS = 4  # SPICE_INPUTS_CAPS_LOCK
+SESSION_IFACE = "org.gnome.Mutter.RemoteDesktop.Session"
 
 
 def scrape(port):
@@ -175,6 +177,41 @@ class GtkPattern:
         return tdtest.wait_for(found, timeout, what=what)
 
 
+class LocalKeyboard:
+    """A remote-desktop session of the test's own on mutter's bus: keys
+    pressed there are like keys of the desktop's local keyboard."""
+
+    def __init__(self, gnome):
+        from gi.repository import Gio
+        self.Gio = Gio
+        self.bus = Gio.DBusConnection.new_for_address_sync(
+            "unix:path=" + gnome.bus, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        self.path = self.call("/org/gnome/Mutter/RemoteDesktop", "org.gnome.Mutter.RemoteDesktop",
+                              "CreateSession", None)[0]
+        self.call(self.path, SESSION_IFACE, "Start", None)
+        # Mutter drops the first key of a new session's keyboard.
+        self.tap(42)
+
+    def call(self, path, iface, method, args):
+        from gi.repository import GLib
+        reply = self.bus.call_sync("org.gnome.Mutter.RemoteDesktop", path, iface, method,
+                                   GLib.Variant(*args) if args else None, None,
+                                   self.Gio.DBusCallFlags.NONE, 20000, None)
+        return reply.unpack() if reply else ()
+
+    def tap(self, code):
+        for down in (True, False):
+            self.call(self.path, SESSION_IFACE, "NotifyKeyboardKeycode", ("(ub)", (code, down)))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.call(self.path, SESSION_IFACE, "Stop", None)
+        self.bus.close_sync(None)
+
+
 class MutterAgent:
     def __init__(self, gnome, args=()):
         self.port = tdtest.free_port()
@@ -243,6 +280,14 @@ class WaylandMutterTest(unittest.TestCase):
             c.close()
             raise AssertionError("the inputs channel did not open in client mouse mode")
         return c
+
+    def toggle_caps(self, c, on):
+        c.inputs.key_press(0x3a)
+        c.iterate(0.05)
+        c.inputs.key_release(0x3a)
+        self.assertTrue(c.wait(lambda: bool(c.inputs.get_property("key-modifiers") & CAPS) == on,
+                               20),
+                        "Caps Lock %s did not reach the client's LEDs" % ("on" if on else "off"))
 
     def test_gnome_pattern_input_idle(self):
         gtk = GtkPattern(self.gnome)
@@ -314,13 +359,28 @@ class WaylandMutterTest(unittest.TestCase):
                             "no cursor shape reached the client")
             print("cursor shapes at the client: %s" % c.cursor_shapes[:3])
 
+            # Caps Lock pressed on the desktop's side (a second remote-desktop
+            # session stands for the local keyboard): mutter's CapsLockState
+            # reaches the client's LEDs. spice-server saw no lock key here, so
+            # only the agent can have told it.
+            with LocalKeyboard(self.gnome) as local:
+                for on in (True, False):
+                    local.tap(58)  # KEY_CAPSLOCK
+                    self.assertTrue(
+                        c.wait(lambda: bool(c.inputs.get_property("key-modifiers") & CAPS) == on,
+                               20),
+                        "Caps Lock %s on the desktop did not reach the client's LEDs"
+                        % ("on" if on else "off"))
+
+            # Caps Lock from the client: mutter applies it.
+            self.toggle_caps(c, True)
             # A key still held when the client leaves is released.
             c.inputs.key_press(0x2e)  # c
-            gtk.wait_line(lambda l: l == "key c", 30, "the held key at the GTK client", client=c)
-            self.assertNotIn("keyup c", gtk.lines())
+            gtk.wait_line(lambda l: l == "key C", 30, "the held key at the GTK client", client=c)
+            self.assertNotIn("keyup C", gtk.lines())
         finally:
             c.close()
-        gtk.wait_line(lambda l: l == "keyup c", 30, "the held key to be released on leave")
+        gtk.wait_line(lambda l: l == "keyup C", 30, "the held key to be released on leave")
 
         # The last client left: the remote-desktop session (and GNOME's
         # sharing indicator) goes with it.
