@@ -30,6 +30,8 @@
 #define MUTTER_MAX_DAMAGE_RECTS  16
 #define MUTTER_DEFAULT_WIDTH     1280
 #define MUTTER_DEFAULT_HEIGHT    720
+/* A stream paused this long (its producer gone) counts as ended. */
+#define MUTTER_PAUSED_LOST_MS 3000
 #define MUTTER_CURSOR_META_SIZE(w, h)                                                              \
     (sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (size_t)(w) * (h)*4)
 
@@ -53,9 +55,10 @@ struct mutter {
 
     bool open; /* asked the source for a stream */
     uint32_t node;
-    bool have_format;  /* (create's wait) */
-    bool streaming;    /* reached PW_STREAM_STATE_STREAMING */
-    int width, height; /* of the negotiated format */
+    bool have_format;   /* (create's wait) */
+    bool streaming;     /* reached PW_STREAM_STATE_STREAMING */
+    guint paused_timer; /* streaming -> paused: lost unless it resumes */
+    int width, height;  /* of the negotiated format */
 
     uint8_t *shadow; /* cap->width x cap->height BGRX */
     struct damage *pending;
@@ -152,7 +155,8 @@ static bool mutter_buffer_damage(struct mutter *m, struct spa_buffer *sb, struct
         return false;
     int got = pipewire_meta_parse_damage(meta->data, meta->size, m->width, m->height, rects + *n,
                                          max - *n);
-    if (got < 0)
+    /* Too many boxes, or none (a meta the producer left empty): diff. */
+    if (got <= 0)
         return false;
     *n += got;
     return true;
@@ -279,14 +283,30 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
     mutter_update_params(m);
 }
 
+static gboolean on_paused_too_long(gpointer data)
+{
+    struct mutter *m = data;
+    m->paused_timer = 0;
+    mutter_lost(m, "the PipeWire stream stopped (did the compositor end the screen cast?)");
+    return G_SOURCE_REMOVE;
+}
+
 static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state,
                              const char *error)
 {
     struct mutter *m = data;
     g_debug("GNOME screen cast: stream %s -> %s", pw_stream_state_as_string(old),
             pw_stream_state_as_string(state));
-    if (state == PW_STREAM_STATE_STREAMING)
+    if (state == PW_STREAM_STATE_STREAMING) {
         m->streaming = true;
+        if (m->paused_timer)
+            g_source_remove(m->paused_timer);
+        m->paused_timer = 0;
+    } else if (state == PW_STREAM_STATE_PAUSED && old == PW_STREAM_STATE_STREAMING && m->open &&
+               !m->paused_timer) {
+        /* Mutter never pauses its consumer; a renegotiation passes quickly. */
+        m->paused_timer = g_timeout_add(MUTTER_PAUSED_LOST_MS, on_paused_too_long, m);
+    }
     if (state == PW_STREAM_STATE_ERROR) {
         g_autofree char *why =
             g_strdup_printf("the PipeWire stream failed: %s", error ? error : "unknown error");
@@ -327,6 +347,9 @@ static void mutter_stream_close(struct mutter *m)
         m->stream = NULL;
     }
     m->streaming = false;
+    if (m->paused_timer)
+        g_source_remove(m->paused_timer);
+    m->paused_timer = 0;
     m->node = 0;
 }
 
