@@ -246,6 +246,11 @@ class MutterAgent:
         m = scrape(self.metrics_port)
         return m["thindesk_frames_captured_total"], m["thindesk_frames_sent_total"]
 
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         return tdtest.stop_process(self.proc, timeout=15)
 
@@ -323,13 +328,15 @@ class WaylandMutterTest(unittest.TestCase):
             # A still screen: nothing captured, nothing sent, for 10 s.
             c.iterate(1.5)
             before = self.agent.frames()
+            cpu_before = self.agent.cpu_seconds()
             c.iterate(10.0)
             after = self.agent.frames()
+            cpu = self.agent.cpu_seconds() - cpu_before
             self.assertEqual(after[1], before[1], "frames were sent while the screen stood still")
             self.assertEqual(after[0], before[0],
                              "frames were captured while the screen stood still")
-            print("idle 10 s: captured %d, sent %d frames in total, none while idle"
-                  % (after[0], after[1]))
+            print("idle 10 s: captured %d, sent %d frames in total, none while idle; "
+                  "agent CPU %.2f s" % (after[0], after[1], cpu))
 
             # Keys, by scancode (SPICE's set 1): a, b, Shift+1 (exclam), Return.
             for code, down in [(0x1e, 1), (0x1e, 0), (0x30, 1), (0x30, 0), (0x2a, 1),
