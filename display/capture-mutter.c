@@ -32,6 +32,12 @@
 #define MUTTER_DEFAULT_HEIGHT    720
 /* A stream paused this long (its producer gone) counts as ended. */
 #define MUTTER_PAUSED_LOST_MS 3000
+/* PipeWire restarting: retry this often, this many times. */
+#define MUTTER_RECONNECT_MS    500
+#define MUTTER_RECONNECT_TRIES 60
+/* The compositor ending the session waits this long for news that PipeWire
+ * went away (which mutter reacts to first), to tell a restart from an end. */
+#define MUTTER_END_GRACE_MS 1000
 #define MUTTER_CURSOR_META_SIZE(w, h)                                                              \
     (sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (size_t)(w) * (h)*4)
 
@@ -58,7 +64,11 @@ struct mutter {
     bool have_format;   /* (create's wait) */
     bool streaming;     /* reached PW_STREAM_STATE_STREAMING */
     guint paused_timer; /* streaming -> paused: lost unless it resumes */
-    int width, height;  /* of the negotiated format */
+    guint reconnect;    /* PipeWire went away: retrying */
+    int reconnect_tries;
+    guint end_timer; /* the session ended: lost, unless PipeWire restarts */
+    char *end_reason;
+    int width, height; /* of the negotiated format */
 
     uint8_t *shadow; /* cap->width x cap->height BGRX */
     struct damage *pending;
@@ -77,6 +87,26 @@ static void mutter_lost(struct mutter *m, const char *why)
     m->lost = true;
     g_autofree char *message = g_strdup_printf("GNOME screen cast: %s", why);
     capture_emit_lost(m->cap, message);
+}
+
+static gboolean on_end_grace(gpointer data)
+{
+    struct mutter *m = data;
+    m->end_timer = 0;
+    mutter_lost(m, m->end_reason);
+    return G_SOURCE_REMOVE;
+}
+
+/* The stream or the session ended while open: lost, unless PipeWire turns
+ * out to be restarting (its end comes first, or within a second). */
+static void mutter_end(struct mutter *m, const char *why)
+{
+    if (m->reconnect || m->lost)
+        return;
+    g_free(m->end_reason);
+    m->end_reason = g_strdup(why);
+    if (!m->end_timer)
+        m->end_timer = g_timeout_add(MUTTER_END_GRACE_MS, on_end_grace, m);
 }
 
 /* --- pw_loop inside the GLib main loop --- */
@@ -287,7 +317,7 @@ static gboolean on_paused_too_long(gpointer data)
 {
     struct mutter *m = data;
     m->paused_timer = 0;
-    mutter_lost(m, "the PipeWire stream stopped (did the compositor end the screen cast?)");
+    mutter_end(m, "the PipeWire stream stopped (did the compositor end the screen cast?)");
     return G_SOURCE_REMOVE;
 }
 
@@ -310,10 +340,10 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
     if (state == PW_STREAM_STATE_ERROR) {
         g_autofree char *why =
             g_strdup_printf("the PipeWire stream failed: %s", error ? error : "unknown error");
-        mutter_lost(m, why);
+        mutter_end(m, why);
     } else if (state == PW_STREAM_STATE_UNCONNECTED && m->open &&
                old != PW_STREAM_STATE_UNCONNECTED) {
-        mutter_lost(m, "the PipeWire stream ended (did the compositor stop the screen cast?)");
+        mutter_end(m, "the PipeWire stream ended (did the compositor stop the screen cast?)");
     }
 }
 
@@ -324,13 +354,29 @@ static const struct pw_stream_events stream_events = {
     .process = on_process,
 };
 
+static gboolean on_reconnect(gpointer data);
+
 static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
 {
     struct mutter *m = data;
     if (id != PW_ID_CORE)
         return;
-    g_autofree char *why = g_strdup_printf("PipeWire: %s%s", message ? message : g_strerror(-res),
-                                           res == -EPIPE ? " (the daemon went away)" : "");
+    if (res == -EPIPE && !m->lost) {
+        /* The daemon went away: it may come back (a restart). Tear down
+         * outside this callback, then reconnect. */
+        if (!m->reconnect) {
+            g_warning("GNOME screen cast: PipeWire went away; reconnecting");
+            m->reconnect_tries = 0;
+            m->reconnect = g_timeout_add(MUTTER_RECONNECT_MS, on_reconnect, m);
+        }
+        if (m->end_timer) {
+            /* mutter's end of the session was this restart */
+            g_source_remove(m->end_timer);
+            m->end_timer = 0;
+        }
+        return;
+    }
+    g_autofree char *why = g_strdup_printf("PipeWire: %s", message ? message : g_strerror(-res));
     mutter_lost(m, why);
 }
 
@@ -338,6 +384,42 @@ static const struct pw_core_events core_events = {
     PW_VERSION_CORE_EVENTS,
     .error = on_core_error,
 };
+
+static void mutter_stream_close(struct mutter *m);
+static void mutter_open(struct mutter *m);
+static void mutter_close(struct mutter *m);
+
+static gboolean on_reconnect(gpointer data)
+{
+    struct mutter *m = data;
+    if (m->core) {
+        /* First round: drop what belonged to the old daemon, and the
+         * compositor's session, whose stream died with it. */
+        bool was_open = m->open;
+        mutter_close(m);
+        m->open = was_open; /* reopened below */
+        spa_hook_remove(&m->core_listener);
+        pw_core_disconnect(m->core);
+        m->core = NULL;
+    }
+    m->core = pw_context_connect(m->context, NULL, 0);
+    if (!m->core) {
+        if (++m->reconnect_tries < MUTTER_RECONNECT_TRIES)
+            return G_SOURCE_CONTINUE;
+        m->reconnect = 0;
+        mutter_lost(m, "PipeWire went away and did not come back within 30 s");
+        return G_SOURCE_REMOVE;
+    }
+    pw_core_add_listener(m->core, &m->core_listener, &core_events, m);
+    m->reconnect = 0;
+    g_message("GNOME screen cast: PipeWire is back%s",
+              m->open ? "; opening the screen cast again" : "");
+    if (m->open) {
+        m->open = false;
+        mutter_open(m);
+    }
+    return G_SOURCE_REMOVE;
+}
 
 static void mutter_stream_close(struct mutter *m)
 {
@@ -401,7 +483,8 @@ static void on_stream_ready(uint32_t node, const char *error, void *data)
         return;
     }
     if (!node) {
-        mutter_lost(m, error ? error : "the compositor closed the screen cast");
+        /* While PipeWire restarts mutter ends its session: we reopen. */
+        mutter_end(m, error ? error : "the compositor closed the screen cast");
         return;
     }
     mutter_stream_close(m);
@@ -438,6 +521,11 @@ static void mutter_close(struct mutter *m)
 static void mutter_free(struct mutter *m)
 {
     mutter_close(m);
+    if (m->reconnect)
+        g_source_remove(m->reconnect);
+    if (m->end_timer)
+        g_source_remove(m->end_timer);
+    g_free(m->end_reason);
     if (m->core) {
         spa_hook_remove(&m->core_listener);
         pw_core_disconnect(m->core);
