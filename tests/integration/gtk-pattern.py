@@ -2,7 +2,7 @@
 known pattern (solid 1280x720-scaled blocks, see pattern_rgb) once and then
 stands still, and prints every key and button it receives on stdout:
   ready W H
-  key NAME
+  key NAME       (space also flips the pattern to its negative and back)
   keyup NAME
   button N X Y
 Run with Debian's /usr/bin/python3 (python3-gi, gir1.2-gtk-3.0) and
@@ -19,13 +19,15 @@ from gi.repository import Gdk, GLib, Gtk  # noqa: E402
 BLOCK = 40
 
 
-def block_rgb(bx, by):
+def block_rgb(bx, by, phase=0):
     """The colour of block (bx, by) as 0..255 (R, G, B): every block differs
-    from its neighbours in every channel, so shifts and swaps show."""
-    return ((bx * 37 + by * 11) % 256, (bx * 5 + by * 71 + 64) % 256, (bx * 113 ^ by * 29) % 256)
+    from its neighbours in every channel, so shifts and swaps show. Phase 1
+    (after the space key) is the negative."""
+    rgb = ((bx * 37 + by * 11) % 256, (bx * 5 + by * 71 + 64) % 256, (bx * 113 ^ by * 29) % 256)
+    return tuple(255 - c for c in rgb) if phase else rgb
 
 
-def pattern_rgb(width, height):
+def pattern_rgb(width, height, phase=0):
     """The bytes (RGB, row-major) the window shows at @width x @height."""
     rows = []
     for y in range(height):
@@ -33,7 +35,7 @@ def pattern_rgb(width, height):
         by = y // BLOCK
         for bx in range((width + BLOCK - 1) // BLOCK):
             n = min(BLOCK, width - bx * BLOCK)
-            row += bytes(block_rgb(bx, by)) * n
+            row += bytes(block_rgb(bx, by, phase)) * n
         rows.append(bytes(row))
     return b"".join(rows)
 
@@ -46,7 +48,7 @@ def on_draw(widget, cr):
     w, h = widget.get_allocated_width(), widget.get_allocated_height()
     for by in range((h + BLOCK - 1) // BLOCK):
         for bx in range((w + BLOCK - 1) // BLOCK):
-            r, g, b = block_rgb(bx, by)
+            r, g, b = block_rgb(bx, by, getattr(widget, "phase", 0))
             cr.set_source_rgb(r / 255.0, g / 255.0, b / 255.0)
             cr.rectangle(bx * BLOCK, by * BLOCK, BLOCK, BLOCK)
             cr.fill()
@@ -64,8 +66,15 @@ def main():
     area.add_events(Gdk.EventMask.KEY_PRESS_MASK | Gdk.EventMask.KEY_RELEASE_MASK |
                     Gdk.EventMask.BUTTON_PRESS_MASK)
     area.connect("draw", on_draw)
-    win.connect("key-press-event",
-                lambda w, e: say("key", Gdk.keyval_name(e.keyval)) or True)
+    def on_key(w, e):
+        name = Gdk.keyval_name(e.keyval)
+        say("key", name)
+        if name == "space":
+            area.phase = 1 - getattr(area, "phase", 0)
+            area.queue_draw()
+        return True
+
+    win.connect("key-press-event", on_key)
     win.connect("key-release-event",
                 lambda w, e: say("keyup", Gdk.keyval_name(e.keyval)) or True)
     area.connect("button-press-event",

@@ -104,6 +104,19 @@ class Gnome:
                         and os.path.exists(os.path.join(self.runtime, self.display)), 60,
                         what="mutter on the session bus")
 
+    def restart_pipewire(self):
+        """Kills pipewire and wireplumber (as a crash would) and starts them again."""
+        for p in list(self.procs):
+            if p.args[0] in ("pipewire", "wireplumber") and p.poll() is None:
+                p.kill()
+                p.wait()
+                self.procs.remove(p)
+        self.spawn("pipewire")
+        tdtest.wait_for(lambda: self.check_alive() and
+                        os.path.exists(os.path.join(self.runtime, "pipewire-0")), 30,
+                        what="pipewire to listen again")
+        self.spawn("wireplumber")
+
     def env(self):
         env = {"PATH": "/usr/bin:/bin", "HOME": self.tmp, "XDG_RUNTIME_DIR": self.runtime,
                "XDG_CONFIG_HOME": os.path.join(self.tmp, "config"),
@@ -396,6 +409,38 @@ class WaylandMutterTest(unittest.TestCase):
         self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
 
 
+    def test_pipewire_restart(self):
+        gtk = GtkPattern(self.gnome)
+        self.agent = MutterAgent(self.gnome)
+        c = self.connect()
+        try:
+            want = [pattern_from_file(0), pattern_from_file(1)]
+            shows = lambda phase: (client_rgb(c) or (0, 0, b""))[2] == want[phase]  # noqa: E731
+            self.assertTrue(c.wait(lambda: shows(0), 60), "no exact first frame")
+            # The screen changes (space flips the pattern): exact again.
+            c.inputs.key_press(0x39)
+            c.inputs.key_release(0x39)
+            self.assertTrue(c.wait(lambda: shows(1), 30), "the changed screen is not exact")
+            # PipeWire and WirePlumber restart under the running session.
+            started = lambda: self.agent.stderr().count("remote-desktop session started")  # noqa: E731
+            sessions = started()
+            self.gnome.restart_pipewire()
+            tdtest.wait_for(lambda: c.iterate(0.1) or
+                            "PipeWire is back" in self.agent.stderr() or
+                            self.agent.proc.poll() is not None, 60,
+                            what="the agent to reconnect to PipeWire")
+            self.assertIsNone(self.agent.proc.poll(), self.agent.stderr())
+            tdtest.wait_for(lambda: c.iterate(0.1) or started() > sessions, 60,
+                            what="a new remote-desktop session")
+            # Frames flow again: the next change is exact at the same client.
+            c.inputs.key_press(0x39)
+            c.inputs.key_release(0x39)
+            self.assertTrue(c.wait(lambda: shows(0), 60),
+                            "no new frames after PipeWire restarted:\n" + self.agent.stderr())
+        finally:
+            c.close()
+        self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
+
     def test_mutter_quitting_ends_the_agent(self):
         self.agent = MutterAgent(self.gnome)
         self.gnome.mutter.send_signal(signal.SIGTERM)
@@ -408,7 +453,7 @@ class WaylandMutterTest(unittest.TestCase):
         self.gnome.procs.remove(self.gnome.mutter)
 
 
-def pattern_from_file():
+def pattern_from_file(phase=0):
     """The RGB bytes gtk-pattern.py paints at WIDTH x HEIGHT, from its own
     pattern_rgb (without importing GTK here)."""
     import importlib.util
@@ -430,7 +475,7 @@ def pattern_from_file():
                 sys.modules.pop(k, None)
             else:
                 sys.modules[k] = v
-    return mod.pattern_rgb(WIDTH, HEIGHT)
+    return mod.pattern_rgb(WIDTH, HEIGHT, phase)
 
 
 class MutterErrorsTest(unittest.TestCase):
