@@ -333,8 +333,19 @@ static void on_notify_done(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     g_autoptr(GVariant) reply =
         g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
-    if (!reply)
-        g_debug("mutter refused an input event: %s", error->message);
+    if (!reply) {
+        /* Once at warning level (a broken session shows), then quietly:
+         * a client can send thousands of events a second. */
+        static gboolean warned;
+        g_dbus_error_strip_remote_error(error);
+        if (!warned)
+            g_warning(
+                "mutter refused an input event: %s (further refusals are logged at debug level)",
+                error->message);
+        else
+            g_debug("mutter refused an input event: %s", error->message);
+        warned = TRUE;
+    }
 }
 
 static bool input_call(void *data, const char *method, GVariant *args)

@@ -407,6 +407,8 @@ class WaylandMutterTest(unittest.TestCase):
         tdtest.wait_for(lambda: self.agent.stderr().count("remote-desktop session closed") >= 2,
                         20, what="the agent to close the Mutter session")
         self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
+        # Every event, the releases on leave included, was taken.
+        self.assertNotIn("mutter refused", self.agent.stderr())
 
 
     def test_pipewire_restart(self):
