@@ -1,6 +1,7 @@
 #include "agent/mutter-session.h"
 
 #include <gio/gio.h>
+#include <errno.h>
 #include <glib.h>
 #include <linux/input-event-codes.h>
 
@@ -326,6 +327,72 @@ static void stream_close(void *data)
         s->close_idle = g_idle_add(on_close_idle, s);
 }
 
+/* The current mode of the primary monitor, from DisplayConfig. */
+static int stream_get_size(void *data, int *ret_width, int *ret_height)
+{
+    struct mutter_session *s = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        s->bus, "org.gnome.Mutter.DisplayConfig", "/org/gnome/Mutter/DisplayConfig",
+        "org.gnome.Mutter.DisplayConfig", "GetCurrentState", NULL,
+        G_VARIANT_TYPE("(ua((ssss)a(siiddada{sv})a{sv})a(iiduba(ssss)a{sv})a{sv})"),
+        G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT, NULL, &error);
+    if (!reply) {
+        g_debug("no monitor configuration from mutter: %s", error->message);
+        return -EIO;
+    }
+    g_autoptr(GVariant) monitors = g_variant_get_child_value(reply, 1);
+    g_autoptr(GVariant) logical = g_variant_get_child_value(reply, 2);
+    /* The primary logical monitor's first monitor, and its rotation. */
+    g_autofree char *connector = NULL;
+    guint32 transform = 0;
+    for (gsize i = 0; !connector && i < g_variant_n_children(logical); i++) {
+        g_autoptr(GVariant) lm = g_variant_get_child_value(logical, i);
+        gboolean primary = FALSE;
+        g_variant_get_child(lm, 3, "u", &transform);
+        g_variant_get_child(lm, 4, "b", &primary);
+        g_autoptr(GVariant) specs = g_variant_get_child_value(lm, 5);
+        if (primary && g_variant_n_children(specs) > 0) {
+            g_autoptr(GVariant) spec = g_variant_get_child_value(specs, 0);
+            g_variant_get_child(spec, 0, "s", &connector);
+        }
+    }
+    if (!connector)
+        return -ENODEV;
+    for (gsize i = 0; i < g_variant_n_children(monitors); i++) {
+        g_autoptr(GVariant) mon = g_variant_get_child_value(monitors, i);
+        g_autoptr(GVariant) spec = g_variant_get_child_value(mon, 0);
+        g_autofree char *name = NULL;
+        g_variant_get_child(spec, 0, "s", &name);
+        if (g_strcmp0(name, connector) != 0)
+            continue;
+        g_autoptr(GVariant) modes = g_variant_get_child_value(mon, 1);
+        for (gsize j = 0; j < g_variant_n_children(modes); j++) {
+            g_autoptr(GVariant) mode = g_variant_get_child_value(modes, j);
+            gint32 w = 0, h = 0;
+            gboolean current = FALSE;
+            g_variant_get_child(mode, 1, "i", &w);
+            g_variant_get_child(mode, 2, "i", &h);
+            g_autoptr(GVariant) props = g_variant_get_child_value(mode, 6);
+            if (!g_variant_lookup(props, "is-current", "b", &current) || !current || w <= 0 ||
+                h <= 0)
+                continue;
+            bool turned = transform % 2 == 1; /* 90 or 270 degrees, flipped or not */
+            *ret_width = turned ? h : w;
+            *ret_height = turned ? w : h;
+            return 0;
+        }
+    }
+    return -ENODEV;
+}
+
+static void stream_watch(void *data, capture_stream_ready_fn gone, void *gone_data)
+{
+    struct mutter_session *s = data;
+    s->gone = gone;
+    s->gone_data = gone_data;
+}
+
 /* --- input's view --- */
 
 static void on_notify_done(GObject *source, GAsyncResult *res, gpointer data)
@@ -431,8 +498,11 @@ struct mutter_session *mutter_session_create(char **ret_error)
     s->present = true;
     s->watch = g_bus_watch_name_on_connection(s->bus, RD_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                               on_name_appeared, on_name_vanished, s, NULL);
-    s->stream_source =
-        (struct capture_stream_source){.open = stream_open, .close = stream_close, .data = s};
+    s->stream_source = (struct capture_stream_source){.open = stream_open,
+                                                      .close = stream_close,
+                                                      .get_size = stream_get_size,
+                                                      .watch = stream_watch,
+                                                      .data = s};
     s->input = (struct injector_remote_desktop){
         .call = input_call,
         .stream_path = input_stream_path,

@@ -306,10 +306,14 @@ static void on_param_changed(void *data, uint32_t id, const struct spa_pod *para
         return;
     }
     g_debug("GNOME screen cast: format %ux%u", info.size.width, info.size.height);
+    bool same = m->shadow && (int)info.size.width == m->width && (int)info.size.height == m->height;
     m->width = (int)info.size.width;
     m->height = (int)info.size.height;
     m->have_format = true;
-    mutter_resize(m, m->width, m->height);
+    /* The same size again (a new stream, a renegotiation) keeps the shadow:
+     * a frame that already arrived stays. */
+    if (!same)
+        mutter_resize(m, m->width, m->height);
     mutter_update_params(m);
 }
 
@@ -521,6 +525,8 @@ static void mutter_close(struct mutter *m)
 static void mutter_free(struct mutter *m)
 {
     mutter_close(m);
+    if (m->source.watch)
+        m->source.watch(m->source.data, NULL, NULL);
     if (m->reconnect)
         g_source_remove(m->reconnect);
     if (m->end_timer)
@@ -589,8 +595,22 @@ static int mutter_create(struct capture *cap, const struct capture_config *confi
     }
     pw_core_add_listener(m->core, &m->core_listener, &core_events, m);
 
-    /* One short session now, for the screen size; the real one opens when a
-     * client connects. The main loop does not run yet: iterate here. */
+    /* The screen size, from the compositor's monitor configuration if it
+     * says; else from one short session (the real one opens when a client
+     * connects). The main loop does not run yet: iterate here. */
+    int w = 0, h = 0;
+    if (m->source.get_size && m->source.get_size(m->source.data, &w, &h) == 0) {
+        g_debug("GNOME screen cast: %dx%d by the monitor configuration", w, h);
+        cap->width = m->width = w;
+        cap->height = m->height = h;
+        m->shadow = g_malloc0((size_t)w * h * 4);
+        damage_resize(m->pending, w, h);
+        damage_clear(m->pending);
+        if (m->source.watch)
+            m->source.watch(m->source.data, on_stream_ready, m);
+        cap->priv = m;
+        return 0;
+    }
     mutter_open(m);
     bool timed_out = false;
     guint timer = g_timeout_add(MUTTER_FORMAT_TIMEOUT_MS, on_format_timeout, &timed_out);

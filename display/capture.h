@@ -40,6 +40,12 @@ struct capture_stream_source {
     /* Gives the stream back. Afterwards @ready is called only (with node 0)
      * when the compositor goes away, until the source is destroyed. */
     void (*close)(void *data);
+    /* Optional: the size the stream will have, without opening it (which
+     * would show GNOME's sharing indicator). 0 or -errno. */
+    int (*get_size)(void *data, int *ret_width, int *ret_height);
+    /* Optional: calls @gone (node 0) when the compositor goes away while no
+     * stream was opened yet; NULL stops that. */
+    void (*watch)(void *data, capture_stream_ready_fn gone, void *gone_data);
     void *data;
 };
 
