@@ -124,9 +124,15 @@ static void on_producer_process(void *data)
     struct pw_buffer *b = pw_stream_dequeue_buffer(p->stream);
     if (!b)
         return;
-    p->pending = false;
     struct spa_buffer *sb = b->buffer;
     struct spa_data *d = &sb->datas[0];
+    if (!p->cursor_only && (size_t)p->width * p->height * 4 > d->maxsize) {
+        /* A buffer of the size before a resize: wait for the new ones. */
+        d->chunk->size = 0;
+        pw_stream_queue_buffer(p->stream, b);
+        return;
+    }
+    p->pending = false;
     struct spa_meta_header *h = spa_buffer_find_meta_data(sb, SPA_META_Header, sizeof(*h));
     if (h)
         h->flags = p->corrupted ? SPA_META_HEADER_FLAG_CORRUPTED : 0;
