@@ -59,6 +59,7 @@ struct agent {
     struct tls_identity *tls;
     char *vv_file;
     struct capture *capture;
+    struct mutter_session *mutter; /* GNOME: shared by capture and input */
     SpiceServer *server;
     struct spice_display *display;
     struct spice_input *input;

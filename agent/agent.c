@@ -16,6 +16,7 @@
 #include "agent/control.h"
 #include "agent/frame-pump.h"
 #include "agent/metrics.h"
+#include "agent/mutter-session.h"
 #include "agent/password.h"
 #include "agent/spice-client-mouse.h"
 #include "agent/spice-display.h"
@@ -340,10 +341,18 @@ struct agent *agent_create(const struct agent_options *opts)
         a->display_name = g_strdup_printf("fake desktop '%s'", opts->fake_script);
     else if (strcmp(opts->capture, "wlr") == 0)
         a->display_name = g_strdup_printf("Wayland display %s", g_getenv("WAYLAND_DISPLAY"));
+    else if (strcmp(opts->capture, "mutter") == 0)
+        a->display_name = g_strdup_printf("GNOME desktop on Wayland display %s",
+                                          g_getenv("WAYLAND_DISPLAY"));
     else
         a->display_name =
             g_strdup_printf("X display %s", display ? display : g_getenv("DISPLAY"));
 
+    if (strcmp(opts->capture, "mutter") == 0 || strcmp(opts->input, "mutter") == 0) {
+        a->mutter = mutter_session_create(&error);
+        if (!a->mutter)
+            goto err_print;
+    }
     struct capture_config cc = {
         .backend = opts->capture,
         .display = display,
@@ -351,6 +360,8 @@ struct agent *agent_create(const struct agent_options *opts)
         .fake_width = opts->fake_width,
         .fake_height = opts->fake_height,
         .fake_fps = opts->fake_fps,
+        .stream_source = a->mutter ? mutter_session_stream_source(a->mutter) : NULL,
+        .max_fps = opts->max_fps,
     };
     /* --system starts on its placeholder; the seat follower attaches. */
     a->capture = opts->system_mode ? agent_system_placeholder(a, &error)
@@ -404,7 +415,9 @@ struct agent *agent_create(const struct agent_options *opts)
             goto err_print;
         }
     }
-    a->input = spice_input_create(a->server, opts, display, w, h, &error);
+    a->input = spice_input_create(a->server, opts,
+                                  a->mutter ? mutter_session_input(a->mutter) : NULL, display,
+                                  w, h, &error);
     if (!a->input)
         goto err_print;
     a->usb = spice_usb_create(a->server, opts, &error);
@@ -491,6 +504,8 @@ void agent_destroy(struct agent *a)
     /* After the server: it closes the usbredir devices of a connected client. */
     spice_usb_destroy(a->usb);
     capture_destroy(a->capture);
+    /* After capture and input: both used it. */
+    mutter_session_destroy(a->mutter);
     tls_identity_destroy(a->tls);
     virtual_desktop_stop(a->vdesk);
     if (a->vv_file)

@@ -63,8 +63,8 @@ static const struct opt table[] = {
      "accept clients without a password (only allowed on loopback addresses)"},
     {"config", OPT_STRING, NOFIELD, 0, NULL, "FILE",
      "read settings from FILE after the system and user config files", NULL, 0, 0, true},
-    {"capture", OPT_STRING, OFF(capture), 0, "auto", "auto|wlr|x11|fake",
-     "where pixels come from: auto picks wlr when $WAYLAND_DISPLAY is a compositor offering wlr-screencopy (sway), else x11 on $DISPLAY, else a virtual X desktop; wlr: a wlroots compositor; x11: an X server; fake: scripted test frames"},
+    {"capture", OPT_STRING, OFF(capture), 0, "auto", "auto|wlr|mutter|x11|fake",
+     "where pixels come from: auto picks mutter in a GNOME Wayland session (org.gnome.Mutter.ScreenCast on the session bus), wlr when $WAYLAND_DISPLAY is a compositor offering wlr-screencopy (sway), else x11 on $DISPLAY, else a virtual X desktop; mutter: GNOME's screen cast through PipeWire; wlr: a wlroots compositor; x11: an X server; fake: scripted test frames"},
     {"fake-script", OPT_STRING, OFF(fake_script), 0, "static", "static|full|scroll|waiting",
      "what the fake capture backend shows"},
     {"fake-size", OPT_SIZE, OFF(fake_width), OFF(fake_height), "1280x720", "WxH",
@@ -98,8 +98,8 @@ static const struct opt table[] = {
      "--video=stream: JPEG quality (4:4:4) of the last frame after motion stops", NULL, 1, 100},
     {"video-audio-clock", OPT_BOOL, OFF(video_audio_clock), 0, "true", NULL,
      "--video=stream: keep the sound channel playing (silence too) while the stream runs, so spice-gtk shows frames after its audio latency instead of 400 ms late"},
-    {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|wlr|fake",
-     "how keyboard and pointer events reach the desktop (auto: wlr on a wlroots compositor that offers a virtual keyboard and pointer, else uinput when /dev/uinput is writable, else xtest)"},
+    {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|wlr|mutter|fake",
+     "how keyboard and pointer events reach the desktop: auto picks mutter with --capture=mutter, wlr on a wlroots compositor that offers a virtual keyboard and pointer, fake with fake capture, else uinput when /dev/uinput is writable, else xtest"},
     {"view-only", OPT_BOOL, OFF(view_only), 0, "false", NULL,
      "ignore all keyboard and pointer input from clients"},
     {"copy-detection", OPT_BOOL, OFF(copy_detection), 0, "true", NULL,
@@ -564,7 +564,7 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
     const char *env_display = g_getenv("DISPLAY");
     if (!o->capture || !o->input) {
         *ret_error = g_strdup_printf("empty %s: expected %s", !o->capture ? "capture" : "input",
-                                     !o->capture ? "auto, wlr, x11 or fake" : "auto, uinput, xtest, wlr or fake");
+                                     !o->capture ? "auto, wlr, mutter, x11 or fake" : "auto, uinput, xtest, wlr, mutter or fake");
         return OPTIONS_USAGE;
     }
     /* The system service follows seat0's X sessions: auto means x11 there. */
@@ -611,15 +611,15 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
         *ret_error = g_strdup("--password-file and --generate-password exclude each other");
         return OPTIONS_USAGE;
     }
-    static const char *const captures[] = {"auto", "wlr", "x11", "fake", NULL};
+    static const char *const captures[] = {"auto", "wlr", "mutter", "x11", "fake", NULL};
     if (enum_index(captures, o->capture) < 0) {
-        *ret_error = g_strdup_printf("unknown capture backend '%s' (expected auto, wlr, x11 or fake)",
+        *ret_error = g_strdup_printf("unknown capture backend '%s' (expected auto, wlr, mutter, x11 or fake)",
                                      o->capture);
         return OPTIONS_USAGE;
     }
-    static const char *const inputs[] = {"auto", "uinput", "xtest", "wlr", "fake", NULL};
+    static const char *const inputs[] = {"auto", "uinput", "xtest", "wlr", "mutter", "fake", NULL};
     if (enum_index(inputs, o->input) < 0) {
-        *ret_error = g_strdup_printf("unknown input backend '%s' (expected auto, uinput, xtest, wlr or fake)",
+        *ret_error = g_strdup_printf("unknown input backend '%s' (expected auto, uinput, xtest, wlr, mutter or fake)",
                                      o->input);
         return OPTIONS_USAGE;
     }

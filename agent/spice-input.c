@@ -168,6 +168,10 @@ static bool choose_injector(const struct agent_options *opts, const char **ret_b
         /* A fake desktop has no X server to type into. */
         backend = "fake";
         g_message("input: using fake (the desktop is fake)");
+    } else if (is_auto && g_strcmp0(opts->capture, "mutter") == 0) {
+        /* The same Mutter remote-desktop session as the screen cast. */
+        backend = "mutter";
+        g_message("input: using mutter (GNOME's remote-desktop session)");
     } else if (is_auto && g_strcmp0(opts->capture, "wlr") == 0) {
         /* wlroots has no XTest: its own virtual keyboard and pointer when the
          * compositor offers both, else a uinput device reaches a compositor
@@ -214,6 +218,7 @@ static const struct injector_wayland_loop wayland_loop = {
 };
 
 struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
+                                       const struct injector_remote_desktop *remote_desktop,
                                        const char *display, int width, int height, char **ret_error)
 {
     if (lasting.owner) {
@@ -234,6 +239,7 @@ struct spice_input *spice_input_create(SpiceServer *server, const struct agent_o
             .wayland_loop = &wayland_loop,
             .width = width,
             .height = height,
+            .remote_desktop = remote_desktop,
         };
         in->injector = injector_create(&ic, &injector_listener, in, ret_error);
         if (!in->injector) {

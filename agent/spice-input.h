@@ -10,7 +10,11 @@
 struct spice_input;
 
 /* Registers the interfaces with @server. Returns NULL and sets *ret_error. */
+struct injector_remote_desktop;
+
+/* @remote_desktop: mutter's session for --input=mutter, or NULL. */
 struct spice_input *spice_input_create(SpiceServer *server, const struct agent_options *opts,
+                                       const struct injector_remote_desktop *remote_desktop,
                                        const char *display, int width, int height,
                                        char **ret_error);
 void spice_input_destroy(struct spice_input *input);

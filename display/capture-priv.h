@@ -32,6 +32,7 @@ struct capture {
 extern const struct capture_ops capture_x11_ops;
 extern const struct capture_ops capture_fake_ops;
 extern const struct capture_ops capture_wlr_ops;
+extern const struct capture_ops capture_mutter_ops;
 
 /* Helpers for backends: forward events to the listener. */
 void capture_emit_damage_pending(struct capture *cap);

@@ -8,6 +8,7 @@
 static const struct capture_ops *const backends[] = {
     &capture_x11_ops,
     &capture_wlr_ops,
+    &capture_mutter_ops,
     &capture_fake_ops,
 };
 

@@ -1,11 +1,12 @@
 /* capture: where the desktop's pixels come from.
  *
- * One dispatcher over backends (x11, wlr, fake), each an ops table in its own file.
+ * One dispatcher over backends (x11, wlr, mutter, fake), each an ops table in its own file.
  * Everything here runs on the main loop. Backends report events upwards through
  * the listener given at create time; they never call into the agent. */
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "display/copy-detect.h"
 #include "display/cursor.h"
@@ -25,13 +26,38 @@ struct capture_listener {
     void (*lost)(const char *message, void *user_data);
 };
 
+/* Called by a stream source with the PipeWire node of the stream once it
+ * exists (@node != 0, @error NULL), or with @node 0 and why when it could not
+ * be opened or ended. */
+typedef void (*capture_stream_ready_fn)(uint32_t node, const char *error, void *ready_data);
+
+/* mutter: who opens the PipeWire stream. The compositor session belongs to
+ * the composition root (input shares it), so the capture only asks for a
+ * stream when it starts and gives it back when it stops. */
+struct capture_stream_source {
+    /* Opens the stream; @ready follows later, on the main loop. */
+    void (*open)(void *data, capture_stream_ready_fn ready, void *ready_data);
+    /* Gives the stream back. Afterwards @ready is called only (with node 0)
+     * when the compositor goes away, until the source is destroyed. */
+    void (*close)(void *data);
+    /* Optional: the size the stream will have, without opening it (which
+     * would show GNOME's sharing indicator). 0 or -errno. */
+    int (*get_size)(void *data, int *ret_width, int *ret_height);
+    /* Optional: calls @gone (node 0) when the compositor goes away while no
+     * stream was opened yet; NULL stops that. */
+    void (*watch)(void *data, capture_stream_ready_fn gone, void *gone_data);
+    void *data;
+};
+
 struct capture_config {
-    const char *backend;      /* "x11", "wlr" or "fake" */
+    const char *backend;      /* "x11", "wlr", "mutter" or "fake" */
     const char *display;      /* X display name for x11; NULL: $DISPLAY */
     const char *wayland_display; /* wlr: socket name or path; NULL: $WAYLAND_DISPLAY */
     const char *fake_script;  /* fake: "static", "full", "scroll", ... */
     int fake_width, fake_height;
     int fake_fps;
+    const struct capture_stream_source *stream_source; /* mutter; copied */
+    int max_fps;              /* mutter: asked of the compositor; 0: 60 */
 };
 
 /* Returns NULL and sets @ret_error (a new string) when the backend cannot start. */

@@ -39,6 +39,7 @@ extern const struct injector_ops injector_uinput_ops;
 extern const struct injector_ops injector_xtest_ops;
 extern const struct injector_ops injector_fake_ops;
 extern const struct injector_ops injector_wlr_ops;
+extern const struct injector_ops injector_mutter_ops;
 
 /* For backends: the desktop's LEDs changed. */
 void injector_emit_leds(struct injector *inj, unsigned leds);

@@ -9,6 +9,7 @@ static const struct injector_ops *const backends[] = {
     &injector_xtest_ops,
     &injector_wlr_ops,
     &injector_fake_ops,
+    &injector_mutter_ops,
 };
 
 static const struct injector_ops *find_backend(const char *name)
@@ -50,7 +51,7 @@ struct injector *injector_create(const struct injector_config *config,
         const struct injector_ops *ops = find_backend(name);
         if (!ops) {
             *ret_error = g_strdup_printf(
-                "unknown input backend '%s' (expected auto, uinput, xtest, wlr or fake)", name);
+                "unknown input backend '%s' (expected auto, uinput, xtest, wlr, mutter or fake)", name);
             return NULL;
         }
         return try_create(ops, config, listener, user_data, ret_error);

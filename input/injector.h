@@ -6,6 +6,8 @@
  *   xtest   the XTEST extension of an X server (xcb): no privileges
  *   wlr     a wlroots compositor's (sway) virtual keyboard and pointer, typing
  *           in the session's XKB keymap: no privileges
+ *   mutter  GNOME on Wayland: Notify* calls on the agent's Mutter
+ *           remote-desktop session (evdev codes, absolute motion on its stream)
  *   fake    records every event, for tests and benchmarks
  * "auto" picks uinput when /dev/uinput is writable, else xtest.
  *
@@ -15,6 +17,7 @@
  * the listener given at create time. */
 #pragma once
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +39,25 @@ enum injector_led {
     INJECTOR_LED_CAPS_LOCK = 1 << 2,
 };
 
+/* mutter: the compositor's remote-desktop session, owned by the agent (its
+ * screen cast uses the same session). */
+struct injector_remote_desktop {
+    /* Calls @method of org.gnome.Mutter.RemoteDesktop.Session with @args (a
+     * tuple, floating references are sunk), in order, without waiting for
+     * the answer. Returns false (and drops the event) when no session is
+     * open. */
+    bool (*call)(void *data, const char *method, GVariant *args);
+    /* The object path of the session's screen-cast stream, which absolute
+     * motion is relative to, or NULL while there is none. */
+    const char *(*stream_path)(void *data);
+    /* The desktop's lock keys (enum injector_led bits), and who to tell when
+     * they change: @changed (NULL: nobody) is called on the main loop. */
+    unsigned (*get_leds)(void *data);
+    void (*watch_leds)(void *data, void (*changed)(unsigned leds, void *user), void *user);
+    void *data;
+};
+
+
 struct wl_display;
 
 /* How the wlr backend has its Wayland connection driven by the GLib main
@@ -52,12 +74,13 @@ struct injector_wayland_loop {
 };
 
 struct injector_config {
-    const char *backend;     /* "auto", "uinput", "xtest", "wlr" or "fake" */
+    const char *backend;     /* "auto", "uinput", "xtest", "wlr", "mutter" or "fake" */
     const char *display;     /* X display for xtest; NULL: $DISPLAY */
     const char *wayland_display; /* for wlr; NULL: $WAYLAND_DISPLAY */
     const struct injector_wayland_loop *wayland_loop; /* needed by wlr (not by its probe) */
     int width, height;       /* screen size in pixels */
     const char *uinput_path; /* NULL: /dev/uinput */
+    const struct injector_remote_desktop *remote_desktop; /* mutter; copied */
 };
 
 struct injector_listener {

@@ -20,6 +20,8 @@ BUILD_PKGS=(
   libwayland-dev
   # input/injector-wlr.c: the session's XKB keymap and its state
   libxkbcommon-dev xkb-data
+  # display/capture-mutter.c: GNOME's screen cast is a PipeWire stream
+  libpipewire-0.3-dev
   # input: uinput injector, X LED state through XKB
   libevdev-dev libxcb-xkb-dev
   # security: TLS key and self-signed certificate (OpenSSL's libcrypto)
@@ -65,6 +67,9 @@ TEST_PKGS=(
   # audio: the same tests against PipeWire's pulse server (WirePlumber needs
   # a D-Bus session bus, which the test starts)
   pipewire pipewire-pulse wireplumber dbus-daemon
+  # GNOME on Wayland (display/capture-mutter.c, input/injector-mutter.c):
+  # headless mutter, and a GTK 3 client (cairo through GI) drawing a pattern
+  mutter python3-gi-cairo gir1.2-gtk-3.0
   # usb: libFuzzer targets (tests/fuzz), the ISO shared as an emulated CD
   clang genisoimage
   # agent channel: fuzz targets (libFuzzer), clipboard peers

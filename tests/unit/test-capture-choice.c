@@ -6,6 +6,8 @@
 #include "agent/capture-choice.h"
 
 #define SCREENCOPY "WAYLAND_DISPLAY=wayland-1 and the compositor offers wlr-screencopy"
+#define ON_BUS "org.gnome.Mutter.ScreenCast is on the session bus"
+#define NOT_ON_BUS "org.gnome.Mutter.ScreenCast is not on the session bus"
 #define MUTTER                                                                                     \
     "the compositor on WAYLAND_DISPLAY=wayland-0 (GNOME's mutter, by its globals) offers no wlr-screencopy"
 
@@ -74,7 +76,42 @@ static void test_auto_virtual(void)
 
 static void test_auto_gnome(void)
 {
-    /* A Wayland desktop without screencopy and without X: a clear error. */
+    /* GNOME on Wayland with mutter's screen cast on the bus: mutter. */
+    struct capture_session g = {.requested = "auto",
+                                .wayland_display = "wayland-0",
+                                .wayland_probe = 0,
+                                .wayland_reason = MUTTER,
+                                .current_desktop = "GNOME",
+                                .mutter_probe = 1,
+                                .mutter_reason = ON_BUS};
+    check(&g, &(struct expect){"mutter", false, "mutter (XDG_CURRENT_DESKTOP=GNOME and " ON_BUS ")"});
+    /* Distributions prefix it; Xwayland next to it changes nothing. */
+    g.current_desktop = "ubuntu:GNOME";
+    g.env_display = ":0";
+    check(&g, &(struct expect){"mutter", false, "ubuntu:GNOME"});
+    /* Not GNOME by XDG_CURRENT_DESKTOP: the screen cast is not taken. */
+    g.current_desktop = "KDE";
+    g.env_display = NULL;
+    check(&g, &(struct expect){NULL, false, "this Wayland desktop is not supported yet"});
+    /* --display and a virtual desktop still win. */
+    g.current_desktop = "GNOME";
+    g.display_option = ":7";
+    check(&g, &(struct expect){"x11", false, "--display=:7"});
+    g.display_option = NULL;
+    g.virtual_desktop = true;
+    check(&g, &(struct expect){"x11", true, "--virtual-desktop given"});
+
+    /* GNOME whose screen cast is not on the bus, without X: a clear error. */
+    struct capture_session n = {.requested = "auto",
+                                .wayland_display = "wayland-0",
+                                .wayland_probe = 0,
+                                .wayland_reason = MUTTER,
+                                .current_desktop = "GNOME",
+                                .mutter_probe = 0,
+                                .mutter_reason = NOT_ON_BUS};
+    check(&n, &(struct expect){NULL, false, "this GNOME Wayland session cannot be captured: " NOT_ON_BUS});
+
+    /* A Wayland desktop without screencopy, not GNOME, without X: a clear error. */
     struct capture_session s = {.requested = "auto",
                                 .wayland_display = "wayland-0",
                                 .wayland_probe = 0,
@@ -110,6 +147,56 @@ static void test_wlr_explicit(void)
     check(&s, &(struct expect){"wlr", false, NULL});
 }
 
+static void test_mutter_explicit(void)
+{
+    struct capture_session s = {.requested = "mutter", .env_display = ":0"};
+    check(&s, &(struct expect){NULL, false, "--capture=mutter needs a GNOME Wayland session, but WAYLAND_DISPLAY is not set"});
+    s.wayland_display = "wayland-1";
+    s.mutter_probe = 0;
+    s.mutter_reason = NOT_ON_BUS;
+    check(&s, &(struct expect){NULL, false, "--capture=mutter cannot work here: " NOT_ON_BUS});
+    s.mutter_probe = -107;
+    s.mutter_reason = "no D-Bus session bus: Cannot autolaunch";
+    check(&s, &(struct expect){NULL, false, "Cannot autolaunch"});
+    /* Asked for by name, the bus decides, not XDG_CURRENT_DESKTOP. */
+    s.mutter_probe = 1;
+    s.mutter_reason = ON_BUS;
+    check(&s, &(struct expect){"mutter", false, NULL});
+}
+
+static void test_input(void)
+{
+    const char *input = NULL;
+    char *error = NULL;
+    g_assert_true(capture_choice_input("mutter", "auto", &input, &error));
+    g_assert_cmpstr(input, ==, "mutter");
+    g_assert_true(capture_choice_input("mutter", "mutter", &input, &error));
+    g_assert_cmpstr(input, ==, "mutter");
+    g_assert_true(capture_choice_input("mutter", "fake", &input, &error));
+    g_assert_cmpstr(input, ==, "fake");
+    g_assert_true(capture_choice_input("x11", "auto", &input, &error));
+    g_assert_cmpstr(input, ==, "auto");
+    g_assert_true(capture_choice_input("wlr", "auto", &input, &error));
+    g_assert_cmpstr(input, ==, "auto");
+    input = NULL;
+    g_assert_false(capture_choice_input("x11", "mutter", &input, &error));
+    g_assert_null(input);
+    g_assert_nonnull(strstr(error, "--input=mutter needs --capture=mutter"));
+    g_assert_nonnull(strstr(error, "capture is x11"));
+    g_free(error);
+}
+
+static void test_is_gnome(void)
+{
+    g_assert_true(capture_choice_is_gnome("GNOME"));
+    g_assert_true(capture_choice_is_gnome("ubuntu:GNOME"));
+    g_assert_true(capture_choice_is_gnome("GNOME-Classic:GNOME"));
+    g_assert_false(capture_choice_is_gnome("GNOME-Classic"));
+    g_assert_false(capture_choice_is_gnome("KDE"));
+    g_assert_false(capture_choice_is_gnome(""));
+    g_assert_false(capture_choice_is_gnome(NULL));
+}
+
 static void test_explicit_others_untouched(void)
 {
     struct capture_session s = {.requested = "x11",
@@ -130,5 +217,8 @@ int main(int argc, char **argv)
     g_test_add_func("/capture-choice/auto/gnome", test_auto_gnome);
     g_test_add_func("/capture-choice/wlr", test_wlr_explicit);
     g_test_add_func("/capture-choice/explicit-others", test_explicit_others_untouched);
+    g_test_add_func("/capture-choice/mutter", test_mutter_explicit);
+    g_test_add_func("/capture-choice/input", test_input);
+    g_test_add_func("/capture-choice/is-gnome", test_is_gnome);
     return g_test_run();
 }
