@@ -158,10 +158,17 @@ static void on_flushed(GObject *source, GAsyncResult *res, gpointer data)
     h->drain_timeout = g_timeout_add_seconds(DRAIN_SECONDS, on_drain_timeout, h);
 }
 
-/* Pointer and keys need the inputs channel open; then flush and finish. */
+/* Pointer and keys need the inputs channel open; then flush and finish.
+ * Without either there is nothing to send and nothing to finish: the inputs
+ * channel may well open after the first frame (the connection is ready
+ * once every channel linked, and its handler runs before ours), and
+ * flushing nothing there would half-close the channel and end a --stats
+ * run with exit 0. */
 static void run_input(struct headless *h)
 {
     const struct settings *s = h->settings;
+    if (!s->send_keys && !s->have_pointer)
+        return;
     if (!h->started || h->finished || !h->inputs_open || !h->inputs)
         return;
     if (s->have_pointer)
