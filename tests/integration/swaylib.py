@@ -12,7 +12,6 @@ import subprocess
 import tempfile
 import time
 import unittest
-import urllib.request
 
 import tdtest
 
@@ -59,15 +58,7 @@ def client_rgb(client):
     return w, h, bytes(rgb)
 
 
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            values[name] = float(value)
-    return values
+scrape = tdtest.scrape_metrics
 
 
 class Sway:
@@ -195,7 +186,7 @@ class Sway:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-class WlrAgent:
+class WlrAgent(tdtest.AgentFiles):
     """thindesk-agent inside the sway session: WAYLAND_DISPLAY, no DISPLAY."""
 
     def __init__(self, sway, args=()):
@@ -214,23 +205,7 @@ class WlrAgent:
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
             self.proc = subprocess.Popen(argv, env=sway.env(), stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL, cwd=sway.tmp)
-        tdtest.wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), 30,
-                        what="agent to start serving")
-        if self.proc.poll() is not None:
-            raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode,
-                                                                self.stderr()))
-
-    def stdout(self):
-        with open(self.out_path) as f:
-            return f.read()
-
-    def stderr(self):
-        with open(self.err_path) as f:
-            return f.read()
-
-    def frames(self):
-        m = scrape(self.metrics_port)
-        return m["thindesk_frames_captured_total"], m["thindesk_frames_sent_total"]
+        self.wait_serving(30)
 
     def stop(self):
         return tdtest.stop_process(self.proc, timeout=10)

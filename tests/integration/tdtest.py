@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("THINDESK_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
@@ -204,7 +205,47 @@ def stop_process(p, timeout=5):
         return p.wait()
 
 
-class Agent:
+def scrape_metrics(port):
+    """The agent's Prometheus text from --metrics=127.0.0.1:PORT, as a dict of
+    sample name (with its labels) to value."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+class AgentFiles:
+    """What every agent fixture shares: an agent process self.proc writing to
+    self.out_path and self.err_path (and, if it has one, serving metrics on
+    self.metrics_port)."""
+
+    def wait_serving(self, timeout=30):
+        # The banner is printed once the agent is ready for clients.
+        wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), timeout,
+                 what="agent to start serving")
+        if self.proc.poll() is not None:
+            raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode,
+                                                                self.stderr()))
+
+    def stdout(self):
+        with open(self.out_path) as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def frames(self):
+        """(frames captured, frames sent) so far."""
+        m = scrape_metrics(self.metrics_port)
+        return m["thindesk_frames_captured_total"], m["thindesk_frames_sent_total"]
+
+
+class Agent(AgentFiles):
     """thindesk-agent on a free loopback port with a known password."""
 
     def __init__(self, display=None, args=(), password="s3cret-pw", port=None, env=None,
@@ -248,20 +289,7 @@ class Agent:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=err if stderr is None else stderr,
                                          env=e, stdin=subprocess.DEVNULL)
         if wait:
-            # The banner is printed once the agent is ready for clients.
-            wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), 30,
-                     what="agent to start serving")
-            if self.proc.poll() is not None:
-                raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode,
-                                                                    self.stderr()))
-
-    def stdout(self):
-        with open(self.out_path) as f:
-            return f.read()
-
-    def stderr(self):
-        with open(self.err_path) as f:
-            return f.read()
+            self.wait_serving()
 
     def stop(self):
         code = stop_process(self.proc, timeout=10)

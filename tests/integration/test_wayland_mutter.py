@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 import time
 import unittest
-import urllib.request
 
 import tdtest
 
@@ -30,15 +29,7 @@ CAPS = 4  # SPICE_INPUTS_CAPS_LOCK
 SESSION_IFACE = "org.gnome.Mutter.RemoteDesktop.Session"
 
 
-def scrape(port):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            values[name] = float(value)
-    return values
+scrape = tdtest.scrape_metrics
 
 
 def gtk_usable():
@@ -225,7 +216,7 @@ class LocalKeyboard:
         self.bus.close_sync(None)
 
 
-class MutterAgent:
+class MutterAgent(tdtest.AgentFiles):
     def __init__(self, gnome, args=()):
         self.port = tdtest.free_port()
         self.metrics_port = tdtest.free_port()
@@ -241,23 +232,7 @@ class MutterAgent:
         self.out = open(self.out_path, "w")
         self.err = open(self.err_path, "w")
         self.proc = gnome.spawn(*argv, stdout=self.out, stderr=self.err)
-        tdtest.wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), 60,
-                        what="agent to start serving")
-        if self.proc.poll() is not None:
-            raise AssertionError("agent exited with %s:\n%s" % (self.proc.returncode,
-                                                                self.stderr()))
-
-    def stdout(self):
-        with open(self.out_path) as f:
-            return f.read()
-
-    def stderr(self):
-        with open(self.err_path) as f:
-            return f.read()
-
-    def frames(self):
-        m = scrape(self.metrics_port)
-        return m["thindesk_frames_captured_total"], m["thindesk_frames_sent_total"]
+        self.wait_serving(60)
 
     def cpu_seconds(self):
         with open("/proc/%d/stat" % self.proc.pid) as f:
