@@ -23,7 +23,44 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(X509, X509_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EVP_PKEY, EVP_PKEY_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BIO, BIO_free)
 
-#define CERT_DAYS 3650
+#define CERT_DAYS         3650
+#define MACHINE_ID_RECORD "machine-id"
+
+/* Where this machine's id is read. THINDESK_MACHINE_ID_FILE replaces the
+ * path for tests only (they fake clones and containers); not a user option. */
+static const char *machine_id_path(void)
+{
+    const char *path = g_getenv("THINDESK_MACHINE_ID_FILE");
+    return path && *path ? path : "/etc/machine-id";
+}
+
+char *tls_machine_id_parse(const char *text)
+{
+    if (!text)
+        return NULL;
+    char *id = g_strstrip(g_strdup(text));
+    if (!*id || strchr(id, '\n') || strcmp(id, "uninitialized") == 0) {
+        g_free(id);
+        return NULL;
+    }
+    return id;
+}
+
+bool tls_machine_id_changed(const char *recorded, const char *current)
+{
+    if (!current)
+        return false; /* no id (a container): nothing to compare, keep */
+    return !recorded || strcmp(recorded, current) != 0;
+}
+
+/* The id in @path, parsed; NULL when missing, unreadable or empty. */
+static char *read_machine_id(const char *path)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    return tls_machine_id_parse(text);
+}
 
 char *tls_default_dir(void)
 {
@@ -144,7 +181,6 @@ static int create_identity(const char *dir, const char *cert_file, const char *k
         return -e;
     }
     memset(ktext, 0, klen);
-    g_message("created a TLS key and self-signed certificate in %s", dir);
     return 0;
 
 err_ssl:;
@@ -188,6 +224,31 @@ static X509 *read_cert(const char *path, char **ret_error)
     return cert;
 }
 
+/* Whether @path is a certificate the agent made: self-issued, O=thindesk. */
+static bool made_by_agent(const char *path)
+{
+    g_autofree char *error = NULL;
+    g_autoptr(X509) cert = read_cert(path, &error);
+    if (!cert)
+        return false;
+    g_autofree char *subject = subject_string(X509_get_subject_name(cert));
+    return X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0 &&
+           g_str_has_prefix(subject, "O=thindesk,");
+}
+
+/* Records @machine_id beside the agent's own key (0600). */
+static int record_machine_id(const char *dir, const char *machine_id, char **ret_error)
+{
+    g_autofree char *path = g_build_filename(dir, MACHINE_ID_RECORD, NULL);
+    g_autofree char *text = g_strdup_printf("%s\n", machine_id);
+    if (!write_private(path, text, strlen(text), 0600)) {
+        int e = errno;
+        *ret_error = g_strdup_printf("cannot write %s: %s", path, g_strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
 struct tls_identity *tls_identity_load(const char *dir, bool create, char **ret_error)
 {
     g_autofree char *ca = g_build_filename(dir, "ca-cert.pem", NULL);
@@ -206,8 +267,27 @@ struct tls_identity *tls_identity_load(const char *dir, bool create, char **ret_
             return NULL;
         }
         g_chmod(dir, 0700);
+    }
+    g_autofree char *machine_id = create ? read_machine_id(machine_id_path()) : NULL;
+    bool regenerate = false;
+    if (have && machine_id) {
+        g_autofree char *record = g_build_filename(dir, MACHINE_ID_RECORD, NULL);
+        g_autofree char *recorded = read_machine_id(record);
+        /* Without a record only a certificate the agent made is replaced:
+         * files an admin put there themselves stay. */
+        regenerate =
+            tls_machine_id_changed(recorded, machine_id) && (recorded || made_by_agent(crt));
+    }
+    if (!have || regenerate) {
         if (create_identity(dir, crt, key, ca, ret_error) < 0)
             return NULL;
+        if (machine_id && record_machine_id(dir, machine_id, ret_error) < 0)
+            return NULL;
+        if (regenerate)
+            g_message("regenerated the TLS key and certificate: this machine's id changed "
+                      "(a cloned VM?)");
+        else
+            g_message("created a TLS key and self-signed certificate in %s", dir);
     }
     if (create) {
         /* Our own key must stay private: refuse one others could read. */

@@ -123,6 +123,69 @@ class TlsTest(unittest.TestCase):
             self.assertEqual(banner_value(again, "certificate SHA-256 fingerprint"),
                              fingerprint_before)
 
+    def test_cloned_machine_gets_a_new_key(self):
+        """Per-clone identity: the machine id is recorded beside the key;
+        another id (a cloned VM) means a new key, no id (a container) keeps it."""
+        config = os.path.join(self.tmp, "config")
+        idfile = os.path.join(self.tmp, "machine-id")
+        env = {"XDG_CONFIG_HOME": config, "THINDESK_MACHINE_ID_FILE": idfile}
+        record = os.path.join(config, "thindesk", "tls", "machine-id")
+        line = ("regenerated the TLS key and certificate: this machine's id changed "
+                "(a cloned VM?)")
+
+        def start(machine_id):
+            if machine_id is None:
+                if os.path.exists(idfile):
+                    os.unlink(idfile)
+            else:
+                with open(idfile, "w") as f:
+                    f.write(machine_id + "\n")
+            with tdtest.Agent(self.x.display, env=env) as agent:
+                fp = banner_value(agent, "certificate SHA-256 fingerprint")
+                self.assertEqual(fp, openssl_fingerprint(agent.ca_file))
+                return fp, agent.stderr()
+
+        golden = "0123456789abcdef0123456789abcdef"
+        fp, err = start(golden)
+        self.assertNotIn(line, err)
+        self.assertEqual(os.stat(record).st_mode & 0o777, 0o600)
+        with open(record) as f:
+            self.assertEqual(f.read(), golden + "\n")
+
+        again, err = start(golden)
+        self.assertEqual(again, fp)
+        self.assertNotIn(line, err)
+
+        clone = "fedcba9876543210fedcba9876543210"
+        cloned, err = start(clone)
+        self.assertNotEqual(cloned, fp)
+        self.assertEqual(err.count(line), 1, err)
+        with open(record) as f:
+            self.assertEqual(f.read(), clone + "\n")
+
+        # No id (a container): the key stays, on every start.
+        for _ in range(2):
+            kept, err = start(None)
+            self.assertEqual(kept, cloned)
+            self.assertNotIn(line, err)
+
+        # An admin's own certificate in the agent's folder, without a record:
+        # left alone.
+        tls_dir = os.path.dirname(record)
+        os.unlink(record)
+        run = lambda *a: subprocess.run(a, check=True, capture_output=True,  # noqa: E731
+                                        cwd=tls_dir)
+        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", "server-key.pem", "-out", "server-cert.pem", "-days", "2",
+            "-subj", "/O=Example/CN=desk-17")
+        os.chmod(os.path.join(tls_dir, "server-key.pem"), 0o600)
+        run("cp", "server-cert.pem", "ca-cert.pem")
+        admin = openssl_fingerprint(os.path.join(tls_dir, "server-cert.pem"))
+        kept, err = start(clone)
+        self.assertEqual(kept, admin)
+        self.assertNotIn(line, err)
+        self.assertFalse(os.path.exists(record))
+
     def test_tls_versions_and_ciphers(self):
         with tdtest.Agent(self.x.display) as agent:
             # The client is made willing (security level 0): the refusal is the server's.
