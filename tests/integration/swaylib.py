@@ -3,6 +3,7 @@ unprivileged test user with its own XDG_RUNTIME_DIR, the agent inside that
 session, and helpers to read grim's frames and the agent's metrics."""
 
 import glob
+import json
 import os
 import pwd
 import re
@@ -170,6 +171,13 @@ class Sway:
         p = self.run(["swaymsg", "-s", sockets[0]] + list(args))
         if p.returncode != 0:
             raise AssertionError("swaymsg %s failed: %s%s" % (args, p.stdout, p.stderr))
+        return p.stdout
+
+    def output_sizes(self):
+        """{name: (width, height)} of the active outputs, from swaymsg -t get_outputs."""
+        outputs = json.loads(self.swaymsg("-r", "-t", "get_outputs"))
+        return {o["name"]: (o["current_mode"]["width"], o["current_mode"]["height"])
+                for o in outputs if o.get("active")}
 
     def kill(self):
         if self.proc.poll() is None:
@@ -198,7 +206,7 @@ class Sway:
 class WlrAgent:
     """thindesk-agent inside the sway session: WAYLAND_DISPLAY, no DISPLAY."""
 
-    def __init__(self, sway, args=()):
+    def __init__(self, sway, args=(), env=None):
         self.port = tdtest.free_port()
         self.metrics_port = tdtest.free_port()
         self.password = "s3cret-pw"
@@ -212,7 +220,8 @@ class WlrAgent:
         self.out_path = os.path.join(sway.tmp, "agent.out")
         self.err_path = os.path.join(sway.tmp, "agent.err")
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.proc = subprocess.Popen(argv, env=sway.env(), stdout=out, stderr=err,
+            self.proc = subprocess.Popen(argv, env=dict(sway.env(), **(env or {})),
+                                         stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL, cwd=sway.tmp)
         tdtest.wait_for(lambda: self.proc.poll() is not None or "serving" in self.stdout(), 30,
                         what="agent to start serving")
