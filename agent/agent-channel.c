@@ -29,16 +29,48 @@ void agent_report_monitors(struct agent *a)
 
 /* --- agent channel events --- */
 
-/* A client's monitors config (its windows' sizes): lay out the X outputs. */
+/* sway serves one output: it takes the client's first enabled monitor's
+ * size; the capture follows the new buffers. */
+static void resize_sway_monitors(struct agent *a, const struct vdagent_monitor *mons, int n)
+{
+    int first = -1, enabled = 0;
+    for (int i = 0; i < n; i++) {
+        if (!mons[i].enabled)
+            continue;
+        if (first < 0)
+            first = i;
+        enabled++;
+    }
+    if (first < 0)
+        return;
+    if (enabled > 1)
+        g_message("the client enabled %d monitors; sway's output follows the first", enabled);
+    g_message("client monitor: %dx%d", mons[first].width, mons[first].height);
+    resize_sway_apply(a->resize_sway, mons[first].width, mons[first].height);
+}
+
+/* A client's monitors config (its windows' sizes): lay out the X outputs, or
+ * size sway's output. */
 static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
 {
     struct agent *a = data;
     if (a->stopping)
         return;
     struct vdagent_proto *proto = vdagent_get_proto(a->vdagent);
+    bool wlr = strcmp(a->opts->capture, "wlr") == 0;
+    if (wlr && a->resize_sway) {
+        resize_sway_monitors(a, mons, n);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
+        return;
+    }
     if (!a->resize) {
-        g_message("not resizing the desktop for the client: %s",
-                  a->opts->resize ? "the X server cannot (see above)" : "--resize=off");
+        /* wlroots but not sway: said at start, and once here. */
+        if (!wlr || !a->resize_refused_said)
+            g_message("not resizing the desktop for the client: %s",
+                      !a->opts->resize ? "--resize=off"
+                      : wlr            ? "the compositor is not sway (see above)"
+                                       : "the X server cannot (see above)");
+        a->resize_refused_said |= wlr;
         vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
         return;
     }
@@ -185,6 +217,12 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         g_autofree char *error = NULL;
         a->resize = resize_x11_create(display, &error);
         if (!a->resize)
+            g_message("%s", error);
+    }
+    if (a->opts->resize && strcmp(a->opts->capture, "wlr") == 0 && !system) {
+        g_autofree char *error = NULL;
+        a->resize_sway = resize_sway_create(&error);
+        if (!a->resize_sway)
             g_message("%s", error);
     }
     /* The clipboard of the desktop being served: X11's, or the wlroots

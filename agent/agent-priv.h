@@ -30,6 +30,7 @@
 #include "agent/vdagent-file-xfer.h"
 #include "agent/virtual-desktop.h"
 #include "display/capture.h"
+#include "display/resize-sway.h"
 #include "display/resize-x11.h"
 
 #include "agent/agent.h"
@@ -71,6 +72,8 @@ struct agent {
     struct audio *audio; /* NULL with --audio=off */
     struct vdagent *vdagent;
     struct resize_x11 *resize; /* NULL: --resize=off or no RandR */
+    struct resize_sway *resize_sway; /* --capture=wlr on sway, --resize=on */
+    bool resize_refused_said; /* said once that the compositor cannot resize */
     struct vdagent_clipboard *clipboard; /* NULL: --clipboard=off or no X */
     struct vdagent_file_xfer *file_xfer; /* NULL: --file-transfer=off */
     struct resize_rect monitors[AGENT_MAX_MONITORS]; /* as last reported to clients */

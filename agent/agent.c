@@ -496,6 +496,7 @@ void agent_destroy(struct agent *a)
     vdagent_file_xfer_destroy(a->file_xfer);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);
+    resize_sway_destroy(a->resize_sway);
     spice_input_destroy(a->input);
     spice_display_destroy(a->display);
     spice_stream_destroy(a->stream);

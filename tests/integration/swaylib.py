@@ -3,6 +3,7 @@ unprivileged test user with its own XDG_RUNTIME_DIR, the agent inside that
 session, and helpers to read grim's frames and the agent's metrics."""
 
 import glob
+import json
 import os
 import pwd
 import re
@@ -161,6 +162,13 @@ class Sway:
         p = self.run(["swaymsg", "-s", sockets[0]] + list(args))
         if p.returncode != 0:
             raise AssertionError("swaymsg %s failed: %s%s" % (args, p.stdout, p.stderr))
+        return p.stdout
+
+    def output_sizes(self):
+        """{name: (width, height)} of the active outputs, from swaymsg -t get_outputs."""
+        outputs = json.loads(self.swaymsg("-r", "-t", "get_outputs"))
+        return {o["name"]: (o["current_mode"]["width"], o["current_mode"]["height"])
+                for o in outputs if o.get("active")}
 
     def kill(self):
         if self.proc.poll() is None:
@@ -189,7 +197,7 @@ class Sway:
 class WlrAgent(tdtest.AgentFiles):
     """thindesk-agent inside the sway session: WAYLAND_DISPLAY, no DISPLAY."""
 
-    def __init__(self, sway, args=()):
+    def __init__(self, sway, args=(), env=None):
         self.port = tdtest.free_port()
         self.metrics_port = tdtest.free_port()
         self.password = "s3cret-pw"
@@ -203,7 +211,8 @@ class WlrAgent(tdtest.AgentFiles):
         self.out_path = os.path.join(sway.tmp, "agent.out")
         self.err_path = os.path.join(sway.tmp, "agent.err")
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.proc = subprocess.Popen(argv, env=sway.env(), stdout=out, stderr=err,
+            self.proc = subprocess.Popen(argv, env=dict(sway.env(), **(env or {})),
+                                         stdout=out, stderr=err,
                                          stdin=subprocess.DEVNULL, cwd=sway.tmp)
         self.wait_serving(30)
 

@@ -94,6 +94,69 @@ class WaylandSwayTest(SwayCase):
         self.assertEqual(tdtest.compare_ae(shot, ref3), 0)
         self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
 
+    def connect_with_agent_channel(self):
+        import spiceclient
+        client = spiceclient.Client(self.agent.port, self.agent.password)
+        self.addCleanup(client.close)
+        self.assertTrue(client.wait(lambda: client.main is not None and
+                                    client.main.get_property("agent-connected"), 30),
+                        "the client never saw the agent channel")
+        self.assertTrue(client.wait(lambda: client.primary() is not None, 30),
+                        "no frame at the client")
+        return client
+
+    def ask_size(self, client, width, height):
+        m = client.main
+        for i in range(4):
+            m.update_display_enabled(i, i == 0, False)
+        m.update_display(0, 0, 0, width, height, False)
+        self.assertTrue(m.send_monitor_config())
+
+    def test_client_resizes_the_output(self):
+        self.agent = WlrAgent(self.sway)
+        client = self.connect_with_agent_channel()
+        self.assertEqual(client.primary()[:2], (WIDTH, HEIGHT))
+        # The last one is below the smallest size the agent asks of sway.
+        for n, (ask, want) in enumerate([((1024, 640), (1024, 640)),
+                                         ((1600, 1000), (1600, 1000)),
+                                         ((100, 80), (320, 200))]):
+            self.ask_size(client, *ask)
+            tdtest.wait_for(lambda: self.sway.output_sizes() == {"HEADLESS-1": want}, 15,
+                            what="sway's output to become %dx%d" % want)
+            self.assertTrue(client.wait(lambda: client.primary() is not None and
+                                        client.primary()[:2] == want, 15),
+                            "the client's display is %s, not %s" % (client.primary(), want))
+            ref = self.sway.reference(self.sway.bg[0])
+            self.assertEqual(tdtest.image_size(ref), want)
+            self.assertTrue(client.wait(lambda: self.client_equals(client, ref), 10),
+                            "the client's frame differs from grim's at %dx%d" % want)
+            got = os.path.join(self.sway.tmp, "resized%d.ppm" % n)
+            self.assertEqual(client.save_ppm(got), want)
+            self.assertEqual(tdtest.compare_ae(got, ref), 0)
+        err = self.agent.stderr()
+        self.assertIn("client size 100x80 clamped to 320x200", err)
+        self.assertNotIn("not sway", err)
+        client.close()
+        self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
+
+    def test_no_resize_without_sway_ipc(self):
+        # A compositor without sway's IPC (SWAYSOCK pointing nowhere stands
+        # in for another wlroots compositor): said once, the size kept.
+        missing = os.path.join(self.sway.tmp, "no-such.sock")
+        self.agent = WlrAgent(self.sway, env={"SWAYSOCK": missing})
+        client = self.connect_with_agent_channel()
+        for size in [(1024, 640), (800, 600)]:
+            self.ask_size(client, *size)
+            client.iterate(1.5)
+        err = self.agent.stderr()
+        self.assertEqual(err.count("the compositor is not sway (SWAYSOCK=%s is not a socket)"
+                                   % missing), 1, err)
+        self.assertEqual(err.count("not resizing the desktop for the client"), 1, err)
+        self.assertEqual(self.sway.output_sizes(), {"HEADLESS-1": (WIDTH, HEIGHT)})
+        self.assertEqual(client.primary()[:2], (WIDTH, HEIGHT))
+        client.close()
+        self.assertEqual(self.agent.stop(), 0, self.agent.stderr())
+
     def test_cursor_is_in_the_frames(self):
         """sway 1.7 tells no client the cursor's shape: the compositor draws it
         into the frames, and the cursor channel gets an invisible one so that
