@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,6 +61,24 @@ class ClientClipboardTest(unittest.TestCase):
             shown = last[0] if last[0] is None or len(last[0]) < 200 else last[0][:200] + "..."
             self.fail("%s: pasted %r\n%s" % (what, shown, tc.read(self.client.err_path)))
 
+    def wait_clipboard_ready(self, client_x, server_x, timeout=60):
+        """Waits until the client shares its clipboard. spice-gtk ignores a
+        clipboard change it sees before the agent's capabilities reached it,
+        and nothing outside tells when they did: copy short probes until one
+        arrives. The transfers the test asserts come after, each copied once."""
+        deadline = time.monotonic() + timeout
+        n = 0
+        while True:
+            n += 1
+            probe = "probe %d" % n
+            self.copy(client_x, probe)
+            try:
+                self.wait_paste(server_x, probe, "probe", timeout=3)
+                return
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+
     def test_text_both_ways(self):
         with tdtest.Xvfb(1024, 768) as server_x, tdtest.Xvfb(1280, 1000) as client_x:
             with tdtest.Agent(server_x.display) as agent:
@@ -71,6 +90,8 @@ class ClientClipboardTest(unittest.TestCase):
                                 what="the client's agent channel")
                 tdtest.wait_for(lambda: tc.window_geometry(client_x.display), 30,
                                 what="the client's window")
+
+                self.wait_clipboard_ready(client_x, server_x)
 
                 text = "copied on the thin client: Grüße, 日本語, ☃\nsecond line\n"
                 self.copy(client_x, text)
