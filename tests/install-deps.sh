@@ -13,6 +13,8 @@ BUILD_PKGS=(
   libturbojpeg0-dev
   # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
   libspice-client-gtk-3.0-dev libssl-dev
+  # client/gst-check.c: which GStreamer elements spice-gtk's audio can have
+  libgstreamer1.0-dev
   # packaging: journal logging, control socket, .deb dependencies (dpkg-shlibdeps)
   libsystemd-dev libjson-glib-dev dpkg-dev file
   libgdk-pixbuf-2.0-dev  # agent channel: clipboard images other than PNG
