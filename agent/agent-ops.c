@@ -1,6 +1,8 @@
 /* agent-ops: the control socket commands and the metrics the agent itself
  * contributes. */
 #include "agent/agent-priv.h"
+#include "agent/web/web-pump.h"
+#include "agent/web/web-server.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -128,6 +130,26 @@ static void agent_metrics(struct metrics_writer *w, void *data)
                         a->client_address ? 1 : 0);
     metrics_write_counter(w, "thindesk_client_connections_total", "client connections so far",
                           a->connections);
+    if (a->wpump) {
+        struct web_pump_stats ws;
+        web_pump_get_stats(a->wpump, &ws);
+        metrics_write_gauge(w, "thindesk_web_viewers_connected", "browser viewers connected now",
+                            web_server_has_viewer(a->web) ? 1 : 0);
+        metrics_write_counter(w, "thindesk_web_frames_sent_total", "frames sent to browsers",
+                              ws.frames);
+        metrics_write_counter(w, "thindesk_web_bytes_sent_total",
+                              "tile, copy and cursor bytes sent to browsers", ws.bytes);
+        metrics_write_header(w, "thindesk_web_tiles_sent_total", "counter",
+                             "tiles sent to browsers, per codec");
+        metrics_write_sample(w, "thindesk_web_tiles_sent_total", "codec=\"png\"",
+                             ws.lossless_tiles);
+        metrics_write_sample(w, "thindesk_web_tiles_sent_total", "codec=\"jpeg\"", ws.jpeg_tiles);
+        metrics_write_counter(w, "thindesk_web_refresh_tiles_total",
+                              "lossless tiles that replaced JPEG ones after motion stopped",
+                              ws.refresh_tiles);
+        metrics_write_counter(w, "thindesk_web_encode_seconds_total",
+                              "main-thread time encoding browser tiles", ws.encode_us / 1e6);
+    }
 }
 
 /* Control socket and metrics endpoint: before anything heavy starts, so a

@@ -80,7 +80,8 @@ class WebTest(unittest.TestCase):
             time.sleep(0.2)
 
     def test_pixels_exact_then_motion_then_refresh(self):
-        self.start()
+        metrics = tdtest.free_port()
+        self.start("--metrics=127.0.0.1:%d" % metrics)
         b = self.browser()
         url = webtest.login_url(self.agent)
         b.open("a", url)
@@ -118,6 +119,10 @@ class WebTest(unittest.TestCase):
 
         # Once still, the lossless refresh makes it exact again.
         snap = self.assert_canvas_equals_root(b, "a", timeout=3.0)
+        m = tdtest.scrape_metrics(metrics)
+        self.assertEqual(m["thindesk_web_viewers_connected"], 1)
+        self.assertGreater(m['thindesk_web_tiles_sent_total{codec="jpeg"}'], 0)
+        self.assertGreater(m["thindesk_web_refresh_tiles_total"], 0)
         work.send_signal(signal.SIGCONT)
         tdtest.stop_process(work)
 
