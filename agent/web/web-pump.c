@@ -21,8 +21,9 @@
 /* A JPEG cell still for this long gets its lossless refresh. */
 #define REFRESH_US 300000
 #define JPEG_QUALITY 90
-/* Smaller pieces stay lossless even in motion (JPEG's blocks cost more). */
-#define JPEG_MIN_AREA (CELL * CELL)
+/* Thinner pieces stay lossless even in motion: a scrolling terminal's new
+ * lines stay sharp, and JPEG's blocks cost more there than they save. */
+#define JPEG_MIN_SIDE CELL
 /* A viewer that acknowledges nothing for this long while frames wait is
  * dropped (a stuck or hostile reader must not pin the desktop). */
 #define ACK_TIMEOUT_US (60 * G_USEC_PER_SEC)
@@ -177,7 +178,7 @@ static void note_changes(struct web_pump *p, const struct damage_rect *rects, in
 
 static bool in_motion(const struct web_pump *p, const struct damage_rect *piece, gint64 now)
 {
-    if (piece->w * piece->h < JPEG_MIN_AREA)
+    if (piece->w < JPEG_MIN_SIDE || piece->h < JPEG_MIN_SIDE)
         return false;
     int c0, c1, r0, r1, moving = 0, total = 0;
     cell_span(p, piece, &c0, &c1, &r0, &r1);

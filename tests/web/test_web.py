@@ -60,6 +60,10 @@ class WebTest(unittest.TestCase):
         subprocess.run([X_WORKLOAD, "full", str(fps), str(seconds)], env=self.x.env,
                        capture_output=True, check=True, timeout=60)
 
+    def draw_mode(self, mode, seconds, fps=20):
+        subprocess.run([X_WORKLOAD, mode, str(fps), str(seconds)], env=self.x.env,
+                       capture_output=True, check=True, timeout=60)
+
     def browser(self):
         b = webtest.Browser()
         self.addCleanup(b.stop)
@@ -125,6 +129,21 @@ class WebTest(unittest.TestCase):
         self.assertGreater(m["thindesk_web_refresh_tiles_total"], 0)
         work.send_signal(signal.SIGCONT)
         tdtest.stop_process(work)
+
+    def test_scroll_as_copies(self):
+        self.start()
+        b = self.browser()
+        b.open("a", webtest.login_url(self.agent))
+        b.wait_open("a")
+        self.assert_canvas_equals_root(b, "a")
+        # A terminal-like scroll: content moves up, a new strip at the bottom.
+        self.draw_mode("scroll", 2.0)
+        snap = self.assert_canvas_equals_root(b, "a", timeout=3.0)
+        print("scroll counters %s" % snap["counters"], flush=True)
+        self.assertGreater(snap["counters"]["copies"], 0, "scrolling sent no COPY")
+        # The new lines are thin strips: lossless, so scrolled text stays
+        # sharp (a grab that found no copy may still send a block as JPEG).
+        self.assertLess(snap["counters"]["jpeg"] * 10, snap["counters"]["png"])
 
     def test_reconnect_after_drop(self):
         self.start()
