@@ -33,8 +33,7 @@ static void on_web_viewer(bool present, const char *address, void *data)
         if (a->vpump)
             stream_pump_set_active(a->vpump, false);
         if (a->client_address) {
-            g_message("web viewer %s takes over from SPICE client %s", address,
-                      a->client_address);
+            g_message("web viewer %s takes over from SPICE client %s", address, a->client_address);
             server_disconnect(a->server);
         }
     } else {
@@ -73,7 +72,8 @@ static bool cmd_web_url(JsonObject *args, JsonObject *reply, char **ret_error, v
 {
     struct agent *a = data;
     if (!a->web) {
-        *ret_error = g_strdup("the browser client is off (start the agent with --web-listen=ADDR:PORT)");
+        *ret_error =
+            g_strdup("the browser client is off (start the agent with --web-listen=ADDR:PORT)");
         return false;
     }
     gint64 seconds = a->opts->web_token_seconds;
@@ -91,7 +91,8 @@ static bool cmd_web_url(JsonObject *args, JsonObject *reply, char **ret_error, v
         *ret_error = g_strdup("no system randomness for a token");
         return false;
     }
-    g_message("web: one-time login link made through the control socket, valid %" G_GINT64_FORMAT " s",
+    g_message("web: one-time login link made through the control socket, valid %" G_GINT64_FORMAT
+              " s",
               seconds);
     json_object_set_string_member(reply, "url", url);
     json_object_set_int_member(reply, "expires", seconds);
@@ -135,7 +136,8 @@ void agent_print_web_banner(struct agent *a)
         printf("thindesk-agent: browser certificate SHA-256 fingerprint: %s\n",
                tls_identity_fingerprint(a->tls));
     if (url)
-        printf("thindesk-agent: browser: open %s (one login, valid %d s; later ones: thindesk-agent ctl web-url, or the password)\n",
+        printf("thindesk-agent: browser: open %s (one login, valid %d s; later ones: "
+               "thindesk-agent ctl web-url, or the password)\n",
                url, a->opts->web_token_seconds);
 }
 

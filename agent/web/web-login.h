@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEB_COOKIE_NAME "__Host-thindesk"
+#define WEB_COOKIE_NAME   "__Host-thindesk"
 #define WEB_SESSION_TTL_S 3600
 /* Longest token or password accepted from a page. */
 #define WEB_SECRET_MAX 128

@@ -15,19 +15,15 @@ static uint32_t get32(const uint8_t *p)
 
 /* Exact sizes of the fixed-size messages (type byte included); 0: variable. */
 static const size_t fixed_size[WEB_PAGE_N_TYPES] = {
-    [WEB_PAGE_CAPS - WEB_PAGE_FIRST] = 7,
-    [WEB_PAGE_ACK - WEB_PAGE_FIRST] = 9,
-    [WEB_PAGE_POINTER - WEB_PAGE_FIRST] = 8,
-    [WEB_PAGE_RESIZE - WEB_PAGE_FIRST] = 5,
-    [WEB_PAGE_STATS - WEB_PAGE_FIRST] = 13,
-    [WEB_PAGE_LEDS - WEB_PAGE_FIRST] = 2,
-    [WEB_PAGE_PING - WEB_PAGE_FIRST] = 5,
-    [WEB_PAGE_RELEASE_ALL - WEB_PAGE_FIRST] = 1,
+    [WEB_PAGE_CAPS - WEB_PAGE_FIRST] = 7,    [WEB_PAGE_ACK - WEB_PAGE_FIRST] = 9,
+    [WEB_PAGE_POINTER - WEB_PAGE_FIRST] = 8, [WEB_PAGE_RESIZE - WEB_PAGE_FIRST] = 5,
+    [WEB_PAGE_STATS - WEB_PAGE_FIRST] = 13,  [WEB_PAGE_LEDS - WEB_PAGE_FIRST] = 2,
+    [WEB_PAGE_PING - WEB_PAGE_FIRST] = 5,    [WEB_PAGE_RELEASE_ALL - WEB_PAGE_FIRST] = 1,
 };
 
 static const char *const names[WEB_PAGE_N_TYPES] = {
-    "CAPS", "ACK", "KEY", "POINTER", "CLIPBOARD", "RESIZE", "MIC", "STATS", "LEDS", "PING",
-    "RELEASE_ALL",
+    "CAPS", "ACK",   "KEY",  "POINTER", "CLIPBOARD",   "RESIZE",
+    "MIC",  "STATS", "LEDS", "PING",    "RELEASE_ALL",
 };
 
 const char *web_proto_page_name(uint8_t type)
@@ -88,12 +84,12 @@ int web_proto_parse(const uint8_t *buf, size_t len, struct web_page_msg *ret_msg
         if (n == 0 || n > WEB_KEY_CODE_MAX)
             return fail(ret_why, "key code empty or longer than 32 bytes", -EPROTO);
         if (len != 3 + n)
-            return fail(ret_why, len < 3 + n ? "truncated message" : "message longer than its key code",
+            return fail(ret_why,
+                        len < 3 + n ? "truncated message" : "message longer than its key code",
                         -EPROTO);
         for (size_t i = 0; i < n; i++)
             if (!g_ascii_isalnum(p[2 + i]))
-                return fail(ret_why, "key code with a character other than A-Z, a-z, 0-9",
-                            -EPROTO);
+                return fail(ret_why, "key code with a character other than A-Z, a-z, 0-9", -EPROTO);
         m.u.key.down = p[0];
         memcpy(m.u.key.code, p + 2, n);
         m.u.key.code[n] = '\0';

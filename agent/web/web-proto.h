@@ -42,7 +42,7 @@ enum web_page_msg_type {
     WEB_PAGE_RELEASE_ALL = 0x8a,
 };
 /* Page message types are 0x80 + index, index < WEB_PAGE_N_TYPES. */
-#define WEB_PAGE_FIRST 0x80
+#define WEB_PAGE_FIRST   0x80
 #define WEB_PAGE_N_TYPES 11
 
 enum web_hello_flags {
@@ -80,7 +80,7 @@ enum web_bye_reason {
 
 /* The largest page message (a clipboard of 1 MiB and its header). */
 #define WEB_PAGE_MAX_MESSAGE ((1u << 20) + 2)
-#define WEB_KEY_CODE_MAX 32
+#define WEB_KEY_CODE_MAX     32
 
 /* One parsed page message. Pointers point into the parsed buffer. */
 struct web_page_msg {

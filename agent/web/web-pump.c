@@ -8,18 +8,18 @@
 #include "display/jpeg-encoder.h"
 #include "display/png-encoder.h"
 
-#define PUMP_MAX_RECTS 32
-#define PUMP_MAX_HINTS 16
+#define PUMP_MAX_RECTS  32
+#define PUMP_MAX_HINTS  16
 #define PUMP_MAX_COPIES 32
 #define PUMP_MAX_PIECES 64
-#define MAX_IN_FLIGHT 2
+#define MAX_IN_FLIGHT   2
 /* Motion: a cell that changed in MOTION_FRAMES grabs in a row, each within
  * MOTION_GAP_US of the one before, is sent as JPEG. */
-#define CELL 64
+#define CELL          64
 #define MOTION_FRAMES 3
 #define MOTION_GAP_US 250000
 /* A JPEG cell still for this long gets its lossless refresh. */
-#define REFRESH_US 300000
+#define REFRESH_US   300000
 #define JPEG_QUALITY 90
 /* Thinner pieces stay lossless even in motion: a scrolling terminal's new
  * lines stay sharp, and JPEG's blocks cost more there than they save. */
@@ -113,8 +113,7 @@ static struct damage_rect cell_rect(const struct web_pump *p, int c, int r)
 
 static bool covers(const struct damage_rect *a, const struct damage_rect *b)
 {
-    return a->x <= b->x && a->y <= b->y && a->x + a->w >= b->x + b->w &&
-           a->y + a->h >= b->y + b->h;
+    return a->x <= b->x && a->y <= b->y && a->x + a->w >= b->x + b->w && a->y + a->h >= b->y + b->h;
 }
 
 static void set_lossy(struct web_pump *p, struct cell *c, bool lossy)
@@ -186,8 +185,8 @@ static bool in_motion(const struct web_pump *p, const struct damage_rect *piece,
         for (int c = c0; c < c1; c++) {
             const struct cell *cell = &p->cells[r * p->cols + c];
             total++;
-            moving += !cell->refresh && cell->last_change_us == now &&
-                      cell->streak >= MOTION_FRAMES;
+            moving +=
+                !cell->refresh && cell->last_change_us == now && cell->streak >= MOTION_FRAMES;
         }
     return moving * 2 > total;
 }
@@ -211,15 +210,15 @@ static void send_piece(struct web_pump *p, const struct damage_rect *piece, cons
             jpeg = false;
         }
     }
-    if (!jpeg &&
-        png_encoder_encode(p->png, PNG_ENCODER_PNG, data, piece->w, piece->h, stride, &out,
-                           &size) < 0) {
+    if (!jpeg && png_encoder_encode(p->png, PNG_ENCODER_PNG, data, piece->w, piece->h, stride, &out,
+                                    &size) < 0) {
         g_warning("web: PNG tile %dx%d failed", piece->w, piece->h);
         return;
     }
     codec = jpeg ? WEB_TILE_JPEG : WEB_TILE_PNG;
     p->stats.encode_us += g_get_monotonic_time() - t0;
-    pump_send(p, web_proto_tile(codec, piece->x, piece->y, piece->w, piece->h, p->frame_sent, out, size));
+    pump_send(
+        p, web_proto_tile(codec, piece->x, piece->y, piece->w, piece->h, p->frame_sent, out, size));
 
     int c0, c1, r0, r1;
     cell_span(p, piece, &c0, &c1, &r0, &r1);
@@ -320,8 +319,8 @@ static void pump_run(struct web_pump *p)
     struct damage_rect cut[PUMP_MAX_COPIES];
     for (int i = 0; i < n_copies; i++) {
         const struct copy_op *op = &copies[i];
-        pump_send(p, web_proto_copy(op->src_x, op->src_y, op->dst.x, op->dst.y, op->dst.w, op->dst.h,
-                               p->frame_sent));
+        pump_send(p, web_proto_copy(op->src_x, op->src_y, op->dst.x, op->dst.y, op->dst.w,
+                                    op->dst.h, p->frame_sent));
         note_copy(p, op, now);
         cut[i] = op->dst;
         p->stats.copies++;
@@ -372,8 +371,8 @@ static void on_stats(const struct web_page_msg *m, void *data)
 {
     struct web_pump *p = data;
     p->last_stats = *m;
-    g_debug("web viewer: %.1f fps drawn, decode %u us, round trip %u us",
-            m->u.stats.fps100 / 100.0, m->u.stats.decode_us, m->u.stats.rtt_us);
+    g_debug("web viewer: %.1f fps drawn, decode %u us, round trip %u us", m->u.stats.fps100 / 100.0,
+            m->u.stats.decode_us, m->u.stats.rtt_us);
 }
 
 struct web_pump *web_pump_create(struct capture *capture, struct web_server *web,
@@ -491,7 +490,8 @@ void web_pump_set_cursor(struct web_pump *p, const struct cursor_image *cursor)
         rgba[4 * i + 2] = (uint8_t)b;
         rgba[4 * i + 3] = (uint8_t)a;
     }
-    pump_send(p, web_proto_cursor(cursor->width, cursor->height, cursor->hot_x, cursor->hot_y, rgba));
+    pump_send(p,
+              web_proto_cursor(cursor->width, cursor->height, cursor->hot_x, cursor->hot_y, rgba));
 }
 
 void web_pump_get_stats(const struct web_pump *p, struct web_pump_stats *ret_stats)

@@ -24,14 +24,14 @@ struct web_pump_config {
 };
 
 struct web_pump_stats {
-    uint64_t frames;       /* FRAME_ENDs sent */
+    uint64_t frames; /* FRAME_ENDs sent */
     uint64_t acked;
     uint64_t lossless_tiles;
     uint64_t jpeg_tiles;
     uint64_t refresh_tiles; /* lossless tiles that replaced JPEG ones */
     uint64_t copies;
-    uint64_t bytes;        /* tile and copy bytes sent */
-    uint64_t encode_us;    /* main-thread time encoding tiles */
+    uint64_t bytes;     /* tile and copy bytes sent */
+    uint64_t encode_us; /* main-thread time encoding tiles */
 };
 
 /* Registers itself as the ACK handler of @web. Returns NULL and sets

@@ -30,12 +30,12 @@ struct web_server_events {
 };
 
 struct web_server_config {
-    const char *host;      /* listening address */
+    const char *host; /* listening address */
     int port;
     const char *cert_file; /* PEM certificate (chain) and key: the agent's TLS identity */
     const char *key_file;
-    const char *origins;   /* comma-separated Origins allowed besides the page's own; NULL */
-    bool view_only;        /* input messages are dropped */
+    const char *origins; /* comma-separated Origins allowed besides the page's own; NULL */
+    bool view_only;      /* input messages are dropped */
 };
 
 /* Listens; returns NULL and sets *ret_error (new string). @guard is shared
@@ -63,7 +63,6 @@ void web_server_end_viewer(struct web_server *s, uint8_t reason, const char *sen
 
 /* Arms @token for one login within @seconds; returns the URL to open,
  * https://HOST:PORT/#t=TOKEN (new string). @host: the name people use. */
-char *web_server_add_token(struct web_server *s, const char *host, const char *token,
-                           int seconds);
+char *web_server_add_token(struct web_server *s, const char *host, const char *token, int seconds);
 /* Forgets every browser session (after a password change). */
 void web_server_drop_sessions(struct web_server *s);

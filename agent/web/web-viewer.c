@@ -25,8 +25,7 @@ static void protocol_error(struct web_viewer *v, const char *why, uint8_t type)
 {
     if (v->closing)
         return;
-    g_warning("web viewer %s: %s (message type 0x%02x); closing its socket", v->address, why,
-              type);
+    g_warning("web viewer %s: %s (message type 0x%02x); closing its socket", v->address, why, type);
     v->closing = true;
     soup_websocket_connection_close(v->conn, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, why);
 }
@@ -41,7 +40,8 @@ static bool rate_ok(struct web_viewer *v)
     if (++v->rate_count <= WEB_INPUT_RATE)
         return true;
     if (v->dropped_input++ == 0 || v->dropped_input % 10000 == 0)
-        g_warning("web viewer %s sends more than %d input events a second: dropping the rest (%" G_GUINT64_FORMAT " so far)",
+        g_warning("web viewer %s sends more than %d input events a second: dropping the rest "
+                  "(%" G_GUINT64_FORMAT " so far)",
                   v->address, WEB_INPUT_RATE, v->dropped_input);
     return false;
 }

@@ -41,7 +41,8 @@ int main(int argc, char **argv)
     const struct {
         enum png_encoder_format f;
         const char *name, *ext;
-    } formats[] = {{PNG_ENCODER_PNG, "png", "png"}, {PNG_ENCODER_DEFLATE_BGRX, "deflate", "deflate"}};
+    } formats[] = {{PNG_ENCODER_PNG, "png", "png"},
+                   {PNG_ENCODER_DEFLATE_BGRX, "deflate", "deflate"}};
     for (size_t k = 0; k < G_N_ELEMENTS(formats); k++) {
         double ms[9];
         const uint8_t *out = NULL;

@@ -64,8 +64,8 @@ static void test_deflate(void)
     uint8_t *px = pattern(w, h, stride);
     const uint8_t *out;
     size_t size;
-    g_assert_cmpint(png_encoder_encode(enc, PNG_ENCODER_DEFLATE_BGRX, px, w, h, stride, &out, &size),
-                    ==, 0);
+    g_assert_cmpint(
+        png_encoder_encode(enc, PNG_ENCODER_DEFLATE_BGRX, px, w, h, stride, &out, &size), ==, 0);
     uLongf n = (uLongf)w * h * 4;
     uint8_t *raw = g_malloc(n);
     g_assert_cmpint(uncompress(raw, &n, out, size), ==, Z_OK);
@@ -83,8 +83,10 @@ static void test_bad(void)
     uint8_t px[16] = {0};
     const uint8_t *out;
     size_t size;
-    g_assert_cmpint(png_encoder_encode(enc, PNG_ENCODER_PNG, px, 0, 1, 4, &out, &size), ==, -EINVAL);
-    g_assert_cmpint(png_encoder_encode(enc, PNG_ENCODER_PNG, px, 2, 1, 4, &out, &size), ==, -EINVAL);
+    g_assert_cmpint(png_encoder_encode(enc, PNG_ENCODER_PNG, px, 0, 1, 4, &out, &size), ==,
+                    -EINVAL);
+    g_assert_cmpint(png_encoder_encode(enc, PNG_ENCODER_PNG, px, 2, 1, 4, &out, &size), ==,
+                    -EINVAL);
     png_encoder_destroy(enc);
     png_encoder_destroy(NULL);
 }

@@ -46,7 +46,7 @@ static void test_sessions(void)
     g_assert_true(web_login_session_valid(l, id, S));
     g_assert_false(web_login_session_valid(l, "00", S));
     /* used at 1 s: valid until 1 s + TTL */
-    g_assert_true(web_login_session_valid(l, id, (WEB_SESSION_TTL_S) * S));
+    g_assert_true(web_login_session_valid(l, id, (WEB_SESSION_TTL_S)*S));
     g_assert_false(web_login_session_valid(l, id, (2 * WEB_SESSION_TTL_S + 1) * S));
     char *id2 = web_login_new_session(l, 0);
     g_assert_cmpstr(id, !=, id2);
@@ -92,8 +92,8 @@ static void test_body(void)
     g_assert_null(t);
     g_assert_cmpstr(p, ==, "a b c+");
     g_free(p);
-    const char *bad[] = {"", "t", "t=", "x=abc", "tt=abc", "t=a&p=b", "t=%", "t=%4", "t=%zz",
-                         "t=%00", "=abc"};
+    const char *bad[] = {"",    "t",    "t=",    "x=abc", "tt=abc", "t=a&p=b",
+                         "t=%", "t=%4", "t=%zz", "t=%00", "=abc"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         t = p = NULL;
         g_assert_cmpint(web_login_parse_body(bad[i], strlen(bad[i]), &t, &p), ==, -EINVAL);
