@@ -75,6 +75,9 @@ static bool cmd_set_password(JsonObject *args, JsonObject *reply, char **ret_err
         memset(a->password, 0, strlen(a->password));
     g_free(a->password);
     a->password = g_steal_pointer(&password);
+    /* Browser sessions came from the old password or its links: new logins
+     * need the new one (a connected viewer stays, as SPICE clients do). */
+    web_server_drop_sessions(a->web);
     /* The connection file carries the new password. */
     if (a->vv_file)
         g_free(agent_write_vv_file(a));

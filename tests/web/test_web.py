@@ -238,6 +238,24 @@ class WebTest(unittest.TestCase):
         self.assert_canvas_equals_root(b, "b")
         self.assertIn("a message before CAPS", self.agent.stderr())
 
+    def test_expired_login_after_password_change(self):
+        self.start()
+        b = self.browser()
+        b.open("a", webtest.login_url(self.agent))
+        b.wait_open("a")
+        p = subprocess.run([tdtest.AGENT, "ctl", "--control-socket=" + self.agent.control_path,
+                            "set-password", "n3w-passw0rd"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # The viewer stays; after a drop the page finds its login gone and says so.
+        time.sleep(0.5)
+        self.assertEqual(b.eval("a", "window.thindesk.state"), "open")
+        b.eval("a", "window.thindesk.dropSocket()")
+        b.wait("a", "!document.getElementById('login').hidden", timeout=5)
+        self.assertIn("login expired", b.eval("a", "document.getElementById('login-text').textContent"))
+        b.eval("a", "document.getElementById('password').value = 'n3w-passw0rd'; "
+               "document.querySelector('#login button').click(); 0")
+        b.wait_open("a")
+
     def test_view_only_and_password_login(self):
         self.start("--view-only")
         b = self.browser()

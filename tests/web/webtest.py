@@ -63,7 +63,7 @@ class Browser:
         return self.cmd(cmd="wait", page=page, expr=expr, timeout=int(timeout * 1000))
 
     def eval(self, page, expr):
-        return self.cmd(cmd="eval", page=page, expr=expr)["value"]
+        return self.cmd(cmd="eval", page=page, expr=expr).get("value")  # undefined: None
 
     def wait_open(self, page, timeout=10.0):
         self.wait(page, "window.thindesk && window.thindesk.state === 'open'", timeout)
