@@ -200,7 +200,7 @@ char *agent_write_vv_file(struct agent *a)
         return NULL;
     char *path = g_build_filename(dir, "connect.vv", NULL);
     GString *t = g_string_new("[virt-viewer]\ntype=spice\n");
-    if (a->tls) {
+    if (a->tls && o->tls_listen_port > 0) {
         g_autofree char *host = agent_connect_host(o->tls_listen_host);
         g_autofree char *ca = vv_escape(tls_identity_ca_pem(a->tls));
         g_string_append_printf(t, "host=%s\ntls-port=%d\nsecure-channels=all\nca=%s\nhost-subject=%s\n",

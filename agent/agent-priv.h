@@ -42,6 +42,8 @@
 #define AGENT_MESSAGE_SLACK 4096u
 
 struct seat;
+struct web_server;
+struct web_pump;
 
 struct agent {
     const struct agent_options *opts;
@@ -81,6 +83,8 @@ struct agent {
     guint sig_int, sig_term, sig_usr1, sig_hup;
     struct control *control;
     struct metrics *metrics;
+    struct web_server *web;  /* --web-listen; NULL when off */
+    struct web_pump *wpump;  /* the browser viewer's display path */
     struct metrics_histogram *grab_hist;
     int width, height;
     char *client_address;   /* the connected client, or NULL */
@@ -125,6 +129,15 @@ void agent_stop_system(struct agent *a);
 struct capture *agent_system_placeholder(struct agent *a, char **ret_error);
 /* The capture lost its X server: wait for the seat's next one. */
 void agent_system_capture_lost(struct agent *a, const char *message);
+
+/* agent-web.c: the browser client (--web-listen). */
+bool agent_start_web(struct agent *a, char **ret_error);
+void agent_stop_web(struct agent *a);
+void agent_print_web_banner(struct agent *a);
+/* A SPICE client connected (takes over from the browser) or went. */
+void agent_web_spice_client(struct agent *a, bool connected);
+/* A new one-time login link valid @seconds (new string), NULL on failure. */
+char *agent_web_new_url(struct agent *a, int seconds);
 
 /* agent-ops.c: the control socket and the metrics endpoint. */
 bool agent_start_ops(struct agent *a, char **ret_error);

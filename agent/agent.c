@@ -30,6 +30,7 @@
 #include "agent/vdagent-clipboard.h"
 #include "agent/vdagent-file-xfer.h"
 #include "agent/virtual-desktop.h"
+#include "agent/web/web-pump.h"
 #include "display/capture.h"
 #include "display/resize-x11.h"
 
@@ -54,6 +55,8 @@ static void on_damage_pending(void *data)
         frame_pump_kick(a->pump);
     if (a->vpump)
         stream_pump_kick(a->vpump);
+    if (a->wpump)
+        web_pump_kick(a->wpump);
 }
 
 /* Tells clients how the desktop splits into monitors: the active RandR
@@ -80,6 +83,8 @@ static void on_resized(int width, int height, void *data)
     }
     if (a->vpump)
         stream_pump_resized(a->vpump, width, height);
+    if (a->wpump)
+        web_pump_resized(a->wpump, width, height);
 }
 
 static void on_cursor_changed(const struct cursor_image *cursor, void *data)
@@ -91,6 +96,8 @@ static void on_cursor_changed(const struct cursor_image *cursor, void *data)
         spice_display_set_cursor(a->display, cursor);
     if (a->stream)
         spice_stream_set_cursor(a->stream, cursor);
+    if (a->wpump)
+        web_pump_set_cursor(a->wpump, cursor);
 }
 
 static void on_capture_lost(const char *message, void *data)
@@ -151,6 +158,8 @@ static void on_client(bool connected, const char *address, void *data)
         a->connections++;
     }
     control_emit_event(a->control, connected ? "client-connected" : "client-disconnected", ev);
+    if (connected)
+        agent_web_spice_client(a, true); /* before the SPICE pump starts the capture */
     audio_set_client(a->audio, connected);
     if (a->vpump) {
         /* The stream's START/STOP drive capture; a client that went stops
@@ -189,6 +198,7 @@ static void on_client(bool connected, const char *address, void *data)
             spice_display_set_cursor(a->display, cursor);
     } else {
         spice_input_client_gone(a->input);
+        agent_web_spice_client(a, false);
     }
 }
 
@@ -276,7 +286,7 @@ static void print_banner(struct agent *a)
         printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h,
                host, o->listen_port);
     }
-    if (a->tls) {
+    if (a->tls && o->tls_listen_port > 0) {
         g_autofree char *host = agent_connect_host(o->tls_listen_host);
         printf("thindesk-agent: serving %s (%dx%d) over TLS at spice://%s?tls-port=%d\n",
                a->display_name, w, h, host, o->tls_listen_port);
@@ -298,6 +308,7 @@ static void print_banner(struct agent *a)
         printf("thindesk-agent: connect with: remote-viewer %s\n", a->vv_file);
     if (a->control)
         printf("thindesk-agent: control socket: %s\n", control_get_path(a->control));
+    agent_print_web_banner(a);
     if (a->metrics)
         printf("thindesk-agent: metrics: http://%s:%d/metrics\n", o->metrics_host,
                o->metrics_port);
@@ -316,7 +327,7 @@ struct agent *agent_create(const struct agent_options *opts)
         goto err;
     if (!agent_start_ops(a, &error))
         goto err_print;
-    if (opts->tls_listen_port > 0) {
+    if (opts->tls_listen_port > 0 || opts->web_listen_port > 0) {
         g_autofree char *dir = opts->x509_dir ? g_strdup(opts->x509_dir) : tls_default_dir();
         a->tls = tls_identity_load(dir, opts->x509_dir == NULL, &error);
         if (!a->tls)
@@ -377,7 +388,8 @@ struct agent *agent_create(const struct agent_options *opts)
                                .auth_failed = agent_on_auth_failed,
                                .channel = agent_on_channel_linked,
                                .user_data = a};
-    a->server = server_create(opts, a->password, a->tls, &se, &error);
+    a->server = server_create(opts, a->password, opts->tls_listen_port > 0 ? a->tls : NULL, &se,
+                              &error);
     if (!a->server)
         goto err_print;
 
@@ -435,6 +447,8 @@ struct agent *agent_create(const struct agent_options *opts)
     }
     if (!agent_start_channel(a, display, &error))
         goto err_print;
+    if (!agent_start_web(a, &error))
+        goto err_print;
     if (opts->system_mode && !agent_start_system(a, &error))
         goto err_print;
 
@@ -478,6 +492,7 @@ void agent_destroy(struct agent *a)
      * while the sound server unloads our modules. */
     g_clear_pointer(&a->pump, frame_pump_destroy);
     g_clear_pointer(&a->vpump, stream_pump_destroy);
+    agent_stop_web(a);
     g_clear_pointer(&a->control, control_destroy);
     g_clear_pointer(&a->metrics, metrics_destroy);
     g_clear_pointer(&a->grab_hist, metrics_histogram_free);

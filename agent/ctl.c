@@ -21,6 +21,8 @@ static const char usage[] =
     "                                set the connection password (- reads it from standard\n"
     "                                input), valid for SECONDS (default: no expiry)\n"
     "  events                        print events as they happen, one JSON line each\n"
+    "  web-url [SECONDS]             print a one-time browser login link (--web-listen), valid\n"
+    "                                SECONDS (default: --web-token-seconds)\n"
     "  send JSON                     send one raw request\n";
 
 static char *request_line(const char *command, const char *password, gint64 expires)
@@ -81,6 +83,21 @@ static int reply_status(const char *line)
     return 1;
 }
 
+/* The "url" member of an ok reply (web-url), or NULL. */
+static char *reply_url(const char *line)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, line, -1, NULL))
+        return NULL;
+    JsonNode *root = json_parser_get_root(p);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+        return NULL;
+    JsonObject *o = json_node_get_object(root);
+    if (!json_object_has_member(o, "url"))
+        return NULL;
+    return g_strdup(json_object_get_string_member(o, "url"));
+}
+
 int ctl_main(int argc, char **argv)
 {
     g_autofree char *path = NULL;
@@ -129,6 +146,18 @@ int ctl_main(int argc, char **argv)
             password = g_strdup(argv[i]);
         }
         line = request_line(cmd, password, expires);
+    } else if (strcmp(cmd, "web-url") == 0 && nargs <= 1) {
+        gint64 seconds = 0;
+        if (nargs == 1 && !g_ascii_string_to_signed(argv[i], 10, 1, 86400, &seconds, NULL)) {
+            fprintf(stderr, "thindesk-agent ctl: SECONDS must be a number from 1 to 86400, not '%s'\n",
+                    argv[i]);
+            return 2;
+        }
+        g_autofree char *text =
+            seconds ? g_strdup_printf("{\"command\":\"web-url\",\"seconds\":%" G_GINT64_FORMAT "}\n",
+                                      seconds)
+                    : g_strdup("{\"command\":\"web-url\"}\n");
+        line = g_steal_pointer(&text);
     } else if (strcmp(cmd, "send") == 0 && nargs == 1) {
         line = g_strconcat(argv[i], "\n", NULL);
     } else {
@@ -155,8 +184,13 @@ int ctl_main(int argc, char **argv)
     int code = 1;
     char *reply = NULL;
     size_t cap = 0;
+    bool want_url = strcmp(cmd, "web-url") == 0;
     while (getline(&reply, &cap, in) > 0) {
-        fputs(reply, stdout);
+        g_autofree char *url = want_url ? reply_url(reply) : NULL;
+        if (url)
+            printf("%s\n", url);
+        else
+            fputs(reply, stdout);
         fflush(stdout);
         int st = reply_status(reply);
         if (st >= 0) {

@@ -80,6 +80,10 @@ struct agent_options {
     char *file_transfer_dir; /* NULL: the user's Downloads folder */
     char *log_level;         /* error, warning, info, debug */
     char *control_socket;    /* NULL: $XDG_RUNTIME_DIR/thindesk/control; "none": off */
+    char *web_listen_host;   /* --web-listen; NULL when off */
+    int web_listen_port;     /* 0: no browser access */
+    char *web_origins;       /* extra Origins allowed for /ws and /session */
+    int web_token_seconds;   /* life of the banner's one-time login link */
     char *metrics_host;      /* NULL: no metrics endpoint */
     int metrics_port;
     bool check_config;       /* print the effective configuration and exit */

@@ -332,6 +332,11 @@ const char *server_session_id(void)
     return session_id;
 }
 
+struct auth_guard *server_auth_guard(void)
+{
+    return guard;
+}
+
 void server_start(SpiceServer *server)
 {
     spice_server_vm_start(server);

@@ -9,6 +9,7 @@
 #include "agent/options.h"
 
 struct tls_identity;
+struct auth_guard;
 
 struct server_events {
     /* The main channel of a client connected (true) or went away (false). */
@@ -39,6 +40,9 @@ void server_disconnect(SpiceServer *server);
 /* The id of the current (or last) client connection, "" before the first:
  * the SESSION_ID of its log entries. */
 const char *server_session_id(void);
+/* The per-address login backoff, shared with the browser login (valid
+ * between server_create and server_destroy). */
+struct auth_guard *server_auth_guard(void);
 /* Starts the display worker; call after every interface was added. */
 void server_start(SpiceServer *server);
 void server_destroy(SpiceServer *server);

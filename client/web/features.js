@@ -1,0 +1,6 @@
+// The page's plug-in point. Each entry is a module object with
+//   name: a short string for logs
+//   start(session): called once; see main.js for the session API
+// Feature modules (input.js, clipboard.js, resize.js, audio*.js) are imported
+// here and listed; main.js imports only this file.
+export default [];
