@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent/vdagent-clipboard.h"
+#include "agent/web/web-proto.h"
 #include "display/clipboard.h"
 
 struct web_clipboard {
@@ -121,13 +122,9 @@ void web_clipboard_desktop_data(struct web_clipboard *wc, int format, const uint
     if (same_as_last(wc, format, bytes, len))
         return;
     remember(wc, format, bytes, len);
-    uint8_t *msg = g_malloc(len + 2);
-    msg[0] = WEB_MSG_OUT_CLIPBOARD;
-    msg[1] = format == CLIPBOARD_FMT_PNG ? WEB_CLIP_PNG : WEB_CLIP_TEXT;
-    if (len)
-        memcpy(msg + 2, bytes, len);
-    wc->config.send(msg, len + 2, wc->config.send_data);
-    g_free(msg);
+    g_autoptr(GBytes) msg = web_proto_clipboard(
+        format == CLIPBOARD_FMT_PNG ? WEB_CLIPBOARD_PNG : WEB_CLIPBOARD_TEXT, bytes, len);
+    wc->config.send(msg, wc->config.send_data);
 }
 
 /* --- page → desktop --- */
@@ -140,13 +137,12 @@ static void refuse(struct web_clipboard *wc, bool *said, const char *why)
     *said = true;
 }
 
-void web_clipboard_page_data(struct web_clipboard *wc, const struct web_input_msg *msg)
+void web_clipboard_page_data(struct web_clipboard *wc, uint8_t kind, const uint8_t *bytes,
+                             size_t len)
 {
-    if (msg->type != WEB_MSG_CLIPBOARD)
+    if (kind != WEB_CLIPBOARD_TEXT && kind != WEB_CLIPBOARD_PNG)
         return;
-    const uint8_t *bytes = msg->clipboard.data;
-    size_t len = msg->clipboard.len;
-    int format = msg->clipboard.kind == WEB_CLIP_PNG ? CLIPBOARD_FMT_PNG : CLIPBOARD_FMT_TEXT;
+    int format = kind == WEB_CLIPBOARD_PNG ? CLIPBOARD_FMT_PNG : CLIPBOARD_FMT_TEXT;
     if (!wc->to_desktop) {
         refuse(wc, &wc->said_policy_desktop, "the clipboard policy does not allow it");
         return;

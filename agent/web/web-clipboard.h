@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/web/web-input-msg.h"
+#include <glib.h>
 
 /* The desktop's CLIPBOARD selection (display/clipboard.h calls), so the
  * logic can be tested without a desktop. */
@@ -30,8 +30,8 @@ struct web_clipboard_desktop {
 struct web_clipboard_config {
     int policy;      /* enum clipboard_policy (agent/vdagent-clipboard.h) */
     size_t max_size; /* either way */
-    /* Sends one agent-to-page message (CLIPBOARD); copies @msg. */
-    void (*send)(const uint8_t *msg, size_t len, void *data);
+    /* Sends one agent-to-page message (CLIPBOARD); does not take @msg. */
+    void (*send)(GBytes *msg, void *data);
     void *send_data;
 };
 
@@ -48,8 +48,10 @@ struct web_clipboard *web_clipboard_create_for_desktop(const struct web_clipboar
                                                        char **ret_error);
 void web_clipboard_destroy(struct web_clipboard *wc);
 
-/* The page's CLIPBOARD message (parsed). */
-void web_clipboard_page_data(struct web_clipboard *wc, const struct web_input_msg *msg);
+/* The page's CLIPBOARD message: @kind (enum web_clipboard_kind) and its
+ * @len bytes. */
+void web_clipboard_page_data(struct web_clipboard *wc, uint8_t kind, const uint8_t *bytes,
+                             size_t len);
 /* A page connected: it gets what the desktop's clipboard holds now. */
 void web_clipboard_page_ready(struct web_clipboard *wc);
 /* The page went away: what it offered is withdrawn. */

@@ -87,22 +87,27 @@ void web_input_destroy(struct web_input *wi)
     g_free(wi);
 }
 
+static uint16_t scancode_of(const struct web_page_msg *msg)
+{
+    return keycode_web_lookup(msg->u.key.code, strlen(msg->u.key.code));
+}
+
 /* Whether @msg only lets go of something the page holds. */
-static bool only_releases(const struct web_input *wi, const struct web_input_msg *msg)
+static bool only_releases(const struct web_input *wi, const struct web_page_msg *msg)
 {
     switch (msg->type) {
-    case WEB_MSG_RELEASE_ALL:
+    case WEB_PAGE_RELEASE_ALL:
         return true;
-    case WEB_MSG_KEY: {
-        if (msg->key.down || !msg->key.scancode)
+    case WEB_PAGE_KEY: {
+        uint16_t sc = scancode_of(msg);
+        if (msg->u.key.down || !sc)
             return false;
-        uint16_t code = keymap_lookup((msg->key.scancode & 0xff00) != 0, msg->key.scancode & 0x7f);
-        return is_held(wi, code);
+        return is_held(wi, keymap_lookup((sc & 0xff00) != 0, sc & 0x7f));
     }
-    case WEB_MSG_POINTER:
+    case WEB_PAGE_POINTER:
         /* fewer buttons than held, none new, no wheel */
-        return (msg->pointer.buttons & ~wi->buttons) == 0 && msg->pointer.buttons != wi->buttons &&
-               !msg->pointer.wheel_x && !msg->pointer.wheel_y;
+        return (msg->u.pointer.buttons & ~wi->buttons) == 0 && msg->u.pointer.buttons != wi->buttons &&
+               !msg->u.pointer.wheel_x && !msg->u.pointer.wheel_y;
     default:
         return false;
     }
@@ -121,20 +126,20 @@ static bool take_token(struct web_input *wi, int64_t now_us)
     return true;
 }
 
-static void on_key(struct web_input *wi, struct injector *inj, const struct web_input_msg *msg)
+static void on_key(struct web_input *wi, struct injector *inj, const struct web_page_msg *msg)
 {
-    if (!msg->key.scancode) {
+    uint16_t sc = scancode_of(msg);
+    if (!sc) {
         wi->unknown_keys++;
         if (!wi->unknown_said) {
-            g_autofree char *name = g_strndup(msg->key.code, msg->key.code_len);
-            g_autofree char *shown = g_strescape(name, NULL);
-            g_message("web: ignoring key code \"%s\" (no PC scancode); further ones are not logged", shown);
+            /* web-proto let only A-Z, a-z and 0-9 through */
+            g_message("web: ignoring key code \"%s\" (no PC scancode); further ones are not logged", msg->u.key.code);
             wi->unknown_said = true;
         }
         return;
     }
     uint8_t bytes[2];
-    size_t n = keycode_web_bytes(msg->key.scancode, msg->key.down, bytes);
+    size_t n = keycode_web_bytes(sc, msg->u.key.down, bytes);
     for (size_t i = 0; i < n; i++) {
         struct keymap_event ev;
         if (!keymap_decoder_feed(&wi->decoder, bytes[i], &ev))
@@ -152,18 +157,18 @@ static int clamp_wheel(int v)
     return CLAMP(v, -WEB_INPUT_MAX_WHEEL, WEB_INPUT_MAX_WHEEL);
 }
 
-static void on_pointer(struct web_input *wi, struct injector *inj, const struct web_input_msg *msg)
+static void on_pointer(struct web_input *wi, struct injector *inj, const struct web_page_msg *msg)
 {
-    unsigned want = msg->pointer.buttons;
+    unsigned want = msg->u.pointer.buttons;
     if (inj) {
-        injector_move_to(inj, msg->pointer.x, msg->pointer.y);
+        injector_move_to(inj, msg->u.pointer.x, msg->u.pointer.y);
         for (int b = 0; b < INJECTOR_N_BUTTONS; b++) {
             unsigned bit = 1u << b;
             if ((want ^ wi->buttons) & bit)
                 injector_button(inj, b, want & bit);
         }
-        if (msg->pointer.wheel_x || msg->pointer.wheel_y)
-            injector_wheel(inj, clamp_wheel(msg->pointer.wheel_y), clamp_wheel(msg->pointer.wheel_x));
+        if (msg->u.pointer.wheel_x || msg->u.pointer.wheel_y)
+            injector_wheel(inj, clamp_wheel(msg->u.pointer.wheel_y), clamp_wheel(msg->u.pointer.wheel_x));
     }
     wi->buttons = want;
 }
@@ -192,13 +197,13 @@ static void on_leds(struct web_input *wi, struct injector *inj, unsigned page)
     }
 }
 
-bool web_input_handle(struct web_input *wi, const struct web_input_msg *msg, int64_t now_us)
+bool web_input_handle(struct web_input *wi, const struct web_page_msg *msg, int64_t now_us)
 {
     switch (msg->type) {
-    case WEB_MSG_KEY:
-    case WEB_MSG_POINTER:
-    case WEB_MSG_LEDS:
-    case WEB_MSG_RELEASE_ALL:
+    case WEB_PAGE_KEY:
+    case WEB_PAGE_POINTER:
+    case WEB_PAGE_LEDS:
+    case WEB_PAGE_RELEASE_ALL:
         break;
     default:
         return false;
@@ -219,16 +224,16 @@ bool web_input_handle(struct web_input *wi, const struct web_input_msg *msg, int
     }
     struct injector *inj = target(wi);
     switch (msg->type) {
-    case WEB_MSG_KEY:
+    case WEB_PAGE_KEY:
         on_key(wi, inj, msg);
         break;
-    case WEB_MSG_POINTER:
+    case WEB_PAGE_POINTER:
         on_pointer(wi, inj, msg);
         break;
-    case WEB_MSG_LEDS:
-        on_leds(wi, inj, msg->leds.leds);
+    case WEB_PAGE_LEDS:
+        on_leds(wi, inj, msg->u.leds.leds);
         break;
-    case WEB_MSG_RELEASE_ALL:
+    case WEB_PAGE_RELEASE_ALL:
         release_held(wi);
         break;
     }
@@ -239,8 +244,8 @@ static void send_leds(struct web_input *wi, unsigned leds)
 {
     if (!wi->connected || !wi->sink.send)
         return;
-    uint8_t msg[2] = {WEB_MSG_OUT_LEDS, (uint8_t)(leds & 0x07)};
-    wi->sink.send(msg, sizeof(msg), wi->sink.data);
+    g_autoptr(GBytes) msg = web_proto_leds((uint8_t)(leds & 0x07));
+    wi->sink.send(msg, wi->sink.data);
 }
 
 void web_input_page_ready(struct web_input *wi)

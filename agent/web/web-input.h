@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/web/web-input-msg.h"
+#include <glib.h>
+
+#include "agent/web/web-proto.h"
 
 struct injector;
 
@@ -24,8 +26,8 @@ struct web_input_sink {
     /* The injector input goes to right now (it follows the desktop), or
      * NULL while input goes nowhere. */
     struct injector *(*injector)(void *data);
-    /* Sends one agent-to-page message (the LEDS message); copies @msg. */
-    void (*send)(const uint8_t *msg, size_t len, void *data);
+    /* Sends one agent-to-page message (LEDS); does not take @msg. */
+    void (*send)(GBytes *msg, void *data);
     void *data;
 };
 
@@ -43,9 +45,9 @@ struct web_input *web_input_create(const struct web_input_config *config,
 /* Lets go of what the page still holds. */
 void web_input_destroy(struct web_input *wi);
 
-/* @msg is a parsed KEY, POINTER, LEDS or RELEASE_ALL; @now_us the monotonic
- * clock. Returns false (and does nothing) for other types. */
-bool web_input_handle(struct web_input *wi, const struct web_input_msg *msg, int64_t now_us);
+/* @msg is a parsed (web-proto) KEY, POINTER, LEDS or RELEASE_ALL; @now_us
+ * the monotonic clock. Returns false (and does nothing) for other types. */
+bool web_input_handle(struct web_input *wi, const struct web_page_msg *msg, int64_t now_us);
 
 /* A page connected (after HELLO): it is told the desktop's LEDs. */
 void web_input_page_ready(struct web_input *wi);

@@ -5,7 +5,7 @@
 
 #include "agent/vdagent-clipboard.h"
 #include "agent/web/web-clipboard.h"
-#include "agent/web/web-input-msg.h"
+#include "agent/web/web-proto.h"
 #include "display/clipboard.h"
 
 struct fake {
@@ -47,10 +47,10 @@ static void d_provide(void *data, int format, const uint8_t *bytes, size_t len)
         f->provided[format] = g_bytes_new(bytes, len);
 }
 
-static void send_msg(const uint8_t *msg, size_t len, void *data)
+static void send_msg(GBytes *msg, void *data)
 {
     struct fake *f = data;
-    g_ptr_array_add(f->sent, g_bytes_new(msg, len));
+    g_ptr_array_add(f->sent, g_bytes_ref(msg));
 }
 
 static void setup(struct fake *f, int policy, size_t max)
@@ -79,9 +79,9 @@ static void page_sends(struct fake *f, int kind, const void *bytes, size_t len)
     msg[0] = 0x84;
     msg[1] = (uint8_t)kind;
     memcpy(msg + 2, bytes, len);
-    struct web_input_msg m;
-    g_assert_cmpint(web_input_msg_parse(msg, len + 2, &m), ==, 0);
-    web_clipboard_page_data(f->wc, &m);
+    struct web_page_msg m;
+    g_assert_cmpint(web_proto_parse(msg, len + 2, &m, NULL), ==, 0);
+    web_clipboard_page_data(f->wc, m.u.clipboard.kind, m.u.clipboard.data, m.u.clipboard.len);
     g_free(msg);
 }
 
