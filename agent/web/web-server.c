@@ -29,9 +29,8 @@ static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'sel
                           "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 static const char permissions[] =
     "microphone=(self), clipboard-read=(self), clipboard-write=(self), fullscreen=(self), "
-    "camera=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=(), payment=(), "
-    "display-capture=(), midi=(), accelerometer=(), gyroscope=(), magnetometer=(), "
-    "interest-cohort=()";
+    "camera=(), geolocation=(), usb=(), serial=(), hid=(), payment=(), "
+    "display-capture=(), midi=(), accelerometer=(), gyroscope=(), magnetometer=()";
 
 struct handler {
     web_handler_fn fn;

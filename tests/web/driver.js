@@ -1,0 +1,77 @@
+// A small remote control for Debian's chromium, driven by test_web.py: one
+// JSON command a line on stdin, one JSON reply a line on stdout.
+//   {"cmd": "open", "page": "a", "url": "https://..."}     a fresh context (own cookies)
+//   {"cmd": "wait", "page": "a", "expr": "JS", "timeout": ms}  until expr is truthy
+//   {"cmd": "eval", "page": "a", "expr": "JS"}             its (awaited) value
+//   {"cmd": "snapshot", "page": "a", "file": "PATH"}       canvas RGBA into PATH
+//   {"cmd": "close", "page": "a"}   {"cmd": "quit"}
+// Needs NODE_PATH pointing at node_modules with playwright-core (npm-setup.sh).
+'use strict';
+const fs = require('fs');
+const readline = require('readline');
+const { chromium } = require('playwright-core');
+
+const pages = new Map();
+let browser = null;
+
+async function launch() {
+  browser = await chromium.launch({
+    executablePath: process.env.THINDESK_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    // launch() gives chromium a fresh temporary user-data-dir of its own.
+  });
+}
+
+async function run(c) {
+  const p = pages.get(c.page);
+  switch (c.cmd) {
+    case 'open': {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: c.viewport || { width: 1000, height: 800 } });
+      const page = await context.newPage();
+      const log = [];
+      page.on('console', (m) => log.push(m.type() + ': ' + m.text()));
+      page.on('pageerror', (e) => log.push('pageerror: ' + e.message));
+      pages.set(c.page, { context, page, log });
+      await page.goto(c.url);
+      return { url: page.url() };
+    }
+    case 'wait':
+      await p.page.waitForFunction(c.expr, null, { timeout: c.timeout || 10000 });
+      return {};
+    case 'eval':
+      return { value: await p.page.evaluate(c.expr) };
+    case 'snapshot': {
+      const s = await p.page.evaluate('window.thindesk.snapshot()');
+      fs.writeFileSync(c.file, Buffer.from(s.rgba, 'base64'));
+      return { width: s.width, height: s.height, counters: s.counters };
+    }
+    case 'log':
+      return { log: p.log };
+    case 'close':
+      await p.context.close();
+      pages.delete(c.page);
+      return {};
+    case 'quit':
+      await browser.close();
+      process.exit(0);
+  }
+  throw new Error('unknown command ' + c.cmd);
+}
+
+(async () => {
+  await launch();
+  process.stdout.write(JSON.stringify({ ready: true, version: browser.version() }) + '\n');
+  const rl = readline.createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    let reply;
+    try {
+      reply = { ok: true, ...(await run(JSON.parse(line))) };
+    } catch (err) {
+      reply = { ok: false, error: String(err && err.message || err) };
+    }
+    process.stdout.write(JSON.stringify(reply) + '\n');
+  }
+  if (browser) await browser.close();
+})();
