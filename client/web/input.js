@@ -177,12 +177,11 @@ function start(session) {
   canvas.addEventListener('wheel', (e) => {
     if (!active()) return;
     e.preventDefault();
-    const p = position(e);
-    if (!p) return;
     const [nx, ny] = wheel(e);
     if (!nx && !ny) return;
-    last = p;
-    send(encodePointer(p.x, p.y, buttons, nx, ny));
+    // Where the pointer is already: wheel events carry whole CSS pixels
+    // only, which would move it by a desktop pixel on a scaled canvas.
+    send(encodePointer(last.x, last.y, buttons, nx, ny));
   }, { passive: false });
 
   // Leaving the page: nothing stays pressed on the desktop.
