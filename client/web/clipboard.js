@@ -6,8 +6,9 @@
 // (focused, permission), else on the next key press, click or focus (a user
 // gesture, which Firefox and Safari require).
 // Here -> desktop: the local clipboard is read when the page gets focus and
-// on a click or Ctrl/Cmd+V, and sent when it differs from what was last sent
-// or received, so the desktop always pastes what the person copied last.
+// on a click (where reading needs no prompt each time: Chromium), and on
+// Ctrl/Cmd+V, and sent when it differs from what was last sent or received,
+// so the desktop pastes what the person copied last.
 const CLIPBOARD_OUT = 0x84;
 const CLIPBOARD_IN = 0x0a;
 const TEXT = 1;
@@ -35,13 +36,15 @@ function start(session) {
   let pending = null; // {kind, bytes} from the desktop, not yet written here
   let last = null;    // {kind, bytes}: the latest either way
   let reading = false;
+  let readAgain = false;
+  let readTimer = 0;
   let lastRead = 0;
 
   session.onState((s) => {
     open = s === 'open';
     enabled = open && (session.hello() & 4) !== 0;
     last = null;
-    if (enabled) readLocal();
+    if (enabled && quietReads) readLocal();
   });
 
   async function writeLocal() {
@@ -88,9 +91,17 @@ function start(session) {
   }
 
   async function readLocal() {
-    if (!enabled || reading || pending) return; // the desktop's is newer
+    if (!enabled || pending) return; // the desktop's is newer
+    if (reading) {
+      readAgain = true; // what we read may be older than this gesture
+      return;
+    }
     const now = performance.now();
-    if (now - lastRead < READ_GAP_MS) return;
+    if (now - lastRead < READ_GAP_MS) {
+      // Too soon after the last read: read once more when the gap is over.
+      if (!readTimer) readTimer = setTimeout(() => { readTimer = 0; readLocal(); }, READ_GAP_MS - (now - lastRead));
+      return;
+    }
     lastRead = now;
     reading = true;
     try {
@@ -115,7 +126,20 @@ function start(session) {
       // Denied or nothing there: nothing to send.
     } finally {
       reading = false;
+      if (readAgain) {
+        readAgain = false;
+        readLocal();
+      }
     }
+  }
+
+  // Chromium reads behind a permission it asks for once; Firefox and Safari
+  // show a "Paste" button at every read, so they read on Ctrl/Cmd+V only.
+  let quietReads = false;
+  if (navigator.permissions) {
+    navigator.permissions.query({ name: 'clipboard-read' })
+      .then((st) => { quietReads = st.state !== 'denied'; st.onchange = () => { quietReads = st.state !== 'denied'; }; })
+      .catch(() => { quietReads = false; });
   }
 
   function onGesture(e) {
@@ -124,11 +148,14 @@ function start(session) {
       writeLocal();
       return;
     }
-    if (e.type === 'keydown' && !((e.ctrlKey || e.metaKey) && e.code === 'KeyV')) return;
-    readLocal();
+    const paste = e.type === 'keydown' && (e.ctrlKey || e.metaKey) && e.code === 'KeyV';
+    if (paste || (quietReads && e.type === 'pointerdown')) readLocal();
   }
 
-  window.addEventListener('focus', () => (pending ? writeLocal() : readLocal()));
+  window.addEventListener('focus', () => {
+    if (pending) writeLocal();
+    else if (quietReads) readLocal();
+  });
   window.addEventListener('keydown', onGesture, true);
   window.addEventListener('pointerdown', onGesture, true);
 }
