@@ -47,6 +47,7 @@ struct web_pump {
     uint32_t frame_sent, frame_acked;
     gint64 interval_us, last_grab_us;
     guint source;
+    gint64 source_due; /* monotonic µs */
     struct web_pump_stats stats;
 };
 
@@ -60,10 +61,15 @@ static gboolean on_run(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Runs the pump after @delay_us, or sooner if it is already due sooner. */
 static void schedule(struct web_pump *p, gint64 delay_us)
 {
-    if (p->source)
+    gint64 due = g_get_monotonic_time() + MAX(delay_us, 0);
+    if (p->source && p->source_due <= due)
         return;
+    if (p->source)
+        g_source_remove(p->source);
+    p->source_due = due;
     if (delay_us <= 0)
         p->source = g_idle_add(on_run, p);
     else
@@ -132,6 +138,8 @@ static gint64 add_refreshes(struct web_pump *p, gint64 now)
             if (!cell->lossy)
                 continue;
             gint64 left = cell->last_change_us + REFRESH_US - now;
+            if (cell->last_change_us == now)
+                continue; /* changed in this grab: still moving */
             if (left <= 0) {
                 struct damage_rect d = cell_rect(p, c, r);
                 damage_add(p->damage, d.x, d.y, d.w, d.h);
@@ -182,6 +190,8 @@ static void send_piece(struct web_pump *p, const struct damage_rect *piece, cons
                        int stride, gint64 now)
 {
     bool jpeg = in_motion(p, piece, now);
+    g_debug("web frame %u at %" G_GINT64_FORMAT " ms: %s tile %dx%d+%d+%d", p->frame_sent,
+            now / 1000 % 100000, jpeg ? "JPEG" : "PNG", piece->w, piece->h, piece->x, piece->y);
     const uint8_t *out = NULL;
     size_t size = 0;
     uint8_t codec;
@@ -259,21 +269,30 @@ static void pump_run(struct web_pump *p)
         return;
     }
     capture_collect_damage(p->capture, p->damage);
+    struct damage_rect rects[PUMP_MAX_RECTS];
+    int n = 0;
+    if (!damage_is_empty(p->damage)) {
+        /* What changed counts for motion; then the due refreshes join it. */
+        n = damage_take(p->damage, rects, PUMP_MAX_RECTS);
+        note_changes(p, rects, n, now);
+        for (int i = 0; i < n; i++)
+            damage_add(p->damage, rects[i].x, rects[i].y, rects[i].w, rects[i].h);
+    }
     gint64 next_refresh = add_refreshes(p, now);
     if (damage_is_empty(p->damage)) {
         if (next_refresh)
             schedule(p, next_refresh);
         return;
     }
-    struct damage_rect rects[PUMP_MAX_RECTS];
-    int n = damage_take(p->damage, rects, PUMP_MAX_RECTS);
+    n = damage_take(p->damage, rects, PUMP_MAX_RECTS);
     struct frame *frame = capture_grab(p->capture, rects, n);
     if (!frame) {
         for (int i = 0; i < n; i++)
             damage_add(p->damage, rects[i].x, rects[i].y, rects[i].w, rects[i].h);
+        for (int i = 0; i < p->cols * p->rows; i++)
+            p->cells[i].refresh = false;
         return;
     }
-    note_changes(p, rects, n, now);
     struct copy_hint hints[PUMP_MAX_HINTS];
     int n_hints = capture_take_moves(p->capture, hints, PUMP_MAX_HINTS);
     struct copy_op copies[PUMP_MAX_COPIES];

@@ -37,6 +37,7 @@ let retryTimer = 0;
 let stats = { fps: 0, rtt: null };
 let state = 'starting';
 let cursorUrl = null;
+let connects = 0;
 
 function setState(s) {
   state = s;
@@ -132,6 +133,7 @@ function onWorkerMessage(e) {
       break;
     case 'hello':
       attempt = 0;
+      connects++;
       helloFlags = m.flags;
       desktop = { width: m.width, height: m.height };
       $('notice').hidden = true;
@@ -223,6 +225,15 @@ window.thindesk = {
   },
   get stats() {
     return { ...stats };
+  },
+  get connects() {
+    return connects; // sessions that reached HELLO
+  },
+  get hello() {
+    return helloFlags;
+  },
+  dropSocket() {
+    worker.postMessage({ type: 'drop' }); // as a network drop: no BYE
   },
   snapshot() {
     const id = ++snapshotId;

@@ -37,9 +37,16 @@ async function run(c) {
       await page.goto(c.url);
       return { url: page.url() };
     }
-    case 'wait':
-      await p.page.waitForFunction(c.expr, null, { timeout: c.timeout || 10000 });
-      return {};
+    case 'wait': {
+      // Polls with evaluate (CDP, outside the page's CSP): waitForFunction
+      // would need 'unsafe-eval', which the page rightly refuses.
+      const deadline = Date.now() + (c.timeout || 10000);
+      for (;;) {
+        if (await p.page.evaluate(c.expr)) return {};
+        if (Date.now() > deadline) throw new Error('timed out waiting for ' + c.expr);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
     case 'eval':
       return { value: await p.page.evaluate(c.expr) };
     case 'snapshot': {
