@@ -69,9 +69,10 @@ static void collect(struct metrics_writer *w, void *data)
                           "browser key events whose code has no PC scancode",
                           (double)web_input_unknown_keys(a->web_input));
     if (a->web_clipboard)
-        metrics_write_counter(w, "thindesk_web_clipboard_refused_total",
-                              "clipboard transfers with the browser refused (policy, size, bad data)",
-                              (double)web_clipboard_refused(a->web_clipboard));
+        metrics_write_counter(
+            w, "thindesk_web_clipboard_refused_total",
+            "clipboard transfers with the browser refused (policy, size, bad data)",
+            (double)web_clipboard_refused(a->web_clipboard));
 }
 
 static bool clipboard_backend(const struct agent_options *o, const char **ret_backend)
@@ -114,8 +115,8 @@ void agent_start_web_io(struct agent *a, const char *display)
                                                 .send_data = a};
         g_autofree char *error = NULL;
         bool wlr = strcmp(backend, "wlr") == 0;
-        a->web_clipboard = web_clipboard_create_for_desktop(&cc, backend, wlr ? NULL : display,
-                                                            &error);
+        a->web_clipboard =
+            web_clipboard_create_for_desktop(&cc, backend, wlr ? NULL : display, &error);
         if (!a->web_clipboard)
             g_message("web: %s", error);
     }

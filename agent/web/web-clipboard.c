@@ -13,9 +13,9 @@ struct web_clipboard {
     struct clipboard *clipboard; /* with _create_for_desktop */
     bool to_page, to_desktop;
     bool connected;
-    unsigned desktop_formats; /* what a desktop client offers now; 0: none */
-    int wanted;               /* format asked of the desktop for the page; -1: none */
-    bool page_owns;           /* we hold the selection with the page's data */
+    unsigned desktop_formats;          /* what a desktop client offers now; 0: none */
+    int wanted;                        /* format asked of the desktop for the page; -1: none */
+    bool page_owns;                    /* we hold the selection with the page's data */
     GBytes *last[CLIPBOARD_N_FORMATS]; /* the latest data either way, not re-sent */
     uint64_t refused;
     bool said_policy_page, said_policy_desktop, said_size, said_bad;
@@ -29,10 +29,10 @@ struct web_clipboard *web_clipboard_create(const struct web_clipboard_config *co
     struct web_clipboard *wc = g_new0(struct web_clipboard, 1);
     wc->config = *config;
     wc->desktop = *desktop;
-    wc->to_page = config->policy == CLIPBOARD_POLICY_BOTH ||
-                  config->policy == CLIPBOARD_POLICY_TO_CLIENT;
-    wc->to_desktop = config->policy == CLIPBOARD_POLICY_BOTH ||
-                     config->policy == CLIPBOARD_POLICY_TO_GUEST;
+    wc->to_page =
+        config->policy == CLIPBOARD_POLICY_BOTH || config->policy == CLIPBOARD_POLICY_TO_CLIENT;
+    wc->to_desktop =
+        config->policy == CLIPBOARD_POLICY_BOTH || config->policy == CLIPBOARD_POLICY_TO_GUEST;
     wc->wanted = -1;
     return wc;
 }
@@ -70,8 +70,8 @@ static void ask_desktop(struct web_clipboard *wc)
 {
     if (!wc->connected || !wc->to_page || !wc->desktop_formats || wc->wanted >= 0)
         return;
-    int f = (wc->desktop_formats & (1u << CLIPBOARD_FMT_TEXT)) ? CLIPBOARD_FMT_TEXT
-                                                               : CLIPBOARD_FMT_PNG;
+    int f =
+        (wc->desktop_formats & (1u << CLIPBOARD_FMT_TEXT)) ? CLIPBOARD_FMT_TEXT : CLIPBOARD_FMT_PNG;
     if (!(wc->desktop_formats & (1u << f)))
         return;
     wc->wanted = f;
@@ -108,7 +108,9 @@ void web_clipboard_desktop_data(struct web_clipboard *wc, int format, const uint
     if (!bytes) {
         if (len > wc->config.max_size) {
             wc->refused++;
-            g_message("web: clipboard: refused %zu bytes from the desktop to the page: larger than the limit of %zu bytes", len, wc->config.max_size);
+            g_message("web: clipboard: refused %zu bytes from the desktop to the page: larger than "
+                      "the limit of %zu bytes",
+                      len, wc->config.max_size);
         } else {
             g_debug("web: clipboard: the desktop could not provide its clipboard");
         }
@@ -116,7 +118,9 @@ void web_clipboard_desktop_data(struct web_clipboard *wc, int format, const uint
     }
     if (len > wc->config.max_size) {
         wc->refused++;
-        g_message("web: clipboard: refused %zu bytes from the desktop to the page: larger than the limit of %zu bytes", len, wc->config.max_size);
+        g_message("web: clipboard: refused %zu bytes from the desktop to the page: larger than the "
+                  "limit of %zu bytes",
+                  len, wc->config.max_size);
         return;
     }
     if (same_as_last(wc, format, bytes, len))
@@ -133,7 +137,8 @@ static void refuse(struct web_clipboard *wc, bool *said, const char *why)
 {
     wc->refused++;
     if (!*said)
-        g_message("web: clipboard: refused the page's clipboard: %s; further ones are not logged", why);
+        g_message("web: clipboard: refused the page's clipboard: %s; further ones are not logged",
+                  why);
     *said = true;
 }
 
@@ -149,7 +154,9 @@ void web_clipboard_page_data(struct web_clipboard *wc, uint8_t kind, const uint8
     }
     if (len > wc->config.max_size) {
         wc->refused++;
-        g_message("web: clipboard: refused %zu bytes from the page: larger than the limit of %zu bytes", len, wc->config.max_size);
+        g_message(
+            "web: clipboard: refused %zu bytes from the page: larger than the limit of %zu bytes",
+            len, wc->config.max_size);
         return;
     }
     if (len == 0)
@@ -278,8 +285,8 @@ struct web_clipboard *web_clipboard_create_for_desktop(const struct web_clipboar
         .request = x_request,
         .user_data = wc,
     };
-    struct clipboard_config cc = {.backend = backend, .display = display,
-                                  .max_size = config->max_size};
+    struct clipboard_config cc = {
+        .backend = backend, .display = display, .max_size = config->max_size};
     wc->clipboard = clipboard_create(&cc, &l, ret_error);
     if (!wc->clipboard) {
         g_free(wc);

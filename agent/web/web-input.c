@@ -106,8 +106,9 @@ static bool only_releases(const struct web_input *wi, const struct web_page_msg 
     }
     case WEB_PAGE_POINTER:
         /* fewer buttons than held, none new, no wheel */
-        return (msg->u.pointer.buttons & ~wi->buttons) == 0 && msg->u.pointer.buttons != wi->buttons &&
-               !msg->u.pointer.wheel_x && !msg->u.pointer.wheel_y;
+        return (msg->u.pointer.buttons & ~wi->buttons) == 0 &&
+               msg->u.pointer.buttons != wi->buttons && !msg->u.pointer.wheel_x &&
+               !msg->u.pointer.wheel_y;
     default:
         return false;
     }
@@ -133,7 +134,8 @@ static void on_key(struct web_input *wi, struct injector *inj, const struct web_
         wi->unknown_keys++;
         if (!wi->unknown_said) {
             /* web-proto let only A-Z, a-z and 0-9 through */
-            g_message("web: ignoring key code \"%s\" (no PC scancode); further ones are not logged", msg->u.key.code);
+            g_message("web: ignoring key code \"%s\" (no PC scancode); further ones are not logged",
+                      msg->u.key.code);
             wi->unknown_said = true;
         }
         return;
@@ -168,7 +170,8 @@ static void on_pointer(struct web_input *wi, struct injector *inj, const struct 
                 injector_button(inj, b, want & bit);
         }
         if (msg->u.pointer.wheel_x || msg->u.pointer.wheel_y)
-            injector_wheel(inj, clamp_wheel(msg->u.pointer.wheel_y), clamp_wheel(msg->u.pointer.wheel_x));
+            injector_wheel(inj, clamp_wheel(msg->u.pointer.wheel_y),
+                           clamp_wheel(msg->u.pointer.wheel_x));
     }
     wi->buttons = want;
 }
@@ -218,7 +221,9 @@ bool web_input_handle(struct web_input *wi, const struct web_page_msg *msg, int6
     if (!token && !only_releases(wi, msg)) {
         wi->dropped++;
         if (!wi->dropped_said)
-            g_message("web: the page sends more than %u input events a second: dropping the excess (counted in thindesk_web_input_dropped_total)", wi->config.max_per_second);
+            g_message("web: the page sends more than %u input events a second: dropping the excess "
+                      "(counted in thindesk_web_input_dropped_total)",
+                      wi->config.max_per_second);
         wi->dropped_said = true;
         return true;
     }

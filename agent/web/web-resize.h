@@ -12,18 +12,17 @@
 
 #include <stdbool.h>
 
-#define WEB_RESIZE_MIN_WIDTH 320
-#define WEB_RESIZE_MIN_HEIGHT 200
-#define WEB_RESIZE_MAX_WIDTH 8192
-#define WEB_RESIZE_MAX_HEIGHT 8192
+#define WEB_RESIZE_MIN_WIDTH   320
+#define WEB_RESIZE_MIN_HEIGHT  200
+#define WEB_RESIZE_MAX_WIDTH   8192
+#define WEB_RESIZE_MAX_HEIGHT  8192
 #define WEB_RESIZE_INTERVAL_MS 200
 
 struct web_resize;
 
 /* @apply makes the desktop @width x @height; it returns false when it
  * cannot (logged by it). */
-struct web_resize *web_resize_create(bool (*apply)(int width, int height, void *data),
-                                     void *data);
+struct web_resize *web_resize_create(bool (*apply)(int width, int height, void *data), void *data);
 /* Drops a pending request. */
 void web_resize_destroy(struct web_resize *wr);
 

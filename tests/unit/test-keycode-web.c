@@ -301,8 +301,8 @@ static void test_table_covered(void)
 static void test_distinct_keys(void)
 {
     GHashTable *seen = g_hash_table_new(NULL, NULL);
-    static const char *const aliases[] = {"Lang3", "Lang4", "OSLeft", "OSRight", "VolumeDown",
-                                          "VolumeMute", "VolumeUp"};
+    static const char *const aliases[] = {"Lang3",      "Lang4",      "OSLeft",  "OSRight",
+                                          "VolumeDown", "VolumeMute", "VolumeUp"};
     for (size_t i = 0; i < G_N_ELEMENTS(spec); i++) {
         bool alias = false;
         for (size_t a = 0; a < G_N_ELEMENTS(aliases); a++)

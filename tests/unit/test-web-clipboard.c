@@ -10,7 +10,7 @@
 
 struct fake {
     struct web_clipboard *wc;
-    unsigned owned;     /* formats we hold; 0: none */
+    unsigned owned; /* formats we hold; 0: none */
     int owns, disowns, requests, last_request;
     int provides;
     GBytes *provided[CLIPBOARD_N_FORMATS];
@@ -58,10 +58,10 @@ static void setup(struct fake *f, int policy, size_t max)
     memset(f, 0, sizeof(*f));
     f->sent = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
     f->last_request = -1;
-    struct web_clipboard_config c = {.policy = policy, .max_size = max, .send = send_msg,
-                                     .send_data = f};
-    struct web_clipboard_desktop d = {.own = d_own, .disown = d_disown, .request = d_request,
-                                      .provide = d_provide, .data = f};
+    struct web_clipboard_config c = {
+        .policy = policy, .max_size = max, .send = send_msg, .send_data = f};
+    struct web_clipboard_desktop d = {
+        .own = d_own, .disown = d_disown, .request = d_request, .provide = d_provide, .data = f};
     f->wc = web_clipboard_create(&c, &d);
 }
 
@@ -163,7 +163,8 @@ static void test_page_to_desktop(void)
     page_sends(&f, 1, "from the page", 13);
     g_assert_cmpuint(f.owned, ==, 1u << CLIPBOARD_FMT_TEXT);
     g_assert_nonnull(f.provided[CLIPBOARD_FMT_TEXT]);
-    g_assert_cmpmem(g_bytes_get_data(f.provided[CLIPBOARD_FMT_TEXT], NULL), 13, "from the page", 13);
+    g_assert_cmpmem(g_bytes_get_data(f.provided[CLIPBOARD_FMT_TEXT], NULL), 13, "from the page",
+                    13);
     /* the same again (the page re-reads its clipboard on focus): no churn */
     page_sends(&f, 1, "from the page", 13);
     g_assert_cmpint(f.owns, ==, 1);

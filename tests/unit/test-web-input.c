@@ -165,11 +165,11 @@ static void test_pointer(void)
     struct fixture f;
     setup(&f, false, 0);
     pointer(&f, 100, 200, 0, 0, 0);
-    pointer(&f, 100, 200, 1, 0, 0);       /* left down */
-    pointer(&f, 101, 201, 1 | 4, 0, 0);   /* right down too */
-    pointer(&f, 101, 201, 0, 0, 0);       /* both up */
-    pointer(&f, 5000, 5000, 0, -1, 2);    /* clamped to the screen; wheel */
-    pointer(&f, 0, 0, 0, 0, 100);         /* a hostile wheel: at most 10 notches */
+    pointer(&f, 100, 200, 1, 0, 0);     /* left down */
+    pointer(&f, 101, 201, 1 | 4, 0, 0); /* right down too */
+    pointer(&f, 101, 201, 0, 0, 0);     /* both up */
+    pointer(&f, 5000, 5000, 0, -1, 2);  /* clamped to the screen; wheel */
+    pointer(&f, 0, 0, 0, 0, 100);       /* a hostile wheel: at most 10 notches */
     unsigned n = injector_fake_count(f.inj);
     GArray *buttons = g_array_new(FALSE, FALSE, sizeof(unsigned));
     int wheel_dy = 0, wheel_dx = 0, last_x = -1, last_y = -1;
@@ -210,7 +210,7 @@ static void test_release_all(void)
     setup(&f, false, 0);
     key(&f, "ShiftLeft", true);
     key(&f, "KeyQ", true);
-    pointer(&f, 10, 10, 2, 0, 0); /* middle */
+    pointer(&f, 10, 10, 2, 0, 0);     /* middle */
     injector_key(f.inj, KEY_Z, true); /* held by someone else (a SPICE client) */
     injector_fake_clear(f.inj);
     static const uint8_t rel[] = {0x8a};
@@ -284,9 +284,9 @@ static void test_rate_limit_releases_pass(void)
     pointer(&f, 2, 2, 1 | 4, 0, 0);
     g_assert_cmpuint(web_input_dropped(f.wi), ==, 2);
     g_assert_false(injector_key_is_down(f.inj, KEY_B));
-    key(&f, "KeyA", false);       /* release: passes */
-    pointer(&f, 3, 3, 0, 0, 0);   /* button release: passes */
-    key(&f, "KeyC", false);       /* not held: counts as dropped */
+    key(&f, "KeyA", false);     /* release: passes */
+    pointer(&f, 3, 3, 0, 0, 0); /* button release: passes */
+    key(&f, "KeyC", false);     /* not held: counts as dropped */
     g_assert_false(injector_key_is_down(f.inj, KEY_A));
     g_assert_cmpuint(injector_get_buttons(f.inj), ==, 0);
     g_assert_cmpuint(web_input_dropped(f.wi), ==, 3);

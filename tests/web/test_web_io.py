@@ -153,6 +153,25 @@ class WebIoTest(unittest.TestCase):
         tdtest.wait_for(lambda: not leds() & 1, 5, what="the desktop's caps lock off")
         self.b.wait("p", "!document.getElementById('status').textContent.includes('Caps Lock')", 5)
 
+    def test_view_only_ignores_input(self):
+        self.start("--clipboard=off", "--resize=off", "--view-only",
+                   viewport={"width": 1200, "height": 900})
+        self.assertEqual(self.b.eval("p", "window.thindesk.hello & 1"), 1)
+        rec = inputlib.Recorder(self.x, (0, 0, DESK_W, DESK_H))
+        left, top, w, h = self.canvas_box()
+        self.call("mouse", "click", left + 100, top + 100)
+        self.call("mouse", "wheel", 0, 120)
+        for code in ("KeyA", "Enter", "CapsLock"):
+            self.key(code, True)
+            self.key(code, False)
+        # Then a click on the desktop itself: once it is recorded, anything
+        # the page sent before it would have been too.
+        self.x.check(["xdotool", "mousemove", "5", "6", "click", "2"])
+        rec.wait_count(2, 10)
+        time.sleep(0.5)  # and a late one would show up meanwhile
+        self.assertEqual(rec.take(), [("button-press", "2", "5", "6"),
+                                      ("button-release", "2", "5", "6")])
+
     def canvas_box(self):
         return self.b.eval("p", "(() => { const r = document.getElementById('screen')"
                                 ".getBoundingClientRect(); return [r.left, r.top, r.width,"
