@@ -153,6 +153,26 @@ class WebIoTest(unittest.TestCase):
         tdtest.wait_for(lambda: not leds() & 1, 5, what="the desktop's caps lock off")
         self.b.wait("p", "!document.getElementById('status').textContent.includes('Caps Lock')", 5)
 
+    def test_page_lock_keys_sync_to_desktop(self):
+        """When the page gets focus, its lock keys (read from its next key
+        event) are made the desktop's: Caps Lock on here turns it on there,
+        and off again."""
+        self.start("--clipboard=off", "--resize=off")
+        self.focus_canvas()
+        leds = lambda: int(subprocess.run([inputlib.TOOL, "leds"], env=self.x.env,
+                                          capture_output=True, text=True).stdout)
+        self.assertEqual(leds() & 1, 0)
+        for caps in ("true", "false"):
+            self.b.eval("p", """(() => {
+                window.dispatchEvent(new Event('focus'));
+                for (const type of ['keydown', 'keyup'])
+                  window.dispatchEvent(new KeyboardEvent(type, {code: 'ShiftLeft',
+                    key: 'Shift', modifierCapsLock: %s, bubbles: true}));
+                return true; })()""" % caps)
+            want = 1 if caps == "true" else 0
+            tdtest.wait_for(lambda: leds() & 1 == want, 5,
+                            what="the desktop's caps lock %s" % ("on" if want else "off"))
+
     def test_view_only_ignores_input(self):
         self.start("--clipboard=off", "--resize=off", "--view-only",
                    viewport={"width": 1200, "height": 900})
