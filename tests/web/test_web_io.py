@@ -173,6 +173,23 @@ class WebIoTest(unittest.TestCase):
             tdtest.wait_for(lambda: leds() & 1 == want, 5,
                             what="the desktop's caps lock %s" % ("on" if want else "off"))
 
+    def test_blur_releases_held_keys_and_buttons(self):
+        """A key and a button held in the page are let go on the desktop when
+        the page loses focus (the page never sees their release)."""
+        self.start("--clipboard=off", "--resize=off")
+        rec = inputlib.Recorder(self.x, (0, 0, DESK_W, DESK_H))
+        left, top, w, h = self.canvas_box()
+        self.call("mouse", "move", left + 40.5 * w / DESK_W, top + 30.5 * h / DESK_H)
+        self.call("mouse", "down")
+        self.key("ShiftLeft", True)
+        rec.wait_count(2, 10)
+        self.assertEqual(sorted(rec.take()), [("button-press", "1", "40", "30"),
+                                              ("key-press", "50")])
+        self.b.eval("p", "window.dispatchEvent(new Event('blur')), true")
+        rec.wait_count(2, 10)
+        self.assertEqual(sorted(e[:2] for e in rec.take()), [("button-release", "1"),
+                                                             ("key-release", "50")])
+
     def test_view_only_ignores_input(self):
         self.start("--clipboard=off", "--resize=off", "--view-only",
                    viewport={"width": 1200, "height": 900})
