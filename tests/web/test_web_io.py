@@ -6,7 +6,10 @@ driver (setxkbmap and RandR work there; Xvfb ignores setxkbmap).
   on the desktop exactly the text the same physical keys give when pressed on
   the desktop itself (XTEST keycodes), under the us, de and gb layouts, AltGr
   and dead keys included;
-- a click in the page lands on the desktop pixel under it;
+- a click in the page lands on the desktop pixel under it (on a scaled
+  canvas), right button and wheel included;
+- lock keys both ways; losing focus lets go of held keys and buttons;
+  --view-only ignores it all;
 - the clipboard both ways with xclip, text and a PNG image;
 - page.setViewportSize() resizes the desktop within 1 s, and the canvas
   follows."""
@@ -216,7 +219,9 @@ class WebIoTest(unittest.TestCase):
 
     def test_click_lands_where_clicked(self):
         # The page smaller than the desktop: the canvas is scaled down.
-        self.start("--clipboard=off", "--resize=off", viewport={"width": 700, "height": 560})
+        metrics_port = tdtest.free_port()
+        self.start("--clipboard=off", "--resize=off", "--metrics=127.0.0.1:%d" % metrics_port,
+                   viewport={"width": 700, "height": 560})
         rec = inputlib.Recorder(self.x, (0, 0, DESK_W, DESK_H))
         left, top, w, h = self.canvas_box()
         self.assertLess(w, DESK_W - 1, "the canvas is not scaled")
@@ -238,6 +243,10 @@ class WebIoTest(unittest.TestCase):
         rec.wait_count(2, 10)
         self.assertEqual(rec.take(), [("button-press", "5", "300", "200"),
                                       ("button-release", "5", "300", "200")])
+        # Nothing here came near the rate limit; the counters are exported.
+        m = tdtest.scrape_metrics(metrics_port)
+        self.assertEqual(m["thindesk_web_input_dropped_total"], 0)
+        self.assertEqual(m["thindesk_web_unknown_keys_total"], 0)
 
     def test_clipboard_both_ways(self):
         self.start("--resize=off")
