@@ -193,6 +193,20 @@ class WebIoTest(unittest.TestCase):
         self.assertEqual(sorted(e[:2] for e in rec.take()), [("button-release", "1"),
                                                              ("key-release", "50")])
 
+    def test_full_screen_locks_the_keyboard(self):
+        """Full screen asks for the Keyboard Lock (Esc, Alt+Tab, Ctrl+W to the
+        desktop) and gives it back on leaving. Headless chromium has no
+        system keys to capture, so the call itself is what is checked."""
+        self.start("--clipboard=off", "--resize=off")
+        self.b.eval("p", """(() => { window.__lock = [];
+            navigator.keyboard.lock = () => { window.__lock.push('lock'); return Promise.resolve(); };
+            navigator.keyboard.unlock = () => { window.__lock.push('unlock'); };
+            return true; })()""")
+        self.call("page", "click", "#fullscreen")
+        self.b.wait("p", "document.fullscreenElement !== null && window.__lock.join() === 'lock'", 5)
+        self.b.eval("p", "document.exitFullscreen().then(() => true)")
+        self.b.wait("p", "window.__lock.join() === 'lock,unlock'", 5)
+
     def test_view_only_ignores_input(self):
         self.start("--clipboard=off", "--resize=off", "--view-only",
                    viewport={"width": 1200, "height": 900})
