@@ -50,18 +50,13 @@ static void resize_sway_monitors(struct agent *a, const struct vdagent_monitor *
 }
 
 /* A client's monitors config (its windows' sizes): lay out the X outputs, or
- * size sway's output. */
-static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
+ * size sway's output. Returns VD_AGENT_SUCCESS or VD_AGENT_ERROR. */
+int agent_apply_monitors(struct agent *a, const struct vdagent_monitor *mons, int n)
 {
-    struct agent *a = data;
-    if (a->stopping)
-        return;
-    struct vdagent_proto *proto = vdagent_get_proto(a->vdagent);
     bool wlr = strcmp(a->opts->capture, "wlr") == 0;
     if (wlr && a->resize_sway) {
         resize_sway_monitors(a, mons, n);
-        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
-        return;
+        return VD_AGENT_SUCCESS;
     }
     if (!a->resize) {
         /* wlroots but not sway: said at start, and once here. */
@@ -71,8 +66,7 @@ static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *
                       : wlr            ? "the compositor is not sway (see above)"
                                        : "the X server cannot (see above)");
         a->resize_refused_said |= wlr;
-        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
-        return;
+        return VD_AGENT_ERROR;
     }
     struct resize_rect rects[AGENT_MAX_MONITORS];
     int count = 0;
@@ -102,13 +96,21 @@ static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *
     int rc = resize_x11_apply(a->resize, rects, count, &error);
     if (rc < 0) {
         g_warning("cannot set the client's monitors (%s): %s", desc->str, error);
-        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_ERROR);
     } else {
         g_message("client monitors: %s", desc->str);
         agent_report_monitors(a);
-        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
     }
     g_string_free(desc, TRUE);
+    return rc < 0 ? VD_AGENT_ERROR : VD_AGENT_SUCCESS;
+}
+
+static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping)
+        return;
+    int result = agent_apply_monitors(a, mons, n);
+    vdagent_proto_send_reply(vdagent_get_proto(a->vdagent), VD_AGENT_MONITORS_CONFIG, result);
 }
 
 /* Absolute pointer through the agent channel (agent mouse mode), relative

@@ -44,6 +44,9 @@
 struct seat;
 struct web_server;
 struct web_pump;
+struct web_input;
+struct web_clipboard;
+struct web_resize;
 
 struct agent {
     const struct agent_options *opts;
@@ -85,6 +88,9 @@ struct agent {
     struct metrics *metrics;
     struct web_server *web;  /* --web-listen; NULL when off */
     struct web_pump *wpump;  /* the browser viewer's display path */
+    struct web_input *web_input;         /* the browser's keys and pointer */
+    struct web_clipboard *web_clipboard; /* NULL: no clipboard to share */
+    struct web_resize *web_resize;
     struct metrics_histogram *grab_hist;
     int width, height;
     char *client_address;   /* the connected client, or NULL */
@@ -108,6 +114,9 @@ void agent_quit(struct agent *a, int code);
 bool agent_start_channel(struct agent *a, const char *display, char **ret_error);
 /* Tells clients the monitors layout the X outputs have now. */
 void agent_report_monitors(struct agent *a);
+/* Lays the desktop out as a client's monitors (RandR or sway); returns
+ * VD_AGENT_SUCCESS or VD_AGENT_ERROR. Also the browser's size. */
+int agent_apply_monitors(struct agent *a, const struct vdagent_monitor *mons, int n);
 
 /* agent-password.c: passwords, one-time passwords, SIGHUP, the .vv file. */
 bool agent_choose_password(struct agent *a);
@@ -138,6 +147,14 @@ void agent_print_web_banner(struct agent *a);
 void agent_web_spice_client(struct agent *a, bool connected);
 /* A new one-time login link valid @seconds (new string), NULL on failure. */
 char *agent_web_new_url(struct agent *a, int seconds);
+
+/* agent-web-io.c: the browser's input, clipboard and resize. */
+void agent_start_web_io(struct agent *a, const char *display);
+void agent_stop_web_io(struct agent *a);
+/* The viewer came (true) or went. */
+void agent_web_io_viewer(struct agent *a, bool present);
+/* HELLO's clipboard and resize bits for these options. */
+uint8_t agent_web_io_hello_flags(const struct agent_options *o);
 
 /* agent-ops.c: the control socket and the metrics endpoint. */
 bool agent_start_ops(struct agent *a, char **ret_error);

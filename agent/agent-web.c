@@ -40,6 +40,7 @@ static void on_web_viewer(bool present, const char *address, void *data)
         spice_input_client_gone(a->input);
     }
     web_pump_set_active(a->wpump, present);
+    agent_web_io_viewer(a, present);
 }
 
 void agent_web_spice_client(struct agent *a, bool connected)
@@ -117,7 +118,7 @@ bool agent_start_web(struct agent *a, char **ret_error)
     a->web = web_server_create(&wc, &ev, server_auth_guard(), ret_error);
     if (!a->web)
         return false;
-    uint8_t flags = (o->view_only ? WEB_HELLO_VIEW_ONLY : 0);
+    uint8_t flags = (o->view_only ? WEB_HELLO_VIEW_ONLY : 0) | agent_web_io_hello_flags(o);
     const struct web_pump_config pc = {
         .max_fps = o->max_fps, .copy_detection = o->copy_detection, .hello_flags = flags};
     a->wpump = web_pump_create(a->capture, a->web, &pc, ret_error);

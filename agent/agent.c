@@ -450,6 +450,7 @@ struct agent *agent_create(const struct agent_options *opts)
         goto err_print;
     if (!agent_start_web(a, &error))
         goto err_print;
+    agent_start_web_io(a, display);
     if (opts->system_mode && !agent_start_system(a, &error))
         goto err_print;
 
@@ -493,6 +494,7 @@ void agent_destroy(struct agent *a)
      * while the sound server unloads our modules. */
     g_clear_pointer(&a->pump, frame_pump_destroy);
     g_clear_pointer(&a->vpump, stream_pump_destroy);
+    agent_stop_web_io(a);
     agent_stop_web(a);
     g_clear_pointer(&a->control, control_destroy);
     g_clear_pointer(&a->metrics, metrics_destroy);

@@ -17,6 +17,8 @@ struct spice_input {
     struct injector *injector; /* NULL when view-only */
     char *backend;             /* the configured one, for set_display() */
     uint32_t agent_buttons;    /* last VD_AGENT_MOUSE_STATE buttons */
+    void (*leds_watch)(unsigned leds, void *user); /* another viewer's (the browser's) */
+    void *leds_watch_user;
 };
 
 /* spice-server 0.15 cannot remove a keyboard or mouse interface: it keeps
@@ -152,6 +154,8 @@ static void on_leds_changed(unsigned leds, void *data)
     struct spice_input *in = data;
     if (in->registered)
         spice_server_kbd_leds(&lasting.kbd, (int)leds);
+    if (in->leds_watch)
+        in->leds_watch(leds, in->leds_watch_user);
 }
 
 static const struct injector_listener injector_listener = {
@@ -341,4 +345,18 @@ void spice_input_client_gone(struct spice_input *in)
     keymap_decoder_reset(&in->decoder);
     if (in->injector)
         injector_release_all(in->injector);
+}
+
+struct injector *spice_input_injector(struct spice_input *in)
+{
+    return in ? in->injector : NULL;
+}
+
+void spice_input_watch_leds(struct spice_input *in, void (*changed)(unsigned leds, void *user),
+                            void *user)
+{
+    if (!in)
+        return;
+    in->leds_watch = changed;
+    in->leds_watch_user = user;
 }

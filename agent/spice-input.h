@@ -32,3 +32,11 @@ void spice_input_set_screen_size(struct spice_input *input, int width, int heigh
 void spice_input_agent_mouse(struct spice_input *input, int x, int y, uint32_t vd_buttons);
 /* The client went away: release whatever it held down. */
 void spice_input_client_gone(struct spice_input *input);
+
+/* The injector input goes to now (it changes with spice_input_set_display),
+ * or NULL when view-only: for the browser's input, which shares it. */
+struct injector *spice_input_injector(struct spice_input *input);
+/* Who else hears of the desktop's lock-key LED changes (one watcher; NULL
+ * @changed: none), on the main loop. */
+void spice_input_watch_leds(struct spice_input *input,
+                            void (*changed)(unsigned leds, void *user), void *user);

@@ -119,8 +119,11 @@ static const uint16_t single_keys[0x80] = {
     [0x6d] = KEY_F23,
     [0x6f] = KEY_F24,
     [0x70] = KEY_KATAKANAHIRAGANA,
-    [0x71] = KEY_EXIT,
-    [0x72] = KEY_MOVE,
+    /* Korean keyboards send Hanja and Han/Yeong as 0xf1 and 0xf2, with no
+     * release, which collides with the release bit; Windows and QEMU carry
+     * them as 0x71 and 0x72. */
+    [0x71] = KEY_HANJA,
+    [0x72] = KEY_HANGEUL,
     [0x73] = KEY_RO, /* Brazilian / Japanese "/ ?" key */
     [0x74] = KEY_F21,
     [0x75] = KEY_SCROLLUP,

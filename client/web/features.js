@@ -3,4 +3,8 @@
 //   start(session): called once; see main.js for the session API
 // Feature modules (input.js, clipboard.js, resize.js, audio*.js) are imported
 // here and listed; main.js imports only this file.
-export default [];
+import clipboard from './clipboard.js';
+import input from './input.js';
+import resize from './resize.js';
+
+export default [input, clipboard, resize];

@@ -109,7 +109,7 @@ static void test_codes_unique(void)
     for (int ext = 0; ext <= 1; ext++) {
         for (int sc = 0; sc < 0x80; sc++) {
             uint16_t code = keymap_lookup(ext, sc);
-            if (!code || code == KEY_SYSRQ || code == KEY_PAUSE)
+            if (!code || code == KEY_SYSRQ || code == KEY_PAUSE || code == KEY_HANJA)
                 continue;
             g_assert_false(g_hash_table_contains(seen, GUINT_TO_POINTER(code)));
             g_hash_table_add(seen, GUINT_TO_POINTER(code));
@@ -119,6 +119,9 @@ static void test_codes_unique(void)
     g_assert_cmpuint(keymap_lookup(false, 0x54), ==, KEY_SYSRQ);
     g_assert_cmpuint(keymap_lookup(true, 0x37), ==, KEY_SYSRQ);
     g_assert_cmpuint(keymap_lookup(true, 0x46), ==, KEY_PAUSE);
+    g_assert_cmpuint(keymap_lookup(true, 0x0d), ==, KEY_HANJA);
+    g_assert_cmpuint(keymap_lookup(false, 0x71), ==, KEY_HANJA);
+    g_assert_cmpuint(keymap_lookup(false, 0x72), ==, KEY_HANGEUL);
     g_assert_cmpuint(keymap_lookup(false, 0x80), ==, 0);
     g_assert_cmpuint(keymap_lookup(true, 0xff), ==, 0);
 }

@@ -4,6 +4,8 @@
 //   {"cmd": "wait", "page": "a", "expr": "JS", "timeout": ms}  until expr is truthy
 //   {"cmd": "eval", "page": "a", "expr": "JS"}             its (awaited) value
 //   {"cmd": "snapshot", "page": "a", "file": "PATH"}       canvas RGBA into PATH
+//   {"cmd": "call", "page": "a", "target": "mouse", "method": "click", "args": [x, y]}
+//   {"cmd": "key", "page": "a", "code": "KeyA", "down": true}   one physical key by its code
 //   {"cmd": "close", "page": "a"}   {"cmd": "quit"}
 // Needs NODE_PATH pointing at node_modules with playwright-core (npm-setup.sh).
 'use strict';
@@ -53,6 +55,20 @@ async function run(c) {
       const s = await p.page.evaluate('window.thindesk.snapshot()');
       fs.writeFileSync(c.file, Buffer.from(s.rgba, 'base64'));
       return { width: s.width, height: s.height, counters: s.counters };
+    }
+    case 'call': {
+      // {"cmd": "call", "page": "a", "target": "mouse", "method": "click", "args": [x, y]}
+      // target: keyboard, mouse, page (setViewportSize...) or context (grantPermissions...)
+      const t = c.target === 'context' ? p.context : c.target === 'page' ? p.page : p.page[c.target];
+      const v = await t[c.method](...(c.args || []));
+      return { value: v === undefined ? null : v };
+    }
+    case 'key': {
+      // {"cmd": "key", "page": "a", "code": "IntlBackslash", "down": true}: one
+      // physical key by its KeyboardEvent.code, any code (CDP: no layout table)
+      if (!p.cdp) p.cdp = await p.context.newCDPSession(p.page);
+      await p.cdp.send('Input.dispatchKeyEvent', { type: c.down ? 'rawKeyDown' : 'keyUp', code: c.code, key: c.key || '' });
+      return {};
     }
     case 'log':
       return { log: p.log };
