@@ -44,6 +44,7 @@
 struct seat;
 struct web_server;
 struct web_pump;
+struct web_audio;
 
 struct agent {
     const struct agent_options *opts;
@@ -85,6 +86,7 @@ struct agent {
     struct metrics *metrics;
     struct web_server *web;  /* --web-listen; NULL when off */
     struct web_pump *wpump;  /* the browser viewer's display path */
+    struct web_audio *waudio; /* the browser viewer's sound both ways */
     struct metrics_histogram *grab_hist;
     int width, height;
     char *client_address;   /* the connected client, or NULL */
