@@ -3,4 +3,6 @@
 //   start(session): called once; see main.js for the session API
 // Feature modules (input.js, clipboard.js, resize.js, audio*.js) are imported
 // here and listed; main.js imports only this file.
-export default [];
+import audio from './audio.js';
+
+export default [audio];
