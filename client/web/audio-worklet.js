@@ -1,19 +1,21 @@
 // AudioWorklet processors for audio.js (loaded from self, CSP-clean).
 //
 // thindesk-player: a jitter buffer in front of the speakers. The page posts
-// decoded stereo blocks ({l, r}: Float32Arrays at the context's 48 kHz).
-// Playback starts once START_MS are queued; an empty buffer plays silence
-// and waits for START_MS again (a pause in the desktop's sound looks the
-// same). Latency never grows: when the queue stayed above HIGH_MS for a
-// whole second (the agent's clock a little faster than ours, or a burst
-// after a network stall) the excess over TARGET_MS is dropped, and beyond
-// MAX_MS it is dropped at once.
+// decoded stereo blocks ({l, r}: Float32Arrays at the context's 48 kHz; 20 ms
+// each). Playback starts once START_MS are queued, so the queue then swings
+// between about START_MS and START_MS - 20 ms as packets come and go (a mean
+// near 45 ms). An empty queue plays silence and waits for START_MS again (a
+// pause in the desktop's sound looks the same). Latency never grows: when
+// the lowest level of a whole second stayed above HIGH_MS (the agent's clock
+// a little faster than ours, or a burst after a network stall) the excess
+// over TRIM_MS is dropped, and a block that would pass MAX_MS drops the
+// oldest frames down to START_MS at once.
 //
 // thindesk-capture: hands the microphone's blocks (mono) to the page.
 
-const START_MS = 40;
-const TARGET_MS = 50;
-const HIGH_MS = 70;
+const START_MS = 55;
+const TRIM_MS = 35;
+const HIGH_MS = 50;
 const MAX_MS = 150;
 const STATS_MS = 250;
 
@@ -22,7 +24,7 @@ class Player extends AudioWorkletProcessor {
     super();
     const ms = sampleRate / 1000;
     this.start = Math.round(START_MS * ms);
-    this.target = Math.round(TARGET_MS * ms);
+    this.trim = Math.round(TRIM_MS * ms);
     this.high = Math.round(HIGH_MS * ms);
     this.max = Math.round(MAX_MS * ms);
     this.cap = this.max + Math.round(100 * ms);
@@ -36,6 +38,7 @@ class Player extends AudioWorkletProcessor {
     this.statsFrames = 0;
     this.stats = { underruns: 0, droppedFrames: 0, receivedFrames: 0, playedFrames: 0, levelSum: 0, levelN: 0 };
     this.port.onmessage = (e) => this.onMessage(e.data);
+    this.stats.trims = 0;
   }
 
   drop(n) {
@@ -51,13 +54,19 @@ class Player extends AudioWorkletProcessor {
       this.playing = false;
       return;
     }
-    const n = m.l.length;
-    this.stats.receivedFrames += n;
-    if (this.count + n > this.max) this.drop(this.count + n - this.target);
+    let { l, r } = m;
+    this.stats.receivedFrames += l.length;
+    if (l.length > this.max) { // one huge block: only its newest part fits
+      this.stats.droppedFrames += l.length - this.max;
+      l = l.subarray(l.length - this.max);
+      r = r.subarray(r.length - this.max);
+    }
+    const n = l.length;
+    if (this.count + n > this.max) this.drop(this.count + n - this.start);
     let w = (this.read + this.count) % this.cap;
     for (let i = 0; i < n; i++) {
-      this.l[w] = m.l[i];
-      this.r[w] = m.r[i];
+      this.l[w] = l[i];
+      this.r[w] = r[i];
       w = w + 1 === this.cap ? 0 : w + 1;
     }
     this.count += n;
@@ -89,7 +98,10 @@ class Player extends AudioWorkletProcessor {
     for (; i < n; i++) ol[i] = or[i] = 0;
     this.windowFrames += n;
     if (this.windowFrames >= sampleRate) {
-      if (this.playing && this.lowest !== Infinity && this.lowest > this.high) this.drop(this.lowest - this.target);
+      if (this.playing && this.lowest !== Infinity && this.lowest > this.high) {
+        this.drop(this.lowest - this.trim);
+        this.stats.trims++;
+      }
       this.lowest = Infinity;
       this.windowFrames = 0;
     }
@@ -100,7 +112,7 @@ class Player extends AudioWorkletProcessor {
       this.port.postMessage({
         levelMs: (this.count * 1000) / sampleRate,
         meanLevelMs: s.levelN ? (s.levelSum / s.levelN) * 1000 / sampleRate : 0,
-        underruns: s.underruns, droppedFrames: s.droppedFrames,
+        underruns: s.underruns, droppedFrames: s.droppedFrames, trims: s.trims,
         receivedFrames: s.receivedFrames, playedFrames: s.playedFrames, playing: this.playing,
       });
     }
