@@ -152,6 +152,34 @@ class WebAudioTest(unittest.TestCase):
                              "AUDIO still flows while the desktop is quiet")
             self.assertGreater(metric(self.metrics_port, "thindesk_web_audio_bytes_total"), 0)
 
+    def test_suspended_context_asks_for_a_click(self):
+        # Chromium's own autoplay policy: no sound before the user interacts.
+        with soundserver.PulseAudio() as pa:
+            self.start(pa)
+            b = webtest.Browser(env={"PULSE_SERVER": "unix:" + os.path.join(self.tmp, "none")})
+            self.addCleanup(b.stop)
+            b.open("a", webtest.login_url(self.agent))
+            b.wait_open("a")
+            b.wait("a", "window.thindesk.audio && window.thindesk.audio.output !== null", 10)
+            self.assertEqual(b.eval("a", "window.thindesk.audio.context.state"), "suspended")
+            self.assertNotIn("click", b.eval("a", "document.getElementById('status').textContent"))
+            tone = os.path.join(self.tmp, "tone.wav")
+            soundserver.write_tone(tone, 440, 6.0, AMPLITUDE)
+            self.play(pa, tone)
+            b.wait("a", "document.getElementById('status').textContent.includes("
+                        "'Sound: click the page to hear it')", 10)
+            # The first pointerdown resumes it. (Dispatched by script: the
+            # driver's evaluate carries a user activation, which resume()
+            # needs, as a real click does.)
+            b.eval("a", "document.getElementById('screen').dispatchEvent("
+                        "new PointerEvent('pointerdown', {bubbles: true})), true")
+            b.wait("a", "window.thindesk.audio.context.state === 'running'", 5)
+            b.wait("a", "!document.getElementById('status').textContent.includes('click')", 5)
+            b.wait("a", "(window.thindesk.audio.stats.player || {}).playing === true", 5)
+            time.sleep(0.3)
+            r = b.eval("a", MEASURE_JS)
+            self.assertLessEqual(abs(r["freq"] - 440), 5, "after the click: %r" % r)
+
     def test_fake_microphone_reaches_guest_source(self):
         with soundserver.PulseAudio() as pa:
             self.start(pa)
