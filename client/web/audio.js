@@ -202,7 +202,8 @@ function start(s) {
   session.on(0x01, (v) => {
     const on = (v.getUint8(2) & 2) !== 0;
     if (micButton) micButton.hidden = !on; // the agent has no sound (--audio=off)
-    if (!on) stopMic();
+    if (on) ensureContext();
+    else stopMic();
   });
   session.onState((st) => {
     if (st === 'open') return;
@@ -210,7 +211,6 @@ function start(s) {
     lastTs = null;
     if (player) player.port.postMessage({ cmd: 'reset' });
   });
-  ensureContext();
 }
 
 export default { name: 'audio', start };
