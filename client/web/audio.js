@@ -211,6 +211,9 @@ function start(s) {
     lastTs = null;
     if (player) player.port.postMessage({ cmd: 'reset' });
   });
+  // At once, before anyone interacts: the context starts suspended (unless
+  // the browser allows autoplay) and the first click or key resumes it.
+  ensureContext();
 }
 
 export default { name: 'audio', start };
