@@ -19,8 +19,8 @@ struct pcm_opus_encoder *pcm_opus_encoder_create(int bitrate, pcm_opus_packet_fn
                                                  void *user_data, char **ret_error)
 {
     int err = 0;
-    OpusEncoder *enc = opus_encoder_create(PCM_OPUS_RATE, 2, OPUS_APPLICATION_RESTRICTED_LOWDELAY,
-                                           &err);
+    OpusEncoder *enc =
+        opus_encoder_create(PCM_OPUS_RATE, 2, OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
     if (!enc) {
         *ret_error = g_strdup_printf("cannot create an Opus encoder: %s", opus_strerror(err));
         return NULL;
@@ -50,8 +50,8 @@ static int encode_frame(struct pcm_opus_encoder *e, const uint32_t *frame)
     unsigned char packet[PCM_OPUS_MAX_PACKET];
     /* A uint32_t frame holds the left then the right S16 sample in memory:
      * interleaved stereo, as Opus takes it. */
-    opus_int32 len = opus_encode(e->enc, (const opus_int16 *)frame, PCM_OPUS_FRAME, packet,
-                                 sizeof(packet));
+    opus_int32 len =
+        opus_encode(e->enc, (const opus_int16 *)frame, PCM_OPUS_FRAME, packet, sizeof(packet));
     uint32_t ts = e->timestamp;
     e->timestamp += PCM_OPUS_FRAME;
     if (len < 0) {

@@ -9,14 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PCM_OPUS_RATE         48000
-#define PCM_OPUS_FRAME        960  /* frames per packet the encoder makes: 20 ms */
-#define PCM_OPUS_BITRATE      96000
+#define PCM_OPUS_RATE    48000
+#define PCM_OPUS_FRAME   960 /* frames per packet the encoder makes: 20 ms */
+#define PCM_OPUS_BITRATE 96000
 /* The longest packet either side accepts (libopus: 1275 bytes a frame; a
  * 20 ms frame at 510 kbit/s). Longer ones are refused, not decoded. */
-#define PCM_OPUS_MAX_PACKET   1500
+#define PCM_OPUS_MAX_PACKET 1500
 /* The most frames one packet may decode to: 120 ms, Opus's own limit. */
-#define PCM_OPUS_MAX_DECODED  5760
+#define PCM_OPUS_MAX_DECODED 5760
 
 struct pcm_opus_encoder;
 

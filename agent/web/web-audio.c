@@ -15,8 +15,8 @@ struct web_audio {
     struct pcm_opus_encoder *enc;
     struct web_mic *mic;
     char *address;
-    bool listening;       /* the viewer decodes Opus: the tap is on */
-    bool burst;           /* a burst of sound is being sent */
+    bool listening; /* the viewer decodes Opus: the tap is on */
+    bool burst;     /* a burst of sound is being sent */
     struct web_audio_stats stats;
 };
 
@@ -62,8 +62,7 @@ static void on_mic(const struct web_page_msg *msg, void *data)
     web_mic_packet(wa->mic, msg, wa->address, g_get_monotonic_time());
 }
 
-struct web_audio *web_audio_create(struct audio *audio, struct web_server *server,
-                                   char **ret_error)
+struct web_audio *web_audio_create(struct audio *audio, struct web_server *server, char **ret_error)
 {
     struct web_audio *wa = g_new0(struct web_audio, 1);
     wa->audio = audio;
@@ -131,9 +130,9 @@ void web_audio_write_metrics(const struct web_audio *wa, struct metrics_writer *
                           "Opus packets of desktop sound sent to the browser", s.packets);
     metrics_write_counter(w, "thindesk_web_audio_bytes_total",
                           "bytes of AUDIO messages sent to the browser", s.bytes);
-    metrics_write_counter(w, "thindesk_web_audio_dropped_total",
-                          "Opus packets of desktop sound not sent: the viewer's socket was not open",
-                          s.send_failed);
+    metrics_write_counter(
+        w, "thindesk_web_audio_dropped_total",
+        "Opus packets of desktop sound not sent: the viewer's socket was not open", s.send_failed);
     metrics_write_counter(w, "thindesk_web_mic_packets_total",
                           "browser microphone packets decoded into thindesk-mic", s.mic_packets);
     metrics_write_counter(w, "thindesk_web_mic_bytes_total",

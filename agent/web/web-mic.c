@@ -10,8 +10,8 @@ struct web_mic {
     web_mic_pcm_fn fn;
     void *user_data;
     struct web_mic_stats stats;
-    int64_t last_log_us;   /* 0: never logged */
-    uint64_t unlogged;     /* refusals since the last log line */
+    int64_t last_log_us; /* 0: never logged */
+    uint64_t unlogged;   /* refusals since the last log line */
     uint32_t pcm[PCM_OPUS_MAX_DECODED];
 };
 

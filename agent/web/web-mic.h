@@ -28,9 +28,9 @@ int web_mic_packet(struct web_mic *m, const struct web_page_msg *msg, const char
                    int64_t now_us);
 
 struct web_mic_stats {
-    uint64_t packets;  /* decoded */
-    uint64_t bytes;    /* of decoded packets */
-    uint64_t refused;  /* malformed or oversized */
-    uint64_t logged;   /* log lines written about refusals */
+    uint64_t packets; /* decoded */
+    uint64_t bytes;   /* of decoded packets */
+    uint64_t refused; /* malformed or oversized */
+    uint64_t logged;  /* log lines written about refusals */
 };
 void web_mic_get_stats(const struct web_mic *m, struct web_mic_stats *ret_stats);

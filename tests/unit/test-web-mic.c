@@ -35,7 +35,7 @@ static void test_valid_and_refused(void)
     struct web_mic *m = web_mic_create(on_pcm, NULL, &error);
     g_assert_nonnull(m);
     frames_seen = 0;
-    const uint8_t ok[] = {0xfc, 0xff, 0xfe}; /* 20 ms CELT */
+    const uint8_t ok[] = {0xfc, 0xff, 0xfe};   /* 20 ms CELT */
     const uint8_t mono[] = {0xf8, 0xff, 0xfe}; /* the same, mono: decoded to stereo */
     g_assert_cmpint(feed(m, ok, sizeof(ok), 1000), ==, 0);
     g_assert_cmpint(feed(m, mono, sizeof(mono), 1000), ==, 0);
@@ -57,7 +57,8 @@ static void test_valid_and_refused(void)
     memset(big, 0xfc, sizeof(big));
     g_assert_cmpint(feed(m, big, sizeof(big), 5000), ==, -EMSGSIZE);
     g_test_expect_message("thindesk-agent", G_LOG_LEVEL_WARNING,
-                          "web: refused 103 microphone packet(s) from 192.0.2.1:5555 (the last: not a valid Opus packet; 104 so far)");
+                          "web: refused 103 microphone packet(s) from 192.0.2.1:5555 (the last: "
+                          "not a valid Opus packet; 104 so far)");
     g_assert_cmpint(feed(m, bad, sizeof(bad), 2000 + WEB_MIC_LOG_INTERVAL_US), ==, -EINVAL);
     g_test_assert_expected_messages();
 
