@@ -6,6 +6,7 @@ agent stops sending once the desktop is quiet; chromium's fake microphone
 
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ import time
 import unittest
 import urllib.request
 
+import rawviewer
 import webtest
 from webtest import tdtest
 
@@ -179,6 +181,35 @@ class WebAudioTest(unittest.TestCase):
             time.sleep(0.3)
             r = b.eval("a", MEASURE_JS)
             self.assertLessEqual(abs(r["freq"] - 440), 5, "after the click: %r" % r)
+
+    def test_no_sound_for_a_page_without_decoder_and_bad_mic_refused(self):
+        # A viewer whose CAPS lack AudioDecoder (Firefox for Android) gets no
+        # AUDIO while the desktop plays; malformed and oversized MIC packets
+        # are refused and logged once, and the socket keeps working.
+        with soundserver.PulseAudio() as pa:
+            self.start(pa)
+            v = rawviewer.RawViewer(webtest.login_url(self.agent))
+            self.addCleanup(v.close)
+            v.send(struct.pack("<BBBHH", 0x80, 1, 0x04, 0, 0))  # DecompressionStream only
+            first = v.messages(2.0)
+            self.assertTrue(first and first[0][0] == 0x01, "no HELLO")
+            self.assertTrue(first[0][2] & 2, "HELLO does not say the agent has sound")
+            tone = os.path.join(self.tmp, "tone.wav")
+            soundserver.write_tone(tone, 440, 2.0, AMPLITUDE)
+            self.play(pa, tone)
+            got = v.messages(2.5)
+            self.assertEqual([m for m in got if m[0] == 0x09], [], "AUDIO for a page that cannot decode it")
+            self.assertEqual(metric(self.metrics_port, "thindesk_web_audio_packets_total"), 0)
+            self.assertIn("cannot decode Opus", self.agent.stderr())
+            for opus in (b"\xfb\x00", b"\xfb\x30", b"\xfc" * 1501, b"\xfa\xc8\x01"):
+                v.send(struct.pack("<BI", 0x86, 0) + opus)
+            v.send(struct.pack("<BI", 0x89, 4242))  # PING
+            pong = [m for m in v.messages(2.0) if m[0] == 0x0d]
+            self.assertEqual(pong, [struct.pack("<BI", 0x0d, 4242)], "no PONG after the bad packets")
+            self.assertEqual(metric(self.metrics_port, "thindesk_web_mic_refused_total"), 4)
+            err = self.agent.stderr()
+            self.assertEqual(len(re.findall(r"refused \d+ microphone packet", err)), 1, err)
+            self.assertIn("refused 1 microphone packet(s) from 127.0.0.1", err)
 
     def test_fake_microphone_reaches_guest_source(self):
         with soundserver.PulseAudio() as pa:
