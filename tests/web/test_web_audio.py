@@ -152,7 +152,10 @@ class WebAudioTest(unittest.TestCase):
             time.sleep(1.5)
             self.assertEqual(metric(self.metrics_port, "thindesk_web_audio_packets_total"), sent,
                              "AUDIO still flows while the desktop is quiet")
-            self.assertGreater(metric(self.metrics_port, "thindesk_web_audio_bytes_total"), 0)
+            sent_bytes = metric(self.metrics_port, "thindesk_web_audio_bytes_total")
+            self.assertGreater(sent_bytes, 0)
+            sys.stderr.write("AUDIO: %d packets, %.0f bytes each on average (%.1f kbit/s with headers)\n"
+                             % (sent, sent_bytes / sent, sent_bytes / sent * 8 * 50 / 1000))
 
     def test_suspended_context_asks_for_a_click(self):
         # Chromium's own autoplay policy: no sound before the user interacts.
