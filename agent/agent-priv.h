@@ -47,6 +47,7 @@ struct web_pump;
 struct web_input;
 struct web_clipboard;
 struct web_resize;
+struct web_audio;
 
 struct agent {
     const struct agent_options *opts;
@@ -91,6 +92,7 @@ struct agent {
     struct web_input *web_input;         /* the browser's keys and pointer */
     struct web_clipboard *web_clipboard; /* NULL: no clipboard to share */
     struct web_resize *web_resize;
+    struct web_audio *waudio; /* the browser viewer's sound both ways */
     struct metrics_histogram *grab_hist;
     int width, height;
     char *client_address;   /* the connected client, or NULL */

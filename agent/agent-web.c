@@ -3,6 +3,8 @@
  * clients, the login link in the banner and `ctl web-url`. */
 #include "agent/agent-priv.h"
 
+#include "agent/metrics.h"
+#include "agent/web/web-audio.h"
 #include "agent/web/web-login.h"
 #include "agent/web/web-pump.h"
 #include "agent/web/web-server.h"
@@ -41,6 +43,13 @@ static void on_web_viewer(bool present, const char *address, void *data)
     }
     web_pump_set_active(a->wpump, present);
     agent_web_io_viewer(a, present);
+    web_audio_set_viewer(a->waudio, present, web_server_viewer_caps(a->web), address);
+}
+
+static void web_metrics(struct metrics_writer *w, void *data)
+{
+    struct agent *a = data;
+    web_audio_write_metrics(a->waudio, w);
 }
 
 void agent_web_spice_client(struct agent *a, bool connected)
@@ -118,7 +127,12 @@ bool agent_start_web(struct agent *a, char **ret_error)
     a->web = web_server_create(&wc, &ev, server_auth_guard(), ret_error);
     if (!a->web)
         return false;
-    uint8_t flags = (o->view_only ? WEB_HELLO_VIEW_ONLY : 0) | agent_web_io_hello_flags(o);
+    a->waudio = web_audio_create(a->audio, a->web, ret_error);
+    if (!a->waudio)
+        return false;
+    metrics_add_collector(a->metrics, web_metrics, a);
+    uint8_t flags = (o->view_only ? WEB_HELLO_VIEW_ONLY : 0) | agent_web_io_hello_flags(o) |
+                    (a->audio ? WEB_HELLO_AUDIO : 0);
     const struct web_pump_config pc = {
         .max_fps = o->max_fps, .copy_detection = o->copy_detection, .hello_flags = flags};
     a->wpump = web_pump_create(a->capture, a->web, &pc, ret_error);
@@ -145,5 +159,6 @@ void agent_print_web_banner(struct agent *a)
 void agent_stop_web(struct agent *a)
 {
     g_clear_pointer(&a->wpump, web_pump_destroy);
+    g_clear_pointer(&a->waudio, web_audio_destroy);
     g_clear_pointer(&a->web, web_server_destroy);
 }

@@ -44,6 +44,12 @@ struct audio {
     bool playing;         /* spice_server_playback_start was called */
     bool recording;       /* spice_server_record_start was called */
     bool video_clock;     /* keep playing, silence too (audio_set_video_clock) */
+    bool web;             /* a web viewer is there (audio_set_web_viewer) */
+    bool web_listen;      /* ... and plays sound: web_tap is set */
+    bool web_playing;     /* web_tap.pcm gets the sound */
+    bool mic_on;          /* the mic stream runs (for SPICE or the web viewer) */
+    struct audio_tap web_tap;
+    gint64 web_last_sound_us;
     gint64 last_sound_us;
     guint mic_tick;
     uint64_t play_dropped;
@@ -110,13 +116,10 @@ static void playback_flush(struct audio *a)
     }
 }
 
-static void on_captured(const uint32_t *frames, size_t n, void *data)
+static void spice_captured(struct audio *a, const uint32_t *frames, size_t n, bool sound,
+                           gint64 now)
 {
-    struct audio *a = data;
-    if (!a->client)
-        return;
-    gint64 now = g_get_monotonic_time();
-    if (a->video_clock || !is_silent(frames, n)) {
+    if (a->video_clock || sound) {
         a->last_sound_us = now;
         if (!a->playing) {
             g_debug("audio: playback starts");
@@ -136,6 +139,47 @@ static void on_captured(const uint32_t *frames, size_t n, void *data)
     }
     /* Complete 10 ms frames leave at once; a partial one waits for the rest. */
     playback_flush(a);
+}
+
+static void web_stop(struct audio *a)
+{
+    if (!a->web_playing)
+        return;
+    g_debug("audio: browser sound stops");
+    a->web_playing = false;
+    if (a->web_tap.stop)
+        a->web_tap.stop(a->web_tap.user_data);
+}
+
+/* The same rule as for SPICE: sound starts the stream, a second of silence
+ * ends it, so a quiet desktop sends the browser nothing. */
+static void web_captured(struct audio *a, const uint32_t *frames, size_t n, bool sound, gint64 now)
+{
+    if (sound) {
+        a->web_last_sound_us = now;
+        if (!a->web_playing) {
+            g_debug("audio: browser sound starts");
+            a->web_playing = true;
+        }
+    } else if (a->web_playing && now - a->web_last_sound_us > SILENCE_STOP_US) {
+        web_stop(a);
+        update(a);
+    }
+    if (a->web_playing)
+        a->web_tap.pcm(frames, n, a->web_tap.user_data);
+}
+
+static void on_captured(const uint32_t *frames, size_t n, void *data)
+{
+    struct audio *a = data;
+    if (!a->client && !a->web_listen)
+        return;
+    gint64 now = g_get_monotonic_time();
+    bool sound = !is_silent(frames, n);
+    if (a->client)
+        spice_captured(a, frames, n, sound, now);
+    if (a->web_listen)
+        web_captured(a, frames, n, sound, now);
 }
 
 /* --- microphone: spice-server → sound server --- */
@@ -184,7 +228,8 @@ static gboolean on_mic_tick(gpointer data)
     size_t total = 0;
     uint32_t n;
     /* Drain spice-server's buffer; only the newest frames are kept. */
-    while ((n = spice_server_record_get_samples(&a->rec, buf, G_N_ELEMENTS(buf))) > 0) {
+    while (a->recording &&
+           (n = spice_server_record_get_samples(&a->rec, buf, G_N_ELEMENTS(buf))) > 0) {
         size_t dropped = pcm_fifo_push(a->mic_queue, buf, n);
         if (dropped) {
             a->mic_dropped += dropped;
@@ -198,7 +243,8 @@ static gboolean on_mic_tick(gpointer data)
         pcm_fifo_clear(a->mic_queue);
         return G_SOURCE_CONTINUE;
     }
-    mic_check_rate(a, total);
+    if (a->recording)
+        mic_check_rate(a, total);
     if (!a->mic)
         return G_SOURCE_CONTINUE;
     size_t room = MIN(pulse_stream_writable(a->mic), pcm_fifo_length(a->mic_queue));
@@ -236,6 +282,7 @@ static void on_sound_lost(void *data)
 {
     struct audio *a = data;
     playback_stop(a);
+    web_stop(a);
     a->desktop_playing = a->mic_listened = false;
     update(a);
     g_clear_pointer(&a->capture, pulse_stream_destroy);
@@ -255,7 +302,7 @@ void audio_set_client(struct audio *a, bool connected)
     if (!a || a->client == connected)
         return;
     a->client = connected;
-    pulse_server_set_mic_default(a->ps, connected);
+    pulse_server_set_mic_default(a->ps, a->client || a->web);
     if (!connected) {
         /* The volume was the client's: the next one starts from 100%. */
         pulse_server_set_volume(a->ps, PULSE_SERVER_DESKTOP, NULL, false);
@@ -313,26 +360,38 @@ void audio_set_video_clock(struct audio *a, bool on)
 
 /* --- what runs when --- */
 
-static void record_set(struct audio *a, bool on)
+/* The stream into thindesk-mic and its tick, for whichever client feeds it. */
+static void mic_set(struct audio *a, bool on)
 {
-    if (a->recording == on)
+    if (a->mic_on == on)
         return;
-    a->recording = on;
+    a->mic_on = on;
     pulse_stream_set_corked(a->mic, !on);
     if (on) {
         pulse_server_restart_mic_sink(a->ps);
         g_debug("audio: microphone starts");
         a->mic_low = SIZE_MAX;
         a->mic_low_since = g_get_monotonic_time();
-        spice_server_record_start(&a->rec);
-        pcm_rate_reset(&a->mic_rate);
         a->mic_tick = g_timeout_add(MIC_TICK_MS, on_mic_tick, a);
     } else {
         g_debug("audio: microphone stops (%" G_GUINT64_FORMAT " frames dropped so far)",
                 a->mic_dropped);
         g_clear_handle_id(&a->mic_tick, g_source_remove);
-        spice_server_record_stop(&a->rec);
         pcm_fifo_clear(a->mic_queue);
+    }
+}
+
+/* The SPICE client's microphone: spice-server tells it to open or close. */
+static void record_set(struct audio *a, bool on)
+{
+    if (a->recording == on)
+        return;
+    a->recording = on;
+    if (on) {
+        spice_server_record_start(&a->rec);
+        pcm_rate_reset(&a->mic_rate);
+    } else {
+        spice_server_record_stop(&a->rec);
     }
 }
 
@@ -344,9 +403,41 @@ static void update(struct audio *a)
 {
     if (!a->client)
         playback_stop(a);
-    bool capture = a->desktop_playing || a->playing || a->video_clock;
-    pulse_stream_set_corked(a->capture, !(a->client && capture));
+    if (!a->web_listen)
+        web_stop(a);
+    bool spice = a->client && (a->desktop_playing || a->playing || a->video_clock);
+    bool web = a->web_listen && (a->desktop_playing || a->web_playing);
+    pulse_stream_set_corked(a->capture, !(spice || web));
     record_set(a, a->client && a->mic_listened);
+    mic_set(a, (a->client || a->web) && a->mic_listened);
+}
+
+void audio_set_web_viewer(struct audio *a, bool present, const struct audio_tap *tap)
+{
+    if (!a)
+        return;
+    bool listen = present && tap && tap->pcm;
+    if (a->web_listen && !listen)
+        web_stop(a); /* with the old tap */
+    a->web = present;
+    a->web_listen = listen;
+    if (listen)
+        a->web_tap = *tap;
+    else
+        memset(&a->web_tap, 0, sizeof(a->web_tap));
+    pulse_server_set_mic_default(a->ps, a->client || a->web);
+    update(a);
+}
+
+void audio_mic_push(struct audio *a, const uint32_t *frames, size_t n)
+{
+    if (!a || !a->web || !a->mic_on || !a->mic)
+        return;
+    size_t dropped = pcm_fifo_push(a->mic_queue, frames, n);
+    if (dropped) {
+        a->mic_dropped += dropped;
+        g_debug("audio: dropped %zu old microphone frames: the browser sent a burst", dropped);
+    }
 }
 
 struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error)
@@ -378,6 +469,7 @@ void audio_destroy(struct audio *a)
     if (!a)
         return;
     a->client = false;
+    a->web = a->web_listen = false;
     update(a);
     /* Tearing the server connection down may still call back into update():
      * the streams must be gone (NULL) by then, not dangling. */

@@ -46,3 +46,25 @@ void audio_set_client_volume(struct audio *audio, bool playback, bool mute,
  * stream frames that much after the server stamped them instead of the 400 ms
  * the server's initial clock gives (display/VIDEO.md). */
 void audio_set_video_clock(struct audio *audio, bool on);
+
+/* The browser path (agent/web/web-audio.c): the web viewer's share of the
+ * desktop sound. pcm() gets the desktop sink's frames (48 kHz stereo S16,
+ * about 10 ms at a time) while sound plays; stop() says that it stopped
+ * (after a second of digital silence, as for SPICE clients, or the sound
+ * server went). Both run on the main loop. */
+struct audio_tap {
+    void (*pcm)(const uint32_t *frames, size_t n, void *user_data);
+    void (*stop)(void *user_data);
+    void *user_data;
+};
+
+/* A web viewer came (@present) or went. @tap (copied; NULL when the page
+ * cannot play Opus) gets the desktop sound while the viewer is there. While
+ * present, thindesk-mic is the default source and audio_mic_push() feeds
+ * it whenever a guest application records. @audio may be NULL. */
+void audio_set_web_viewer(struct audio *audio, bool present, const struct audio_tap *tap);
+
+/* The web viewer's microphone: @n decoded frames (48 kHz stereo S16) into
+ * the source thindesk-mic, through the same queue as a SPICE client's.
+ * Dropped while no application records from it. */
+void audio_mic_push(struct audio *audio, const uint32_t *frames, size_t n);

@@ -30,6 +30,9 @@ BUILD_PKGS=(
   libssl-dev
   # audio: agent/pulse-*.c talk to PulseAudio or PipeWire's pulse server
   libpulse-dev
+  # browser client: desktop sound to the page and its microphone back as Opus
+  # (agent/pcm-opus.c; the runtime library libopus0 comes with it)
+  libopus-dev
   # usb: the usbredir guest side (usb/)
   libusbredirparser-dev
   # browser client (agent/web/): libsoup 3's HTTPS server, zlib for PNG tiles

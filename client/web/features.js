@@ -6,5 +6,6 @@
 import clipboard from './clipboard.js';
 import input from './input.js';
 import resize from './resize.js';
+import audio from './audio.js';
 
-export default [input, clipboard, resize];
+export default [input, clipboard, resize, audio];

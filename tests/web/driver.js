@@ -21,7 +21,9 @@ async function launch() {
     executablePath: process.env.THINDESK_CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+      // more switches from the test (e.g. the fake microphone), as a JSON list
+      ...JSON.parse(process.env.THINDESK_CHROMIUM_ARGS || '[]')],
     // launch() gives chromium a fresh temporary user-data-dir of its own.
   });
 }

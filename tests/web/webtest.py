@@ -35,8 +35,10 @@ def skip_unless_browser():
 class Browser:
     """One headless chromium; pages by name, each in its own context."""
 
-    def __init__(self):
-        env = dict(os.environ, NODE_PATH=node_modules())
+    def __init__(self, args=(), env=None):
+        """@args: more chromium switches; @env: changes to its environment."""
+        env = dict(os.environ, NODE_PATH=node_modules(), **(env or {}),
+                   THINDESK_CHROMIUM_ARGS=json.dumps(list(args)))
         self.proc = subprocess.Popen(["node", os.path.join(HERE, "driver.js")],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env)
