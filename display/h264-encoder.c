@@ -69,8 +69,8 @@ void h264_bgrx_to_i420(const uint8_t *pixels, int width, int height, int stride,
 static bool size_ok(int width, int height)
 {
     return width >= H264_ENCODER_MIN_SIZE && height >= H264_ENCODER_MIN_SIZE &&
-           width <= H264_ENCODER_MAX_WIDTH && height <= H264_ENCODER_MAX_HEIGHT &&
-           width % 2 == 0 && height % 2 == 0;
+           width <= H264_ENCODER_MAX_WIDTH && height <= H264_ENCODER_MAX_HEIGHT && width % 2 == 0 &&
+           height % 2 == 0;
 }
 
 static bool bitrate_ok(int kbps)
@@ -135,8 +135,8 @@ struct h264_encoder *h264_encoder_create(int width, int height, int bitrate_kbps
     if (!size_ok(width, height)) {
         *ret_error = g_strdup_printf("H.264: cannot encode %dx%d (sizes must be even, %d to "
                                      "%dx%d)",
-                                     width, height, H264_ENCODER_MIN_SIZE,
-                                     H264_ENCODER_MAX_WIDTH, H264_ENCODER_MAX_HEIGHT);
+                                     width, height, H264_ENCODER_MIN_SIZE, H264_ENCODER_MAX_WIDTH,
+                                     H264_ENCODER_MAX_HEIGHT);
         return NULL;
     }
     if (!bitrate_ok(bitrate_kbps) || !fps_ok(fps)) {

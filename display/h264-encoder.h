@@ -19,12 +19,12 @@ struct h264_encoder;
 
 /* Limits checked by h264_encoder_create (OpenH264 level 5.2 and our I420
  * conversion, which needs even sizes). */
-#define H264_ENCODER_MIN_SIZE 16
-#define H264_ENCODER_MAX_WIDTH 4096
+#define H264_ENCODER_MIN_SIZE   16
+#define H264_ENCODER_MAX_WIDTH  4096
 #define H264_ENCODER_MAX_HEIGHT 2304
-#define H264_ENCODER_MIN_KBPS 100
-#define H264_ENCODER_MAX_KBPS 100000
-#define H264_ENCODER_MAX_FPS 60
+#define H264_ENCODER_MIN_KBPS   100
+#define H264_ENCODER_MAX_KBPS   100000
+#define H264_ENCODER_MAX_FPS    60
 /* The bitrate a 1920x1080 desktop gets when nothing else is said. */
 #define H264_ENCODER_DEFAULT_KBPS 6000
 

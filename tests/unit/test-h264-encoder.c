@@ -289,8 +289,8 @@ static void test_keyframe_on_request(void)
     h264_encoder_destroy(enc);
 }
 
-static double mean_bytes(struct h264_encoder *enc, struct decoder *dec, struct clip *clip,
-                         int from, int count)
+static double mean_bytes(struct h264_encoder *enc, struct decoder *dec, struct clip *clip, int from,
+                         int count)
 {
     size_t bytes = 0;
     for (int i = from; i < from + count; i++)
@@ -322,13 +322,18 @@ static void test_bitrate_change(void)
     g_assert_cmpfloat(low * 2, <, high);
     g_assert_cmpfloat(back, >, low * 2);
 
-    /* Frame rate: the same bitrate over twice the frames is half a frame. */
+    /* Frame rate: the same bitrate over half the frames is twice the
+     * bytes a frame (at 1500 kbit/s, where the clip uses its whole budget). */
+    g_assert_cmpint(h264_encoder_set_bitrate(enc, 1500), ==, 0);
+    mean_bytes(enc, &dec, &clip, 101, 5);
+    double at30 = mean_bytes(enc, &dec, &clip, 106, 20);
     g_assert_cmpint(h264_encoder_set_fps(enc, 15), ==, 0);
     g_assert_cmpint(h264_encoder_fps(enc), ==, 15);
-    mean_bytes(enc, &dec, &clip, 101, 5);
-    double fewer = mean_bytes(enc, &dec, &clip, 106, 20);
-    g_test_message("bytes a frame at 15 frames/s: %.0f", fewer);
-    g_assert_cmpfloat(fewer, >, back * 1.4);
+    mean_bytes(enc, &dec, &clip, 126, 5);
+    double at15 = mean_bytes(enc, &dec, &clip, 131, 20);
+    g_test_message("bytes a frame at 1500 kbit/s: 30 frames/s %.0f, 15 frames/s %.0f", at30, at15);
+    g_assert_cmpfloat(at15, >, at30 * 1.4);
+    g_assert_cmpint(h264_encoder_set_bitrate(enc, 6000), ==, 0);
 
     /* Out of range: refused, the old values stay. */
     g_assert_cmpint(h264_encoder_set_bitrate(enc, 0), ==, -EINVAL);
@@ -345,8 +350,14 @@ static void test_bitrate_change(void)
 static void test_bad_arguments(void)
 {
     static const int sizes[][2] = {
-        {0, 0}, {-2, 100}, {15, 16}, {16, 14}, {1921, 1080}, {1920, 1081},
-        {H264_ENCODER_MAX_WIDTH + 2, 1080}, {1920, H264_ENCODER_MAX_HEIGHT + 2},
+        {0, 0},
+        {-2, 100},
+        {15, 16},
+        {16, 14},
+        {1921, 1080},
+        {1920, 1081},
+        {H264_ENCODER_MAX_WIDTH + 2, 1080},
+        {1920, H264_ENCODER_MAX_HEIGHT + 2},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
         char *error = NULL;
@@ -355,8 +366,8 @@ static void test_bad_arguments(void)
         g_assert_nonnull(strstr(error, "cannot encode"));
         g_free(error);
     }
-    static const int rates[][2] = {{0, 30}, {H264_ENCODER_MAX_KBPS + 1, 30}, {6000, 0},
-                                   {6000, H264_ENCODER_MAX_FPS + 1}};
+    static const int rates[][2] = {
+        {0, 30}, {H264_ENCODER_MAX_KBPS + 1, 30}, {6000, 0}, {6000, H264_ENCODER_MAX_FPS + 1}};
     for (size_t i = 0; i < G_N_ELEMENTS(rates); i++) {
         char *error = NULL;
         g_assert_null(h264_encoder_create(640, 480, rates[i][0], rates[i][1], &error));
@@ -370,16 +381,15 @@ static void test_bad_arguments(void)
     const uint8_t *au;
     size_t size;
     bool key;
-    g_assert_cmpint(h264_encoder_encode(enc, px, 63 * 4, H264_FRAME_MOTION, &au, &size, &key,
-                                        &error),
-                    ==, -EINVAL);
-    g_assert_cmpint(h264_encoder_encode(enc, NULL, 64 * 4, H264_FRAME_MOTION, &au, &size, &key,
-                                        &error),
-                    ==, -EINVAL);
+    g_assert_cmpint(
+        h264_encoder_encode(enc, px, 63 * 4, H264_FRAME_MOTION, &au, &size, &key, &error), ==,
+        -EINVAL);
+    g_assert_cmpint(
+        h264_encoder_encode(enc, NULL, 64 * 4, H264_FRAME_MOTION, &au, &size, &key, &error), ==,
+        -EINVAL);
     /* The smallest sizes work. */
-    g_assert_cmpint(h264_encoder_encode(enc, px, 64 * 4, H264_FRAME_MOTION, &au, &size, &key,
-                                        &error),
-                    ==, 0);
+    g_assert_cmpint(
+        h264_encoder_encode(enc, px, 64 * 4, H264_FRAME_MOTION, &au, &size, &key, &error), ==, 0);
     g_assert_true(key);
     h264_encoder_destroy(enc);
     h264_encoder_destroy(NULL);
@@ -389,15 +399,15 @@ static void test_convert(void)
 {
     /* White, black, pure red and a 2x2 block of mixed colours. */
     uint8_t px[4 * 2 * 4] = {
-        255, 255, 255, 0, 0, 0, 0, 0, 0, 0, 255, 0, 0, 0, 255, 0,
-        255, 255, 255, 0, 0, 0, 0, 0, 255, 0, 0, 0, 0, 255, 0, 0,
+        255, 255, 255, 0, 0, 0, 0, 0, 0,   0, 255, 0, 0, 0,   255, 0,
+        255, 255, 255, 0, 0, 0, 0, 0, 255, 0, 0,   0, 0, 255, 0,   0,
     };
     uint8_t y[8], u[2], v[2];
     h264_bgrx_to_i420(px, 4, 2, 16, y, u, v);
     g_assert_cmpint(y[0], ==, 235);
     g_assert_cmpint(y[1], ==, 16);
-    g_assert_cmpint(y[2], ==, 63); /* BT.709 red: 16 + 0.1826 * 255 */
-    g_assert_cmpint(y[6], ==, 32); /* blue: 16 + 0.0620 * 255 */
+    g_assert_cmpint(y[2], ==, 63);  /* BT.709 red: 16 + 0.1826 * 255 */
+    g_assert_cmpint(y[6], ==, 32);  /* blue: 16 + 0.0620 * 255 */
     g_assert_cmpint(y[7], ==, 173); /* green: 16 + 0.6142 * 255 */
     g_assert_cmpint(u[0], ==, 128); /* white and black: no colour */
     g_assert_cmpint(v[0], ==, 128);
