@@ -137,16 +137,14 @@ struct h264_encoder *h264_encoder_create(int width, int height, int bitrate_kbps
                                          char **ret_error)
 {
     if (!size_ok(width, height)) {
-        *ret_error = g_strdup_printf("H.264: cannot encode %dx%d (sizes must be even, %d to "
-                                     "%dx%d)",
-                                     width, height, H264_ENCODER_MIN_SIZE, H264_ENCODER_MAX_WIDTH,
-                                     H264_ENCODER_MAX_HEIGHT);
+#define BAD_SIZE "H.264: cannot encode %dx%d (sizes must be even, %d to %dx%d)"
+        *ret_error = g_strdup_printf(BAD_SIZE, width, height, H264_ENCODER_MIN_SIZE,
+                                     H264_ENCODER_MAX_WIDTH, H264_ENCODER_MAX_HEIGHT);
         return NULL;
     }
     if (!bitrate_ok(bitrate_kbps) || !fps_ok(fps)) {
-        *ret_error = g_strdup_printf("H.264: bitrate %d kbit/s or %d frames/s out of range "
-                                     "(%d-%d kbit/s, 1-%d frames/s)",
-                                     bitrate_kbps, fps, H264_ENCODER_MIN_KBPS,
+#define BAD_RATE "H.264: %d kbit/s or %d frames/s out of range (%d-%d, 1-%d)"
+        *ret_error = g_strdup_printf(BAD_RATE, bitrate_kbps, fps, H264_ENCODER_MIN_KBPS,
                                      H264_ENCODER_MAX_KBPS, H264_ENCODER_MAX_FPS);
         return NULL;
     }
@@ -168,9 +166,8 @@ struct h264_encoder *h264_encoder_create(int width, int height, int bitrate_kbps
     fill_params(enc, &p);
     int rv = (*enc->wels)->InitializeExt(enc->wels, &p);
     if (rv != 0) {
-        *ret_error = g_strdup_printf("H.264: OpenH264 refused %dx%d at %d kbit/s, %d frames/s "
-                                     "(error %d)",
-                                     width, height, bitrate_kbps, fps, rv);
+#define REFUSED "H.264: OpenH264 refused %dx%d at %d kbit/s, %d frames/s (error %d)"
+        *ret_error = g_strdup_printf(REFUSED, width, height, bitrate_kbps, fps, rv);
         goto err_destroy;
     }
     int format = videoFormatI420;
