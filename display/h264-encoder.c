@@ -98,8 +98,11 @@ static void fill_params(const struct h264_encoder *enc, SEncParamExt *p)
     p->fMaxFrameRate = (float)enc->fps;
     p->iTemporalLayerNum = 1;
     p->iSpatialLayerNum = 1;
-    p->bEnableFrameSkip = true; /* over budget: skip rather than build a queue */
-    p->uiIntraPeriod = 0;       /* IDR only first and on request */
+    /* No frame skipping: in debt after heavy motion OpenH264 skipped every
+     * frame, still frames included, for seconds. Over budget the QP goes
+     * up instead; the stream pump drops frames when the link is full. */
+    p->bEnableFrameSkip = false;
+    p->uiIntraPeriod = 0; /* IDR only first and on request */
     p->iNumRefFrame = 1;
     p->eSpsPpsIdStrategy = CONSTANT_ID;
     p->bPrefixNalAddingCtrl = false;
@@ -233,6 +236,7 @@ int h264_encoder_encode(struct h264_encoder *enc, const uint8_t *pixels, int str
         (*enc->wels)->ForceIntraFrame(enc->wels, true);
         enc->keyframe_due = false;
     }
+    /* A still frame gets H264_ENCODER_STILL_FACTOR frames' budget. */
     bool still = kind == H264_FRAME_STILL;
     if (still && apply_bitrate(enc, enc->bitrate_kbps * H264_ENCODER_STILL_FACTOR) != 0)
         still = false; /* above OpenH264's maximum: a normal frame */

