@@ -33,6 +33,9 @@
 #include "display/capture.h"
 #include "display/resize-x11.h"
 
+
+
+
 void agent_quit(struct agent *a, int code)
 {
     if (code > a->exit_code)
@@ -235,11 +238,11 @@ static gboolean on_stats_signal(gpointer data)
         g_message("video stats: grabs=%" G_GUINT64_FORMAT " stills=%" G_GUINT64_FORMAT
                   " sent=%" G_GUINT64_FORMAT " read=%" G_GUINT64_FORMAT
                   " dropped=%" G_GUINT64_FORMAT " failed=%" G_GUINT64_FORMAT
-                  " jpeg_bytes=%" G_GUINT64_FORMAT " encode_cpu_us=%" G_GUINT64_FORMAT
-                  " grab_cpu_us=%" G_GUINT64_FORMAT " send_us=%" G_GUINT64_FORMAT
-                  " quality=%d fps=%d",
-                  vs.grabs, vs.stills, vs.sent, vs.frames_read, vs.dropped, vs.failed,
-                  vs.jpeg_bytes, vs.encode_cpu_us, vs.grab_cpu_us, vs.send_us, vs.quality, vs.fps);
+                  " jpeg_bytes=%" G_GUINT64_FORMAT
+                  " encode_cpu_us=%" G_GUINT64_FORMAT " grab_cpu_us=%" G_GUINT64_FORMAT
+                  " send_us=%" G_GUINT64_FORMAT " quality=%d fps=%d",
+                  vs.grabs, vs.stills, vs.sent, vs.frames_read, vs.dropped, vs.failed, vs.jpeg_bytes,
+                  vs.encode_cpu_us, vs.grab_cpu_us, vs.send_us, vs.quality, vs.fps);
         return G_SOURCE_CONTINUE;
     }
     struct frame_pump_stats ps;
@@ -264,10 +267,7 @@ static bool check_listen_addresses(struct agent *a)
 {
     const struct agent_options *o = a->opts;
     if (o->listen_port > 0 && !o->allow_plain && !password_address_is_loopback(o->listen_host)) {
-        g_printerr("thindesk-agent: refusing unencrypted --listen on %s: passwords and the desktop "
-                   "would cross the network in clear. Use --tls-listen=%s:PORT (clients verify the "
-                   "printed certificate), keep --listen on 127.0.0.1, or add --allow-plain if the "
-                   "network is trusted.\n",
+        g_printerr("thindesk-agent: refusing unencrypted --listen on %s: passwords and the desktop would cross the network in clear. Use --tls-listen=%s:PORT (clients verify the printed certificate), keep --listen on 127.0.0.1, or add --allow-plain if the network is trusted.\n",
                    o->listen_host, o->listen_host);
         return false;
     }
@@ -281,8 +281,8 @@ static void print_banner(struct agent *a)
     capture_get_size(a->capture, &w, &h);
     if (o->listen_port > 0) {
         g_autofree char *host = agent_connect_host(o->listen_host);
-        printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h, host,
-               o->listen_port);
+        printf("thindesk-agent: serving %s (%dx%d) at spice://%s:%d\n", a->display_name, w, h,
+               host, o->listen_port);
     }
     if (a->tls) {
         g_autofree char *host = agent_connect_host(o->tls_listen_host);
@@ -307,7 +307,8 @@ static void print_banner(struct agent *a)
     if (a->control)
         printf("thindesk-agent: control socket: %s\n", control_get_path(a->control));
     if (a->metrics)
-        printf("thindesk-agent: metrics: http://%s:%d/metrics\n", o->metrics_host, o->metrics_port);
+        printf("thindesk-agent: metrics: http://%s:%d/metrics\n", o->metrics_host,
+               o->metrics_port);
     fflush(stdout);
 }
 
@@ -349,10 +350,11 @@ struct agent *agent_create(const struct agent_options *opts)
     else if (strcmp(opts->capture, "wlr") == 0)
         a->display_name = g_strdup_printf("Wayland display %s", g_getenv("WAYLAND_DISPLAY"));
     else if (strcmp(opts->capture, "mutter") == 0)
-        a->display_name =
-            g_strdup_printf("GNOME desktop on Wayland display %s", g_getenv("WAYLAND_DISPLAY"));
+        a->display_name = g_strdup_printf("GNOME desktop on Wayland display %s",
+                                          g_getenv("WAYLAND_DISPLAY"));
     else
-        a->display_name = g_strdup_printf("X display %s", display ? display : g_getenv("DISPLAY"));
+        a->display_name =
+            g_strdup_printf("X display %s", display ? display : g_getenv("DISPLAY"));
 
     if (strcmp(opts->capture, "mutter") == 0 || strcmp(opts->input, "mutter") == 0) {
         a->mutter = mutter_session_create(&error);
@@ -390,10 +392,11 @@ struct agent *agent_create(const struct agent_options *opts)
     if (opts->video == VIDEO_STREAM) {
         /* The stream device brings its own display channel: a QXL display
          * next to it would make clients open a second window. */
-        struct spice_stream_events ve = {.streaming = on_streaming,
-                                         .frame_sent = on_frame_sent,
-                                         .stream_error = on_stream_error,
-                                         .user_data = a};
+        struct spice_stream_events ve = {
+            .streaming = on_streaming,
+            .frame_sent = on_frame_sent,
+            .stream_error = on_stream_error,
+            .user_data = a};
         a->stream = spice_stream_create(a->server, &ve);
         if (!a->stream) {
             error = g_strdup("cannot create the SPICE stream device");
@@ -424,8 +427,9 @@ struct agent *agent_create(const struct agent_options *opts)
             goto err_print;
         }
     }
-    a->input = spice_input_create(
-        a->server, opts, a->mutter ? mutter_session_input(a->mutter) : NULL, display, w, h, &error);
+    a->input = spice_input_create(a->server, opts,
+                                  a->mutter ? mutter_session_input(a->mutter) : NULL, display,
+                                  w, h, &error);
     if (!a->input)
         goto err_print;
     a->usb = spice_usb_create(a->server, opts, &error);

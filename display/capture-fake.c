@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+
 struct fake {
     struct capture *cap;
     enum fake_script script;
@@ -36,14 +37,14 @@ static gboolean on_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-static int fake_create(struct capture *cap, const struct capture_config *config, char **ret_error)
+static int fake_create(struct capture *cap, const struct capture_config *config,
+                       char **ret_error)
 {
     struct fake *f = g_new0(struct fake, 1);
     f->cap = cap;
     if (!fake_script_parse(config->fake_script ? config->fake_script : "static", &f->script)) {
-        *ret_error =
-            g_strdup_printf("unknown fake capture script '%s' (static, full, scroll, waiting)",
-                            config->fake_script);
+        *ret_error = g_strdup_printf("unknown fake capture script '%s' (static, full, scroll, waiting)",
+                                     config->fake_script);
         g_free(f);
         return -EINVAL;
     }
@@ -101,7 +102,8 @@ static struct frame *fake_grab(struct capture *cap, const struct damage_rect *re
     for (int i = 0; i < n; i++) {
         const struct damage_rect *r = &rects[i];
         for (int y = 0; y < r->h; y++) {
-            memcpy(dst, f->canvas + ((size_t)(r->y + y) * cap->width + r->x) * 4, (size_t)r->w * 4);
+            memcpy(dst, f->canvas + ((size_t)(r->y + y) * cap->width + r->x) * 4,
+                   (size_t)r->w * 4);
             dst += (size_t)r->w * 4;
         }
     }

@@ -221,10 +221,9 @@ static void on_frame_buffer(void *data, struct zwlr_screencopy_frame_v1 *frame, 
 static void wlr_start_copy(struct wlr *w)
 {
     if (!w->offer_ok) {
-        g_autofree char *why =
-            g_strdup_printf("it offers no shared-memory buffer in a format thindesk reads "
-                            "(xrgb8888, argb8888, xbgr8888, abgr8888; got 0x%08x)",
-                            w->other_format);
+        g_autofree char *why = g_strdup_printf(
+            "it offers no shared-memory buffer in a format thindesk reads (xrgb8888, argb8888, xbgr8888, abgr8888; got 0x%08x)",
+            w->other_format);
         wlr_frame_finish(w);
         wlr_lost(w, why);
         return;
@@ -476,8 +475,8 @@ static int wlr_create(struct capture *cap, const struct capture_config *config, 
 {
     const char *name = wayland_name(config->wayland_display);
     if (!name) {
-        *ret_error = g_strdup("no Wayland display: --capture=wlr needs $WAYLAND_DISPLAY (run the "
-                              "agent inside the sway session)");
+        *ret_error = g_strdup(
+            "no Wayland display: --capture=wlr needs $WAYLAND_DISPLAY (run the agent inside the sway session)");
         return -EINVAL;
     }
     struct wlr *w = g_new0(struct wlr, 1);
@@ -488,9 +487,9 @@ static int wlr_create(struct capture *cap, const struct capture_config *config, 
     int rc = -ENODEV;
     w->display = wl_display_connect(name);
     if (!w->display) {
-        *ret_error = g_strdup_printf("cannot connect to Wayland display %s: %s (is the compositor "
-                                     "running, and is $XDG_RUNTIME_DIR right?)",
-                                     name, g_strerror(errno));
+        *ret_error = g_strdup_printf(
+            "cannot connect to Wayland display %s: %s (is the compositor running, and is $XDG_RUNTIME_DIR right?)",
+            name, g_strerror(errno));
         goto err_free;
     }
     w->registry = wl_display_get_registry(w->display);
@@ -500,11 +499,9 @@ static int wlr_create(struct capture *cap, const struct capture_config *config, 
         goto err_free;
     }
     if (!w->manager) {
-        *ret_error =
-            g_strdup_printf("Wayland display %s: the compositor does not offer wlr-screencopy "
-                            "(zwlr_screencopy_manager_v1), so --capture=wlr cannot work; it needs "
-                            "a wlroots compositor such as sway",
-                            name);
+        *ret_error = g_strdup_printf(
+            "Wayland display %s: the compositor does not offer wlr-screencopy (zwlr_screencopy_manager_v1), so --capture=wlr cannot work; it needs a wlroots compositor such as sway",
+            name);
         goto err_free;
     }
     if (!w->shm || !w->output) {

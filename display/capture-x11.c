@@ -21,6 +21,7 @@
 #include <xcb/xcb.h>
 #include <xcb/xfixes.h>
 
+
 /* Zero-copy buffers that may be held by the consumer at once. */
 #define X11_POOL_BUFFERS 4
 
@@ -32,16 +33,16 @@ struct x11 {
     xcb_window_t root;
     uint8_t damage_event, xfixes_event, randr_event; /* first event codes */
     bool have_randr;
-    xcb_damage_damage_t damage; /* 0 while stopped */
+    xcb_damage_damage_t damage;  /* 0 while stopped */
     xcb_xfixes_region_t region;
     bool damage_notified;
     guint watch;
     struct frame_pool *pool;    /* zero-copy frames for large snapshots */
     struct frame_pool *staging; /* one segment, copied out of at once */
-    int shm_buffers;            /* segments alive, in the pool or in frames */
+    int shm_buffers;  /* segments alive, in the pool or in frames */
     struct windows_x11 *windows;
     bool lost;
-    bool destroyed; /* capture gone; freed with the last segment */
+    bool destroyed;   /* capture gone; freed with the last segment */
 };
 
 static void x11_lost(struct x11 *x, const char *why)
@@ -226,15 +227,16 @@ static bool x11_query_ext(struct x11 *x, xcb_extension_t *ext, const char *name,
     const xcb_query_extension_reply_t *r = xcb_get_extension_data(x->conn, ext);
     if (!r || !r->present) {
         if (ret_error)
-            *ret_error =
-                g_strdup_printf("X display %s lacks the %s extension", x->display_name, name);
+            *ret_error = g_strdup_printf("X display %s lacks the %s extension", x->display_name,
+                                         name);
         return false;
     }
     *ret_first_event = r->first_event;
     return true;
 }
 
-static int x11_create(struct capture *cap, const struct capture_config *config, char **ret_error)
+static int x11_create(struct capture *cap, const struct capture_config *config,
+                      char **ret_error)
 {
     const char *name = config->display ? config->display : g_getenv("DISPLAY");
     if (!name || !*name) {
@@ -273,12 +275,14 @@ static int x11_create(struct capture *cap, const struct capture_config *config, 
     free(xcb_xfixes_query_version_reply(x->conn, xcb_xfixes_query_version(x->conn, 4, 0), NULL));
     free(xcb_damage_query_version_reply(x->conn, xcb_damage_query_version(x->conn, 1, 1), NULL));
     if (x->have_randr) {
-        free(xcb_randr_query_version_reply(x->conn, xcb_randr_query_version(x->conn, 1, 5), NULL));
+        free(xcb_randr_query_version_reply(x->conn, xcb_randr_query_version(x->conn, 1, 5),
+                                           NULL));
         xcb_randr_select_input(x->conn, x->root, XCB_RANDR_NOTIFY_MASK_SCREEN_CHANGE);
     }
     uint32_t mask = XCB_EVENT_MASK_STRUCTURE_NOTIFY | XCB_EVENT_MASK_SUBSTRUCTURE_NOTIFY;
     xcb_change_window_attributes(x->conn, x->root, XCB_CW_EVENT_MASK, &mask);
-    xcb_xfixes_select_cursor_input(x->conn, x->root, XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
+    xcb_xfixes_select_cursor_input(x->conn, x->root,
+                                   XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
     x->region = xcb_generate_id(x->conn);
     xcb_xfixes_create_region(x->conn, x->region, 0, NULL);
 

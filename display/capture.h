@@ -50,14 +50,14 @@ struct capture_stream_source {
 };
 
 struct capture_config {
-    const char *backend;         /* "x11", "wlr", "mutter" or "fake" */
-    const char *display;         /* X display name for x11; NULL: $DISPLAY */
+    const char *backend;      /* "x11", "wlr", "mutter" or "fake" */
+    const char *display;      /* X display name for x11; NULL: $DISPLAY */
     const char *wayland_display; /* wlr: socket name or path; NULL: $WAYLAND_DISPLAY */
-    const char *fake_script;     /* fake: "static", "full", "scroll", ... */
+    const char *fake_script;  /* fake: "static", "full", "scroll", ... */
     int fake_width, fake_height;
     int fake_fps;
     const struct capture_stream_source *stream_source; /* mutter; copied */
-    int max_fps;                                       /* mutter: asked of the compositor; 0: 60 */
+    int max_fps;              /* mutter: asked of the compositor; 0: 60 */
 };
 
 /* Returns NULL and sets @ret_error (a new string) when the backend cannot start. */

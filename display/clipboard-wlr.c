@@ -552,8 +552,7 @@ static int cwlr_create(struct clipboard *c, const struct clipboard_config *confi
     }
     if (!w->manager || !w->seat) {
         *ret_error = g_strdup_printf(
-            "clipboard: the compositor on Wayland display %s offers no %s: clipboard sharing is "
-            "off",
+            "clipboard: the compositor on Wayland display %s offers no %s: clipboard sharing is off",
             name, !w->seat ? "seat" : "data control (zwlr_data_control_manager_v1)");
         goto err_free;
     }

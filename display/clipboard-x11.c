@@ -12,41 +12,18 @@
 
 #define READ_TIMEOUT_S 10
 #define INCR_CHUNK_MAX (256 * 1024) /* larger payloads go out with INCR */
-#define MAX_INCR_OUT   16
+#define MAX_INCR_OUT 16
 
 enum atom_id {
-    A_CLIPBOARD,
-    A_TARGETS,
-    A_TIMESTAMP,
-    A_MULTIPLE,
-    A_INCR,
-    A_UTF8_STRING,
-    A_TEXT_PLAIN_UTF8,
-    A_TEXT,
-    A_IMAGE_PNG,
-    A_IMAGE_BMP,
-    A_IMAGE_JPEG,
-    A_IMAGE_TIFF,
-    A_PROP_CLIPBOARD,
-    A_PROP_PRIMARY,
-    N_ATOMS
+    A_CLIPBOARD, A_TARGETS, A_TIMESTAMP, A_MULTIPLE, A_INCR, A_UTF8_STRING, A_TEXT_PLAIN_UTF8,
+    A_TEXT, A_IMAGE_PNG, A_IMAGE_BMP, A_IMAGE_JPEG, A_IMAGE_TIFF, A_PROP_CLIPBOARD,
+    A_PROP_PRIMARY, N_ATOMS
 };
 
 static const char *const atom_names[N_ATOMS] = {
-    "CLIPBOARD",
-    "TARGETS",
-    "TIMESTAMP",
-    "MULTIPLE",
-    "INCR",
-    "UTF8_STRING",
-    "text/plain;charset=utf-8",
-    "TEXT",
-    "image/png",
-    "image/bmp",
-    "image/jpeg",
-    "image/tiff",
-    "THINDESK_CLIPBOARD",
-    "THINDESK_PRIMARY",
+    "CLIPBOARD", "TARGETS", "TIMESTAMP", "MULTIPLE", "INCR", "UTF8_STRING",
+    "text/plain;charset=utf-8", "TEXT", "image/png", "image/bmp", "image/jpeg", "image/tiff",
+    "THINDESK_CLIPBOARD", "THINDESK_PRIMARY",
 };
 
 /* Image targets besides PNG, converted with gdk-pixbuf; preferred first
@@ -104,8 +81,8 @@ static void drain(struct clipboard_x11 *c);
 
 static xcb_atom_t intern(xcb_connection_t *conn, const char *name)
 {
-    xcb_intern_atom_reply_t *r =
-        xcb_intern_atom_reply(conn, xcb_intern_atom(conn, 0, (uint16_t)strlen(name), name), NULL);
+    xcb_intern_atom_reply_t *r = xcb_intern_atom_reply(
+        conn, xcb_intern_atom(conn, 0, (uint16_t)strlen(name), name), NULL);
     xcb_atom_t a = r ? r->atom : XCB_ATOM_NONE;
     free(r);
     return a;
@@ -121,8 +98,8 @@ static int sel_index(struct clipboard_x11 *c, xcb_atom_t atom)
 
 static int format_of_target(struct clipboard_x11 *c, xcb_atom_t t)
 {
-    if (t == c->atoms[A_UTF8_STRING] || t == c->atoms[A_TEXT_PLAIN_UTF8] || t == XCB_ATOM_STRING ||
-        t == c->atoms[A_TEXT])
+    if (t == c->atoms[A_UTF8_STRING] || t == c->atoms[A_TEXT_PLAIN_UTF8] ||
+        t == XCB_ATOM_STRING || t == c->atoms[A_TEXT])
         return CLIPBOARD_FMT_TEXT;
     if (t == c->atoms[A_IMAGE_PNG])
         return CLIPBOARD_FMT_PNG;
@@ -161,9 +138,9 @@ static void send_data(struct clipboard_x11 *c, const xcb_selection_request_event
     g_autoptr(GBytes) data = g_bytes_ref(bytes);
     if (req->target == XCB_ATOM_STRING) { /* ICCCM: Latin-1 */
         gsize n = 0;
-        char *latin =
-            g_convert_with_fallback(g_bytes_get_data(bytes, NULL), (gssize)g_bytes_get_size(bytes),
-                                    "ISO-8859-1", "UTF-8", "?", NULL, &n, NULL);
+        char *latin = g_convert_with_fallback(g_bytes_get_data(bytes, NULL),
+                                              (gssize)g_bytes_get_size(bytes), "ISO-8859-1",
+                                              "UTF-8", "?", NULL, &n, NULL);
         if (!latin) {
             notify(c, req, XCB_ATOM_NONE);
             return;
@@ -173,15 +150,15 @@ static void send_data(struct clipboard_x11 *c, const xcb_selection_request_event
     } else if (format_of_target(c, req->target) == CLIPBOARD_FMT_PNG &&
                req->target != c->atoms[A_IMAGE_PNG]) {
         g_autofree char *mime = NULL;
-        xcb_get_atom_name_reply_t *an =
-            xcb_get_atom_name_reply(c->conn, xcb_get_atom_name(c->conn, req->target), NULL);
+        xcb_get_atom_name_reply_t *an = xcb_get_atom_name_reply(
+            c->conn, xcb_get_atom_name(c->conn, req->target), NULL);
         if (an)
             mime = g_strndup(xcb_get_atom_name_name(an), xcb_get_atom_name_name_length(an));
         free(an);
         size_t n = 0;
-        uint8_t *img =
-            mime ? image_convert(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), mime, &n)
-                 : NULL;
+        uint8_t *img = mime ? image_convert(g_bytes_get_data(bytes, NULL),
+                                            g_bytes_get_size(bytes), mime, &n)
+                            : NULL;
         if (!img) {
             notify(c, req, XCB_ATOM_NONE);
             return;
@@ -203,8 +180,8 @@ static void send_data(struct clipboard_x11 *c, const xcb_selection_request_event
     uint32_t mask = XCB_EVENT_MASK_PROPERTY_CHANGE;
     xcb_change_window_attributes(c->conn, req->requestor, XCB_CW_EVENT_MASK, &mask);
     uint32_t size = (uint32_t)MIN(len, G_MAXUINT32);
-    xcb_change_property(c->conn, XCB_PROP_MODE_REPLACE, req->requestor, prop, c->atoms[A_INCR], 32,
-                        1, &size);
+    xcb_change_property(c->conn, XCB_PROP_MODE_REPLACE, req->requestor, prop, c->atoms[A_INCR],
+                        32, 1, &size);
     struct incr_out *o = g_new0(struct incr_out, 1);
     o->win = req->requestor;
     o->prop = prop;
@@ -296,15 +273,15 @@ static void on_selection_request(struct clipboard_x11 *c, xcb_selection_request_
             for (size_t k = 0; k < G_N_ELEMENTS(other_images); k++)
                 t[n++] = c->atoms[other_images[k]];
         }
-        xcb_change_property(c->conn, XCB_PROP_MODE_REPLACE, req->requestor, prop, XCB_ATOM_ATOM, 32,
-                            (uint32_t)n, t);
+        xcb_change_property(c->conn, XCB_PROP_MODE_REPLACE, req->requestor, prop, XCB_ATOM_ATOM,
+                            32, (uint32_t)n, t);
         notify(c, req, prop);
         return;
     }
     if (req->target == c->atoms[A_TIMESTAMP]) {
         uint32_t t = XCB_CURRENT_TIME;
-        xcb_change_property(c->conn, XCB_PROP_MODE_REPLACE, req->requestor, prop, XCB_ATOM_INTEGER,
-                            32, 1, &t);
+        xcb_change_property(c->conn, XCB_PROP_MODE_REPLACE, req->requestor, prop,
+                            XCB_ATOM_INTEGER, 32, 1, &t);
         notify(c, req, prop);
         return;
     }
@@ -377,9 +354,10 @@ static void finish_read(struct clipboard_x11 *c, int i, const uint8_t *data, siz
         }
     } else if (c->l.data) {
         if (data && format == CLIPBOARD_FMT_TEXT && type == XCB_ATOM_STRING) {
-            g_autofree char *utf8 =
-                g_convert((const char *)data, (gssize)len, "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
-            c->l.data(i, format, (const uint8_t *)utf8, utf8 ? strlen(utf8) : 0, c->l.user_data);
+            g_autofree char *utf8 = g_convert((const char *)data, (gssize)len, "UTF-8",
+                                              "ISO-8859-1", NULL, NULL, NULL);
+            c->l.data(i, format, (const uint8_t *)utf8, utf8 ? strlen(utf8) : 0,
+                      c->l.user_data);
         } else if (data && format == CLIPBOARD_FMT_PNG &&
                    s->target_of[CLIPBOARD_FMT_PNG] != c->atoms[A_IMAGE_PNG]) {
             size_t n = 0;
@@ -431,11 +409,10 @@ static void start_read(struct clipboard_x11 *c, int i, xcb_atom_t target, xcb_ti
 /* Reads and deletes our property; returns the reply (caller frees). */
 static xcb_get_property_reply_t *take_property(struct clipboard_x11 *c, struct sel *s)
 {
-    return xcb_get_property_reply(c->conn,
-                                  xcb_get_property(c->conn, 1, c->win, s->prop,
-                                                   XCB_GET_PROPERTY_TYPE_ANY, 0,
-                                                   (uint32_t)(c->max_size / 4 + 1024)),
-                                  NULL);
+    return xcb_get_property_reply(
+        c->conn, xcb_get_property(c->conn, 1, c->win, s->prop, XCB_GET_PROPERTY_TYPE_ANY, 0,
+                                  (uint32_t)(c->max_size / 4 + 1024)),
+        NULL);
 }
 
 static void on_selection_notify(struct clipboard_x11 *c, xcb_selection_notify_event_t *ev)

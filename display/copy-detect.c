@@ -10,15 +10,15 @@
 #define SCROLL_MIN_H 32
 /* Rows of a rectangle looked up in the shadow, offsets kept, and how often a
  * row may occur in the shadow before it is too common to tell anything. */
-#define SCROLL_PROBES      24
-#define SIG_SAMPLES        64
-#define SCROLL_MAX_VOTES   16
+#define SCROLL_PROBES 24
+#define SIG_SAMPLES 64
+#define SCROLL_MAX_VOTES 16
 #define SCROLL_MAX_MATCHES 4
 
 struct copy_detect {
     int width, height;
-    uint32_t *shadow; /* what the client shows, width * height */
-    bool valid;       /* the shadow has been fully written since the reset */
+    uint32_t *shadow;   /* what the client shows, width * height */
+    bool valid;         /* the shadow has been fully written since the reset */
     struct copy_detect_stats stats;
 };
 
@@ -50,8 +50,8 @@ void copy_detect_reset(struct copy_detect *cd, int width, int height)
 
 /* Where the new pixels of row @y, columns [x0, x1), are in the snapshot, or
  * NULL when no single rectangle holds them. */
-static const uint32_t *new_row(const struct damage_rect *rects, int n, const uint8_t *data, int x0,
-                               int x1, int y)
+static const uint32_t *new_row(const struct damage_rect *rects, int n, const uint8_t *data,
+                               int x0, int x1, int y)
 {
     size_t offset = 0;
     for (int i = 0; i < n; i++) {
@@ -116,8 +116,8 @@ static void try_copy(struct copy_detect *cd, const struct damage_rect *rects, in
             run_start = y;
         } else if (!match && run_start >= 0) {
             if (y - run_start >= MIN_RUN_ROWS) {
-                struct copy_op op = {
-                    {x0, run_start, x1 - x0, y - run_start}, x0 - dx, run_start - dy};
+                struct copy_op op = {{x0, run_start, x1 - x0, y - run_start}, x0 - dx,
+                                     run_start - dy};
                 add_op(cd, list, &op);
                 any = true;
             }
@@ -159,7 +159,8 @@ static uint64_t row_signature(const uint32_t *row, int w)
     uint64_t h = 1469598103934665603ull;
     int samples = w < SIG_SAMPLES ? w : SIG_SAMPLES;
     for (int i = 0; i < samples; i++)
-        h = (h ^ row[(size_t)i * (w - 1) / (samples > 1 ? samples - 1 : 1)]) * 1099511628211ull;
+        h = (h ^ row[(size_t)i * (w - 1) / (samples > 1 ? samples - 1 : 1)]) *
+            1099511628211ull;
     return h;
 }
 
@@ -167,9 +168,9 @@ static uint64_t row_signature(const uint32_t *row, int w)
  * detail, from the middle outwards, are looked up among the shadow's rows of
  * the same rectangle by signature, then compared in full; the offsets they
  * agree on are verified exactly, row by row. */
-static void find_scroll(struct copy_detect *cd, const struct damage_rect *r, const uint32_t *pixels,
-                        const struct damage_rect *rects, int n, const uint8_t *data,
-                        struct op_list *list)
+static void find_scroll(struct copy_detect *cd, const struct damage_rect *r,
+                        const uint32_t *pixels, const struct damage_rect *rects, int n,
+                        const uint8_t *data, struct op_list *list)
 {
     if (r->w < SCROLL_MIN_W || r->h < SCROLL_MIN_H)
         return;

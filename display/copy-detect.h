@@ -24,9 +24,9 @@ struct copy_hint {
 };
 
 struct copy_detect_stats {
-    uint64_t copies;    /* copy operations proposed */
-    uint64_t copied_px; /* pixels they cover */
-    uint64_t rejected;  /* candidates that failed exact verification */
+    uint64_t copies;       /* copy operations proposed */
+    uint64_t copied_px;    /* pixels they cover */
+    uint64_t rejected;     /* candidates that failed exact verification */
 };
 
 struct copy_detect;

@@ -6,8 +6,8 @@
 struct cursor_image {
     uint16_t width, height;
     uint16_t hot_x, hot_y;
-    uint32_t serial; /* changes whenever the shape changes */
-    uint32_t *argb;  /* width * height premultiplied ARGB32 pixels */
+    uint32_t serial;  /* changes whenever the shape changes */
+    uint32_t *argb;   /* width * height premultiplied ARGB32 pixels */
 };
 
 /* Returns a new copy of @argb (width * height pixels). */

@@ -8,9 +8,7 @@ bool fake_script_parse(const char *name, enum fake_script *ret_script)
     static const struct {
         const char *name;
         enum fake_script script;
-    } names[] = {{"static", FAKE_STATIC},
-                 {"full", FAKE_FULL},
-                 {"scroll", FAKE_SCROLL},
+    } names[] = {{"static", FAKE_STATIC}, {"full", FAKE_FULL}, {"scroll", FAKE_SCROLL},
                  {"waiting", FAKE_WAITING}};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (name && strcmp(name, names[i].name) == 0) {

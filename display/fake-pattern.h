@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 enum fake_script {
-    FAKE_STATIC,  /* one picture, never changes */
-    FAKE_FULL,    /* every pixel changes every frame */
-    FAKE_SCROLL,  /* the picture scrolls up by FAKE_SCROLL_STEP rows a frame */
+    FAKE_STATIC, /* one picture, never changes */
+    FAKE_FULL,   /* every pixel changes every frame */
+    FAKE_SCROLL, /* the picture scrolls up by FAKE_SCROLL_STEP rows a frame */
     FAKE_WAITING, /* "waiting for the desktop": the system service's placeholder */
 };
 

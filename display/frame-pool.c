@@ -13,11 +13,11 @@ struct frame_pool {
     GMutex lock;
     size_t buffer_size;
     int max_buffers;
-    int allocated;       /* buffers that exist, idle or in use */
-    GPtrArray *idle;     /* struct pool_buffer *, main thread only */
-    GPtrArray *returned; /* struct pool_buffer *, under lock */
-    guint return_source; /* idle source id, under lock */
-    bool retired;        /* destroy() was called */
+    int allocated;            /* buffers that exist, idle or in use */
+    GPtrArray *idle;          /* struct pool_buffer *, main thread only */
+    GPtrArray *returned;      /* struct pool_buffer *, under lock */
+    guint return_source;      /* idle source id, under lock */
+    bool retired;             /* destroy() was called */
     const struct frame_pool_allocator *allocator;
     void *user_data;
 };
@@ -75,7 +75,8 @@ static void on_frame_release(struct frame *frame, void *data)
 }
 
 struct frame_pool *frame_pool_create(size_t buffer_size, int max_buffers,
-                                     const struct frame_pool_allocator *allocator, void *user_data)
+                                     const struct frame_pool_allocator *allocator,
+                                     void *user_data)
 {
     struct frame_pool *pool = g_new0(struct frame_pool, 1);
     g_mutex_init(&pool->lock);

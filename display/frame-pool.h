@@ -26,7 +26,8 @@ struct frame_pool;
 /* @allocator and @user_data must stay valid until every frame of this pool
  * was released, which may be after frame_pool_destroy(). */
 struct frame_pool *frame_pool_create(size_t buffer_size, int max_buffers,
-                                     const struct frame_pool_allocator *allocator, void *user_data);
+                                     const struct frame_pool_allocator *allocator,
+                                     void *user_data);
 /* Frees idle buffers now and the ones still in use when they come back.
  * Accepts NULL. */
 void frame_pool_destroy(struct frame_pool *pool);

@@ -6,7 +6,8 @@
 static const char *pixbuf_type(const char *mime)
 {
     static const char *const map[][2] = {
-        {"image/png", "png"}, {"image/bmp", "bmp"}, {"image/jpeg", "jpeg"}, {"image/tiff", "tiff"}};
+        {"image/png", "png"}, {"image/bmp", "bmp"}, {"image/jpeg", "jpeg"},
+        {"image/tiff", "tiff"}};
     for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
         if (strcmp(map[i][0], mime) == 0)
             return map[i][1];

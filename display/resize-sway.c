@@ -12,9 +12,9 @@ struct resize_sway {
     char *swaymsg;
     char *socket;
     GCancellable *cancel;
-    bool busy;          /* a swaymsg runs */
-    bool pending;       /* a request came while busy */
-    int want_w, want_h; /* the newest request */
+    bool busy;           /* a swaymsg runs */
+    bool pending;        /* a request came while busy */
+    int want_w, want_h;  /* the newest request */
 };
 
 /* One run of the chain get_outputs -> output NAME mode WxH; owns a reference
@@ -53,8 +53,8 @@ static char *socket_of_compositor(char **ret_error)
         *ret_error = g_strdup("cannot tell which process the compositor is");
         return NULL;
     }
-    char *path =
-        g_strdup_printf("%s/sway-ipc.%u.%d.sock", runtime, (unsigned)cred.uid, (int)cred.pid);
+    char *path = g_strdup_printf("%s/sway-ipc.%u.%d.sock", runtime, (unsigned)cred.uid,
+                                 (int)cred.pid);
     if (!is_socket(path)) {
         *ret_error = g_strdup_printf("the compositor (pid %d) has no sway IPC socket %s",
                                      (int)cred.pid, path);
@@ -82,8 +82,7 @@ struct resize_sway *resize_sway_create(char **ret_error)
         why = g_strdup("swaymsg is not installed");
     if (!swaymsg) {
         *ret_error = g_strdup_printf("the compositor is not sway (%s): the desktop cannot "
-                                     "follow the client's window size",
-                                     why);
+                                     "follow the client's window size", why);
         return NULL;
     }
     struct resize_sway *r = g_new0(struct resize_sway, 1);
@@ -143,9 +142,10 @@ static GSubprocess *spawn(struct resize_sway *r, const char *const *args, GError
     for (int i = 0; args[i]; i++)
         g_ptr_array_add(argv, (char *)args[i]);
     g_ptr_array_add(argv, NULL);
-    GSubprocess *p =
-        g_subprocess_newv((const char *const *)argv->pdata,
-                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, error);
+    GSubprocess *p = g_subprocess_newv((const char *const *)argv->pdata,
+                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                           G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                                       error);
     g_ptr_array_free(argv, TRUE);
     return p;
 }
@@ -158,7 +158,8 @@ static void on_mode_set(GObject *src, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     if (!g_subprocess_communicate_utf8_finish(p, res, &out, NULL, &error)) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            g_warning("cannot resize sway's output to %dx%d: %s", run->w, run->h, error->message);
+            g_warning("cannot resize sway's output to %dx%d: %s", run->w, run->h,
+                      error->message);
     } else if (!g_subprocess_get_successful(p)) {
         g_warning("cannot resize sway's output to %dx%d: swaymsg says %s", run->w, run->h,
                   g_strstrip(out ? out : (char *)""));
@@ -215,8 +216,8 @@ static void on_outputs(GObject *src, GAsyncResult *res, gpointer data)
         goto done; /* run->r is gone */
     if (!g_subprocess_get_successful(p) || !out ||
         !first_active_output(out, &name, &cur_w, &cur_h)) {
-        g_warning("cannot resize sway's output to %dx%d: sway lists no active output", run->w,
-                  run->h);
+        g_warning("cannot resize sway's output to %dx%d: sway lists no active output",
+                  run->w, run->h);
         goto done;
     }
     if (cur_w == run->w && cur_h == run->h) {

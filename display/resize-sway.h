@@ -7,9 +7,9 @@
 #pragma once
 
 /* Smallest and largest size asked of sway; client sizes are clamped. */
-#define RESIZE_SWAY_MIN_WIDTH  320
+#define RESIZE_SWAY_MIN_WIDTH 320
 #define RESIZE_SWAY_MIN_HEIGHT 200
-#define RESIZE_SWAY_MAX_WIDTH  8192
+#define RESIZE_SWAY_MAX_WIDTH 8192
 #define RESIZE_SWAY_MAX_HEIGHT 8192
 
 struct resize_sway;

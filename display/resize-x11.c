@@ -39,8 +39,7 @@ struct resize_x11 *resize_x11_create(const char *display, char **ret_error)
     if (!ver || (ver->major_version == 1 && ver->minor_version < 2)) {
         free(ver);
         xcb_disconnect(conn);
-        *ret_error = g_strdup("the X server has no RandR 1.2: the desktop cannot follow the "
-                              "client's window size (use --resize=off to silence this)");
+        *ret_error = g_strdup("the X server has no RandR 1.2: the desktop cannot follow the client's window size (use --resize=off to silence this)");
         return NULL;
     }
     free(ver);
@@ -67,7 +66,8 @@ static xcb_randr_get_screen_resources_current_reply_t *get_resources(struct resi
         r->conn, xcb_randr_get_screen_resources_current(r->conn, r->root), NULL);
 }
 
-int resize_x11_get_layout(struct resize_x11 *r, struct resize_rect *ret_rects, int max, int *ret_n)
+int resize_x11_get_layout(struct resize_x11 *r, struct resize_rect *ret_rects, int max,
+                          int *ret_n)
 {
     xcb_randr_get_screen_resources_current_reply_t *res = get_resources(r);
     if (!res)
@@ -76,10 +76,12 @@ int resize_x11_get_layout(struct resize_x11 *r, struct resize_rect *ret_rects, i
     int n_out = xcb_randr_get_screen_resources_current_outputs_length(res), n = 0;
     for (int i = 0; i < n_out && n < max; i++) {
         xcb_randr_get_output_info_reply_t *oi = xcb_randr_get_output_info_reply(
-            r->conn, xcb_randr_get_output_info(r->conn, outputs[i], res->config_timestamp), NULL);
+            r->conn, xcb_randr_get_output_info(r->conn, outputs[i], res->config_timestamp),
+            NULL);
         if (oi && oi->crtc) {
             xcb_randr_get_crtc_info_reply_t *ci = xcb_randr_get_crtc_info_reply(
-                r->conn, xcb_randr_get_crtc_info(r->conn, oi->crtc, res->config_timestamp), NULL);
+                r->conn, xcb_randr_get_crtc_info(r->conn, oi->crtc, res->config_timestamp),
+                NULL);
             if (ci && ci->mode)
                 ret_rects[n++] = (struct resize_rect){ci->x, ci->y, ci->width, ci->height};
             free(ci);
@@ -99,21 +101,16 @@ static xcb_randr_mode_t find_or_create_mode(struct resize_x11 *r,
     xcb_randr_mode_info_t *modes = xcb_randr_get_screen_resources_current_modes(res);
     int n = xcb_randr_get_screen_resources_current_modes_length(res);
     for (int i = 0; i < n; i++)
-        if (modes[i].width == w && modes[i].height == h &&
-            !(modes[i].mode_flags & XCB_RANDR_MODE_FLAG_INTERLACE))
+        if (modes[i].width == w && modes[i].height == h && !(modes[i].mode_flags &
+                                                             XCB_RANDR_MODE_FLAG_INTERLACE))
             return modes[i].id;
     char name[48];
     g_snprintf(name, sizeof(name), "thindesk-%dx%d", w, h);
     /* Blanking as in reduced-blanking CVT; only the size matters to us. */
     xcb_randr_mode_info_t info = {
-        .width = w,
-        .height = h,
-        .hsync_start = w + 48,
-        .hsync_end = w + 80,
-        .htotal = w + 160,
-        .vsync_start = h + 3,
-        .vsync_end = h + 8,
-        .vtotal = h + 30,
+        .width = w, .height = h,
+        .hsync_start = w + 48, .hsync_end = w + 80, .htotal = w + 160,
+        .vsync_start = h + 3, .vsync_end = h + 8, .vtotal = h + 30,
         .name_len = (uint16_t)strlen(name),
     };
     info.dot_clock = (uint32_t)info.htotal * info.vtotal * 60;
@@ -143,13 +140,14 @@ static bool crtc_taken(const struct plan *plans, int n, xcb_randr_crtc_t crtc)
     return false;
 }
 
-static int set_crtc(struct resize_x11 *r, xcb_timestamp_t config_ts, xcb_randr_crtc_t crtc, int x,
-                    int y, xcb_randr_mode_t mode, const xcb_randr_output_t *out)
+static int set_crtc(struct resize_x11 *r, xcb_timestamp_t config_ts, xcb_randr_crtc_t crtc,
+                    int x, int y, xcb_randr_mode_t mode, const xcb_randr_output_t *out)
 {
     xcb_randr_set_crtc_config_reply_t *rep = xcb_randr_set_crtc_config_reply(
         r->conn,
         xcb_randr_set_crtc_config(r->conn, crtc, XCB_CURRENT_TIME, config_ts, (int16_t)x,
-                                  (int16_t)y, mode, XCB_RANDR_ROTATION_ROTATE_0, out ? 1 : 0, out),
+                                  (int16_t)y, mode, XCB_RANDR_ROTATION_ROTATE_0, out ? 1 : 0,
+                                  out),
         NULL);
     int status = rep ? rep->status : -1;
     free(rep);
@@ -164,8 +162,7 @@ static int plan_outputs(struct resize_x11 *r, xcb_randr_get_screen_resources_cur
     xcb_randr_output_t *outputs = xcb_randr_get_screen_resources_current_outputs(res);
     int n_out = xcb_randr_get_screen_resources_current_outputs_length(res);
     if (n > n_out) {
-        *ret_error = g_strdup_printf(
-            "the client asked for %d monitors but the X server has only %d outputs", n, n_out);
+        *ret_error = g_strdup_printf("the client asked for %d monitors but the X server has only %d outputs", n, n_out);
         return -ENOSPC;
     }
     memset(plans, 0, sizeof(*plans) * n);
@@ -214,7 +211,8 @@ static int plan_outputs(struct resize_x11 *r, xcb_randr_get_screen_resources_cur
     return 0;
 }
 
-static bool same_layout(struct resize_x11 *r, const struct resize_rect *rects, int n, int w, int h)
+static bool same_layout(struct resize_x11 *r, const struct resize_rect *rects, int n, int w,
+                        int h)
 {
     struct resize_rect cur[RESIZE_X11_MAX_OUTPUTS];
     int n_cur = 0;
@@ -256,9 +254,8 @@ int resize_x11_apply(struct resize_x11 *r, const struct resize_rect *in, int n, 
     bool fits = w >= range->min_width && h >= range->min_height && w <= range->max_width &&
                 h <= range->max_height;
     if (!fits) {
-        *ret_error = g_strdup_printf("%dx%d is outside the X server's screen sizes %ux%u to %ux%u",
-                                     w, h, range->min_width, range->min_height, range->max_width,
-                                     range->max_height);
+        *ret_error = g_strdup_printf("%dx%d is outside the X server's screen sizes %ux%u to %ux%u", w, h, range->min_width, range->min_height,
+                                     range->max_width, range->max_height);
         free(range);
         return -ERANGE;
     }
@@ -284,9 +281,9 @@ int resize_x11_apply(struct resize_x11 *r, const struct resize_rect *in, int n, 
     for (int i = 0; i < n_crtcs; i++) {
         xcb_randr_get_crtc_info_reply_t *ci = xcb_randr_get_crtc_info_reply(
             r->conn, xcb_randr_get_crtc_info(r->conn, crtcs[i], res->config_timestamp), NULL);
-        bool off =
-            ci && ci->mode &&
-            (!crtc_taken(plans, n, crtcs[i]) || ci->x + ci->width > w || ci->y + ci->height > h);
+        bool off = ci && ci->mode &&
+                   (!crtc_taken(plans, n, crtcs[i]) || ci->x + ci->width > w ||
+                    ci->y + ci->height > h);
         free(ci);
         if (off && set_crtc(r, res->config_timestamp, crtcs[i], 0, 0, XCB_NONE, NULL) < 0)
             g_debug("could not switch off CRTC %u", crtcs[i]);
@@ -308,8 +305,8 @@ int resize_x11_apply(struct resize_x11 *r, const struct resize_rect *in, int n, 
             xcb_ungrab_server(r->conn);
             free(res);
             *ret_error = g_strdup_printf("the X server refused %dx%d+%d+%d on output %d",
-                                         plans[i].rect.width, plans[i].rect.height, plans[i].rect.x,
-                                         plans[i].rect.y, i);
+                                         plans[i].rect.width, plans[i].rect.height,
+                                         plans[i].rect.x, plans[i].rect.y, i);
             return -EIO;
         }
     }

@@ -27,4 +27,5 @@ int resize_x11_apply(struct resize_x11 *r, const struct resize_rect *rects, int 
 
 /* The active outputs' regions in output order; at most @max. Returns 0 or
  * -errno. */
-int resize_x11_get_layout(struct resize_x11 *r, struct resize_rect *ret_rects, int max, int *ret_n);
+int resize_x11_get_layout(struct resize_x11 *r, struct resize_rect *ret_rects, int max,
+                          int *ret_n);

@@ -48,7 +48,8 @@ struct windows_x11 *windows_x11_create(xcb_connection_t *conn, xcb_window_t root
     }
     for (int i = 0; i < n; i++) {
         xcb_get_geometry_reply_t *g = xcb_get_geometry_reply(conn, geo[i], NULL);
-        xcb_get_window_attributes_reply_t *a = xcb_get_window_attributes_reply(conn, attr[i], NULL);
+        xcb_get_window_attributes_reply_t *a =
+            xcb_get_window_attributes_reply(conn, attr[i], NULL);
         if (g && a) {
             struct tracked *t = track(ws, children[i]);
             t->now = t->reported = outer(g->x, g->y, g->width, g->height, g->border_width);
