@@ -60,7 +60,9 @@ def child(agent_args, tmp):
         x.run(["xterm", "-geometry", "80x24+60+40", "-e", "sh", "-c",
                "echo thindesk h264; seq 1 20; sleep 600"])
         time.sleep(1.5)
-        with tdtest.Agent(x.display, args=["--video=stream"] + agent_args) as agent, log:
+        mport = tdtest.free_port()
+        args = ["--video=stream", "--metrics=127.0.0.1:%d" % mport] + agent_args
+        with tdtest.Agent(x.display, args=args) as agent, log:
             c = spiceclient.Client(agent.port, agent.password)
             frames = []
 
@@ -80,6 +82,8 @@ def child(agent_args, tmp):
             result["drawn"] = int(wl.stdout.read().strip() or 0)
             wl.stdout.close()
             result["moving"] = len(frames) - n0
+            result["metrics"] = {k: v for k, v in tdtest.scrape_metrics(mport).items()
+                                 if k.startswith("thindesk_video_")}
             src = os.path.join(tmp, "src.ppm")
             got = os.path.join(tmp, "got.ppm")
             c.iterate(0.5)
@@ -127,9 +131,10 @@ class VideoH264Test(unittest.TestCase):
         tdtest.skip_unless_tools("Xvfb", "xterm", "xsetroot", "import", "compare")
 
     def report(self, name, r):
-        sys.stderr.write("%s: drawn %d, client got %d full-screen frames, still %.2f dB\n%s\n%s\n"
+        sys.stderr.write("%s: drawn %d, client got %d full-screen frames, still %.2f dB\n%s\n%s\n%s\n"
                          % (name, r["drawn"], r["moving"], r["still_psnr"],
-                            "\n".join(r["agent_log"]), "\n".join(r["client_codec_lines"])))
+                            "\n".join(r["agent_log"]), "\n".join(r["client_codec_lines"]),
+                            json.dumps(r["metrics"], indent=1)))
 
     def test_h264_client_gets_h264(self):
         r = run_child([])
@@ -139,6 +144,12 @@ class VideoH264Test(unittest.TestCase):
         self.assertTrue(r["client_h264_pipeline"], "spice-gtk's log names no H.264 decoder")
         self.assertGreaterEqual(r["moving"], 10)
         self.assertGreaterEqual(r["still_psnr"], 40.0)
+        m = r["metrics"]
+        self.assertEqual(m['thindesk_video_client_codec{codec="h264"}'], 1)
+        self.assertEqual(m['thindesk_video_client_codec{codec="mjpeg"}'], 0)
+        self.assertGreaterEqual(m['thindesk_video_frames_sent_total{codec="h264"}'], 10)
+        self.assertGreater(m["thindesk_video_encode_seconds_total"], 0)
+        self.assertEqual(m["thindesk_video_bitrate_kbps"], 6000)
 
     def test_client_without_h264_decoder_gets_mjpeg(self):
         r = run_child([], hide_h264=True)
@@ -148,6 +159,10 @@ class VideoH264Test(unittest.TestCase):
         self.assertFalse(r["client_h264_pipeline"])
         self.assertGreaterEqual(r["moving"], 10)
         self.assertGreaterEqual(r["still_psnr"], 40.0)
+        m = r["metrics"]
+        self.assertEqual(m['thindesk_video_client_codec{codec="mjpeg"}'], 1)
+        self.assertEqual(m['thindesk_video_frames_sent_total{codec="h264"}'], 0)
+        self.assertGreaterEqual(m['thindesk_video_frames_sent_total{codec="mjpeg"}'], 10)
 
     def test_option_forces_mjpeg(self):
         r = run_child(["--video-codec=mjpeg"])
