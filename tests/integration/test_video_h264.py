@@ -173,6 +173,47 @@ class VideoH264Test(unittest.TestCase):
         self.assertGreaterEqual(r["moving"], 10)
 
 
+class ClientStatsTest(unittest.TestCase):
+    """`thindesk --stats` names the codec of the stream it decodes."""
+
+    def setUp(self):
+        tdtest.skip_unless_tools("Xvfb")
+
+    def stats(self, agent_args, env=None):
+        import thindeskclient as tc
+        tmp = tempfile.mkdtemp(prefix="thindesk-h264-stats-")
+        with tdtest.Xvfb(W, H) as x:
+            x.check(["xsetroot", "-solid", "#305070"])
+            with tdtest.Agent(x.display, args=["--video=stream"] + agent_args) as agent:
+                pw = tc.password_file(tmp, agent.password)
+                c = tc.start(["--headless", "--password-file=" + pw, "--stats",
+                              "--duration=8", "spice://127.0.0.1:%d" % agent.port],
+                             env=env, tmp=tmp)
+                try:
+                    time.sleep(2)
+                    subprocess.run([X_WORKLOAD, "full", "30", "3"], env=x.env, check=True,
+                                   stdout=subprocess.DEVNULL, timeout=30)
+                    self.assertEqual(c.wait(timeout=30), 0)
+                finally:
+                    if c.poll() is None:
+                        c.kill()
+                        c.wait()
+                with open(c.out_path) as f:
+                    return [json.loads(l) for l in f if l.strip()]
+
+    def test_stats_name_h264(self):
+        lines = self.stats([])
+        self.assertEqual(lines[-1]["video_codec"], "h264", lines[-1])
+        self.assertGreaterEqual(lines[-1]["frames"], 10)
+
+    def test_stats_without_h264_have_no_gstreamer_codec(self):
+        # MJPEG: spice-gtk decodes it with its built-in decoder, no
+        # GStreamer pipeline, so no GStreamer codec to report.
+        lines = self.stats(["--video-codec=mjpeg"])
+        self.assertIsNone(lines[-1]["video_codec"], lines[-1])
+        self.assertGreaterEqual(lines[-1]["frames"], 10)
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(json.loads(sys.argv[2]), sys.argv[3])
