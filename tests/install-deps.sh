@@ -45,8 +45,10 @@ RUN_PKGS=(
   # audioresample, volume from -base, autoaudiosink from -good; record:
   # autoaudiosrc, appsink) and the video decoders it advertises (VP8 from
   # -good, H.264 from -libav; MJPEG is built in). With --no-install-recommends
-  # none of these come with spice-client-gtk.
+  # none of these come with spice-client-gtk. Its H.264 stream pipeline also
+  # needs h264parse from -bad (packaging/cpack.cmake).
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
+  gstreamer1.0-plugins-bad
 )
 TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
