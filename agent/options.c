@@ -87,7 +87,7 @@ static const struct opt table[] = {
      "--video=desktop: spice-server's own video detection (its streams play about 400 ms late in spice-gtk)",
      streaming_video_names},
     {"video", OPT_ENUM, OFF(video), 0, "desktop", "desktop|stream",
-     "desktop: lossless drawing commands; stream: full-motion MJPEG through the SPICE stream device (video, 3D, signage)",
+     "desktop: lossless drawing commands; stream: full-motion MJPEG or H.264 (--video-codec) through the SPICE stream device (video, 3D, signage)",
      video_names},
     {"video-max-fps", OPT_INT, OFF(video_max_fps), 0, "60", "N",
      "--video=stream: most frames a second; rate control lowers it when the link cannot keep up",

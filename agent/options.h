@@ -33,7 +33,7 @@ enum streaming_video {
 
 enum video_mode {
     VIDEO_DESKTOP, /* QXL drawables, lossless, spice-server picks codecs */
-    VIDEO_STREAM,  /* MJPEG through the stream device, no QXL display */
+    VIDEO_STREAM,  /* MJPEG or H.264 through the stream device, no QXL display */
 };
 
 enum video_codec {
