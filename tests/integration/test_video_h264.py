@@ -171,6 +171,10 @@ class VideoH264Test(unittest.TestCase):
                             for l in r["agent_log"]))
         self.assertFalse(r["client_h264_pipeline"])
         self.assertGreaterEqual(r["moving"], 10)
+        self.assertGreaterEqual(r["still_psnr"], 40.0)
+        m = r["metrics"]
+        self.assertEqual(m['thindesk_video_client_codec{codec="mjpeg"}'], 1)
+        self.assertEqual(m['thindesk_video_frames_sent_total{codec="h264"}'], 0)
 
 
 class ClientStatsTest(unittest.TestCase):
