@@ -9,6 +9,9 @@
  * stay as they are throughout. */
 #include "agent/agent-priv.h"
 #include "agent/system/seat.h"
+#include "agent/system/session-server.h"
+
+#include <pwd.h>
 
 #define PLACEHOLDER_WIDTH 1024
 #define PLACEHOLDER_HEIGHT 768
@@ -171,6 +174,14 @@ static void on_seat_changed(const struct seat_state *st, void *data)
             return;
     }
     a->sys_class = st->klass;
+    long uid = st->uid;
+    if (uid < 0 && st->user) {
+        /* dm-hook says who, not which uid */
+        struct passwd *pw = getpwnam(st->user);
+        uid = pw ? (long)pw->pw_uid : -1;
+    }
+    bool user = st->klass == SEAT_CLASS_USER || st->klass == SEAT_CLASS_LOCKED;
+    session_server_set_active(a->sessions, user ? uid : -1, st->user, st->session);
     apply_privileges(a, st);
 }
 
@@ -183,6 +194,11 @@ bool agent_start_system(struct agent *a, char **ret_error)
         .logind = o->seat_source != SEAT_SOURCE_DM_HOOK,
         .hook_socket = o->seat_source != SEAT_SOURCE_LOGIND ? o->dm_hook_socket : NULL,
     };
+    if (o->session_socket && *o->session_socket) {
+        a->sessions = session_server_create(o->session_socket, NULL, ret_error);
+        if (!a->sessions)
+            return false;
+    }
     a->seat = seat_create(&sc, &seat_listener, a, ret_error);
     if (!a->seat)
         return false;
@@ -207,6 +223,8 @@ void agent_stop_system(struct agent *a)
 {
     seat_destroy(a->seat);
     a->seat = NULL;
+    session_server_destroy(a->sessions);
+    a->sessions = NULL;
     g_clear_pointer(&a->sys_display, g_free);
     g_clear_pointer(&a->sys_xauthority, g_free);
 }

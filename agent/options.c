@@ -144,6 +144,8 @@ static const struct opt table[] = {
      seat_source_names},
     {"dm-hook-socket", OPT_STRING, OFF(dm_hook_socket), 0, "/run/thindesk/dm-hook.sock", "PATH",
      "--system: root-only socket where 'thindesk-agent dm-hook' (LightDM's display-setup-script, session-setup-script, session-cleanup-script) reports"},
+    {"session-socket", OPT_STRING, OFF(session_socket), 0, "/run/thindesk/session.sock", "PATH",
+     "--system: socket where the session helper (thindesk-session) of the active user connects; others are refused"},
     {"check-config", OPT_BOOL, OFF(check_config), 0, "false", NULL,
      "validate the configuration, print every effective value with its source, and exit", NULL,
      0, 0, true},

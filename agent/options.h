@@ -91,6 +91,7 @@ struct agent_options {
     bool system_mode;        /* --system: follow seat0 (agent/system/seat.h) */
     int seat_source;         /* enum seat_source */
     char *dm_hook_socket;    /* --system: where dm-hook reports */
+    char *session_socket;    /* --system: where session helpers connect */
     char **sources;          /* per table entry: where its value came from */
 };
 
