@@ -89,6 +89,7 @@ struct agent {
     bool stopping; /* in agent_destroy: events from modules are ignored */
     /* --system (agent-system.c) */
     struct seat *seat;
+    struct session_xfer *sys_xfer;   /* file transfer through the helper */
     struct session_server *sessions; /* session.sock (system/session-server.h) */
     char *sys_display;     /* the X display captured now, NULL: the placeholder */
     char *sys_xauthority;

@@ -10,8 +10,10 @@
 #include "agent/agent-priv.h"
 #include "agent/system/seat.h"
 #include "agent/system/session-server.h"
+#include "agent/system/session-xfer.h"
 
 #include <pwd.h>
+#include <unistd.h>
 
 #define PLACEHOLDER_WIDTH 1024
 #define PLACEHOLDER_HEIGHT 768
@@ -131,8 +133,10 @@ static void apply_privileges(struct agent *a, const struct seat_state *st)
     switch (st->klass) {
     case SEAT_CLASS_USER:
         if (a->sys_display) {
-            g_message("state: user %s on %s: display, input, clipboard%s and USB on; file transfer and sound off until the session helper exists",
-                      who, where, a->clipboard ? "" : " (unavailable)");
+            g_message("state: user %s on %s: display, input, clipboard%s and USB on; file transfer %s; sound off (not through the session helper yet)",
+                      who, where, a->clipboard ? "" : " (unavailable)",
+                      session_server_connected(a->sessions) ? "through the session helper"
+                                                            : "waits for the session helper");
             break;
         }
         /* a user session we cannot show */
@@ -185,6 +189,38 @@ static void on_seat_changed(const struct seat_state *st, void *data)
     apply_privileges(a, st);
 }
 
+static void on_helper(bool connected, void *data)
+{
+    struct agent *a = data;
+    if (!connected && a->sys_xfer)
+        session_xfer_helper_gone(a->sys_xfer);
+    g_message("session helper %s: file transfer %s", connected ? "connected" : "gone",
+              connected ? "lands in the user's Downloads" : "off");
+}
+
+static void on_helper_fd(uint32_t id, int fd, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_file_fd(a->sys_xfer, id, fd);
+    else
+        close(fd);
+}
+
+static void on_helper_kept(uint32_t id, const char *name, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_file_kept(a->sys_xfer, id, name);
+}
+
+static void on_helper_error(uint32_t id, int err, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_file_error(a->sys_xfer, id, err);
+}
+
 static const struct seat_listener seat_listener = {.changed = on_seat_changed};
 
 bool agent_start_system(struct agent *a, char **ret_error)
@@ -195,9 +231,14 @@ bool agent_start_system(struct agent *a, char **ret_error)
         .hook_socket = o->seat_source != SEAT_SOURCE_LOGIND ? o->dm_hook_socket : NULL,
     };
     if (o->session_socket && *o->session_socket) {
-        a->sessions = session_server_create(o->session_socket, NULL, ret_error);
+        struct session_server_events ev = {
+            .helper = on_helper, .file_fd = on_helper_fd, .file_kept = on_helper_kept,
+            .file_error = on_helper_error, .user_data = a};
+        a->sessions = session_server_create(o->session_socket, &ev, ret_error);
         if (!a->sessions)
             return false;
+        if (a->sys_xfer)
+            session_xfer_set_server(a->sys_xfer, a->sessions);
     }
     a->seat = seat_create(&sc, &seat_listener, a, ret_error);
     if (!a->seat)
@@ -223,6 +264,8 @@ void agent_stop_system(struct agent *a)
 {
     seat_destroy(a->seat);
     a->seat = NULL;
+    if (a->sys_xfer)
+        session_xfer_set_server(a->sys_xfer, NULL);
     session_server_destroy(a->sessions);
     a->sessions = NULL;
     g_clear_pointer(&a->sys_display, g_free);

@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 #include "agent/agent-priv.h"
+#include "agent/system/session-xfer.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -494,6 +495,7 @@ void agent_destroy(struct agent *a)
     audio_destroy(a->audio);
     vdagent_clipboard_destroy(a->clipboard);
     vdagent_file_xfer_destroy(a->file_xfer);
+    session_xfer_destroy(a->sys_xfer);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);
     resize_sway_destroy(a->resize_sway);

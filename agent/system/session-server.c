@@ -5,6 +5,7 @@
 #include "agent/system/session-proto.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -57,7 +58,8 @@ static void drop_helper(struct session_server *s, const char *why)
         s->ev.helper(false, s->ev.user_data);
 }
 
-static void on_message(struct session_server *s, const struct session_msg *m)
+static void on_message(struct session_server *s, const struct session_msg *m, int fd,
+                       bool *taken)
 {
     if (!s->welcomed) {
         if (m->type != SESSION_MSG_HELLO) {
@@ -81,16 +83,72 @@ static void on_message(struct session_server *s, const struct session_msg *m)
             s->ev.helper(true, s->ev.user_data);
         return;
     }
-    g_debug("session: %s from the helper", session_msg_type_name(m->type));
+    switch (m->type) {
+    case SESSION_MSG_FILE_FD:
+        if (fd < 0) {
+            g_message("session: file-fd %u from the helper without a descriptor", m->id);
+            if (s->ev.file_error)
+                s->ev.file_error(m->id, EPROTO, s->ev.user_data);
+            return;
+        }
+        if (s->ev.file_fd) {
+            s->ev.file_fd(m->id, fd, s->ev.user_data);
+            *taken = true;
+        }
+        break;
+    case SESSION_MSG_FILE_KEPT:
+        if (s->ev.file_kept)
+            s->ev.file_kept(m->id, m->name, s->ev.user_data);
+        break;
+    case SESSION_MSG_FILE_ERROR:
+        if (s->ev.file_error)
+            s->ev.file_error(m->id, m->err, s->ev.user_data);
+        break;
+    default:
+        g_message("session: ignored %s from the helper", session_msg_type_name(m->type));
+        break;
+    }
+}
+
+/* Only a regular file open for writing, on a file system, is taken from
+ * the helper: nothing else the user could hand root (a device, a FIFO). */
+static bool fd_is_plain_file(int fd)
+{
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+    return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fl >= 0 &&
+           (fl & O_ACCMODE) != O_RDONLY;
 }
 
 static gboolean on_conn(int fd, GIOCondition cond, gpointer data)
 {
     struct session_server *s = data;
     g_autofree uint8_t *buf = g_malloc(SESSION_PROTO_MAX_MESSAGE + 1);
-    ssize_t n = recv(fd, buf, SESSION_PROTO_MAX_MESSAGE + 1, MSG_DONTWAIT | MSG_TRUNC);
+    union {
+        char b[CMSG_SPACE(sizeof(int) * 4)];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = SESSION_PROTO_MAX_MESSAGE + 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return G_SOURCE_CONTINUE;
+    /* Every descriptor that came along: at most one is used. */
+    int fds[4], n_fds = 0;
+    for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k && n_fds < 4; i++)
+            memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+    }
+    int passed = -1;
+    if (n_fds == 1 && fd_is_plain_file(fds[0]))
+        passed = fds[0];
+    else if (n_fds)
+        g_message("session: the helper sent %d descriptor(s); only one regular file open for writing is taken", n_fds);
+    bool taken = false;
     if (n <= 0) {
         s->conn_watch = 0;
         drop_helper(s, n == 0 ? "disconnected" : "lost");
@@ -103,9 +161,12 @@ static gboolean on_conn(int fd, GIOCondition cond, gpointer data)
     } else if (!session_proto_parse(buf, (size_t)n, &m, &why)) {
         g_message("session: dropped a malformed message from the helper: %s", why);
     } else {
-        on_message(s, &m);
+        on_message(s, &m, passed, &taken);
         session_msg_clear(&m);
     }
+    for (int i = 0; i < n_fds; i++)
+        if (!(taken && fds[i] == passed))
+            close(fds[i]);
     (void)cond;
     return G_SOURCE_CONTINUE;
 }
@@ -222,4 +283,29 @@ void session_server_destroy(struct session_server *s)
     g_free(s->active_user);
     g_free(s->active_session);
     g_free(s);
+}
+
+static bool send_file(struct session_server *s, enum session_msg_type type, uint32_t id,
+                      const char *name)
+{
+    if (!session_server_connected(s))
+        return false;
+    struct session_msg m = {.type = type, .id = id, .name = (char *)name};
+    send_msg(s->conn, &m);
+    return true;
+}
+
+bool session_server_file_open(struct session_server *s, uint32_t id, const char *name)
+{
+    return send_file(s, SESSION_MSG_FILE_OPEN, id, name);
+}
+
+bool session_server_file_keep(struct session_server *s, uint32_t id)
+{
+    return send_file(s, SESSION_MSG_FILE_KEEP, id, NULL);
+}
+
+bool session_server_file_drop(struct session_server *s, uint32_t id)
+{
+    return send_file(s, SESSION_MSG_FILE_DROP, id, NULL);
 }

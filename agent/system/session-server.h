@@ -6,12 +6,18 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct session_server;
 
 struct session_server_events {
     /* A helper was accepted (true) or is gone (false). */
     void (*helper)(bool connected, void *user_data);
+    /* File transfer answers: the unnamed file for transfer @id (the callee
+     * owns @fd), the name it got in the Downloads folder, or an errno. */
+    void (*file_fd)(uint32_t id, int fd, void *user_data);
+    void (*file_kept)(uint32_t id, const char *name, void *user_data);
+    void (*file_error)(uint32_t id, int err, void *user_data);
     void *user_data;
 };
 
@@ -29,3 +35,10 @@ void session_server_set_active(struct session_server *s, long uid, const char *u
                                const char *session);
 
 bool session_server_connected(const struct session_server *s);
+
+/* Asks the helper for an unnamed file for @name (answer: file_fd or
+ * file_error), to give it its name (file_kept or file_error), or to drop
+ * it. False when no helper is connected. */
+bool session_server_file_open(struct session_server *s, uint32_t id, const char *name);
+bool session_server_file_keep(struct session_server *s, uint32_t id);
+bool session_server_file_drop(struct session_server *s, uint32_t id);

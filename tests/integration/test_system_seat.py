@@ -178,6 +178,112 @@ class SystemSeat(unittest.TestCase):
                 finally:
                     c.close()
 
+    def test_session_helper_takes_file_transfers_as_the_user(self):
+        """thindesk-session of the active user connects over session.sock
+        (SO_PEERCRED decides: another uid and a second helper are refused),
+        and a file a spice-gtk client sends lands in that user's Downloads,
+        owned by the user: the root service only wrote into the descriptor
+        the helper created."""
+        import spiceclient
+        from gi.repository import Gio
+        uid, other = 4242, 4343
+        os.chmod(self.tmp, 0o755)
+        home = os.path.join(self.tmp, "home-alice")
+        os.mkdir(home, 0o700)
+        os.chown(home, uid, uid)
+        sock = os.path.join(self.tmp, "session.sock")
+        helper_bin = os.path.join(tdtest.BUILD, "agent", "thindesk-session")
+        env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"))
+
+        def helper(as_uid, *extra):
+            p = subprocess.Popen(["setpriv", "--reuid=%d" % as_uid, "--regid=%d" % as_uid,
+                                  "--clear-groups", helper_bin, "--socket=" + sock, *extra],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True)
+            self.addCleanup(tdtest.stop_process, p)
+            return p
+
+        logind = Logind()
+        self.addCleanup(logind.stop)
+        with tdtest.Xvfb(640, 480) as x:
+            logind.add_session("g", "greeter", x.display, "lightdm", 110)
+            logind.add_session("u", "user", x.display, "alice", uid)
+            args = ["--system", "--seat-source=logind", "--input=xtest", "--usb-channels=0",
+                    "--session-socket=" + sock]
+            with tdtest.Agent(args=args, env={"DISPLAY": "",
+                                              "DBUS_SYSTEM_BUS_ADDRESS": logind.address}) \
+                    as agent:
+                tdtest.wait_for(lambda: os.path.exists(sock), 15, what="session.sock")
+                logind.activate("u")
+                tdtest.wait_for(lambda: "state: user alice on " + x.display in agent.stderr(),
+                                15, what="the user state")
+
+                # Another user's helper is refused, with a log line.
+                p = helper(other, "--once")
+                out = p.communicate(timeout=15)[0]
+                self.assertEqual(p.returncode, 1, out)
+                self.assertIn("refused by the system service: uid %d is not the active "
+                              "session's user (alice, uid %d)" % (other, uid), out)
+                self.assertIn("session: refused a session helper from uid %d" % other,
+                              agent.stderr())
+
+                # The active user's helper is accepted.
+                h = helper(uid)
+                tdtest.wait_for(lambda: "session: helper of alice (uid %d, pid %d) connected"
+                                % (uid, h.pid) in agent.stderr(), 15, what="the helper")
+                # A second helper for the same session is refused.
+                p = helper(uid, "--once")
+                out = p.communicate(timeout=15)[0]
+                self.assertEqual(p.returncode, 1, out)
+                self.assertIn("a helper is already connected for this session", out)
+
+                c = spiceclient.Client(agent.port, agent.password)
+                self.addCleanup(c.close)
+                self.assertTrue(c.wait_agent_caps(
+                    [spiceclient.VD_AGENT_CAP_FILE_XFER_DETAILED_ERRORS]),
+                    "the agent channel or its capabilities never came")
+
+                def send(path):
+                    result = {}
+
+                    def done(channel, res, data=None):
+                        try:
+                            result["ok"] = channel.file_copy_finish(res)
+                        except Exception as e:  # GLib.Error
+                            result["error"] = str(e)
+                    c.main.file_copy_async([Gio.File.new_for_path(path)],
+                                           Gio.FileCopyFlags.NONE, None, None, None, done, None)
+                    self.assertTrue(c.wait(lambda: result, 60), "the transfer never finished")
+                    return result.get("error")
+
+                src = os.path.join(self.tmp, "report.bin")
+                data = os.urandom(1024 * 1024 + 5)
+                with open(src, "wb") as f:
+                    f.write(data)
+                self.assertIsNone(send(src))
+                landed = os.path.join(home, "Downloads", "report.bin")
+                with open(landed, "rb") as f:
+                    self.assertEqual(f.read(), data)
+                st = os.stat(landed)
+                self.assertEqual((st.st_uid, st.st_gid), (uid, uid))
+                self.assertEqual(os.stat(os.path.dirname(landed)).st_uid, uid)
+                # The same name again: a new file next to it.
+                with open(src, "wb") as f:
+                    f.write(b"second")
+                self.assertIsNone(send(src))
+                with open(os.path.join(home, "Downloads", "report (1).bin"), "rb") as f:
+                    self.assertEqual(f.read(), b"second")
+                self.assertEqual(sorted(os.listdir(os.path.join(home, "Downloads"))),
+                                 ["report (1).bin", "report.bin"])
+
+                # Back at the greeter the helper is dropped and transfers refused.
+                logind.activate("g")
+                tdtest.wait_for(lambda: "session: helper of uid %d (pid %d) dropped" % (uid, h.pid)
+                                in agent.stderr(), 15, what="the helper dropped")
+                self.assertIsNotNone(send(src))
+                self.assertEqual(len(os.listdir(os.path.join(home, "Downloads"))), 2)
+                c.close()
+
     def test_usb_refused_on_the_login_screen(self):
         from usbclient import UsbClient, make_iso
         iso = os.path.join(self.tmp, "cd.iso")
