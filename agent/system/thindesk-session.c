@@ -248,13 +248,37 @@ static gboolean on_term(gpointer data)
 }
 
 static const char usage[] =
-    "Usage: thindesk-session [--socket=PATH] [--once]\n"
-    "The session helper of the thindesk system service (thindesk-agent --system):\n"
-    "runs as the user in the graphical session and receives the files SPICE\n"
-    "clients send into the user's Downloads folder (created as the user; the\n"
-    "service only writes into them).\n"
-    "  --socket=PATH  the service's socket (default " SESSION_PROTO_DEFAULT_SOCKET ")\n"
-    "  --once         exit when the service refuses or closes, instead of retrying\n";
+    "Usage: thindesk-session [OPTION]...\n"
+    "The session helper of the thindesk system service (thindesk-agent --system).\n"
+    "\n"
+    "It runs as the user inside the graphical session (thindesk-session.service,\n"
+    "or the XDG autostart entry where the session has no systemd) and connects to\n"
+    "the service's socket; the service accepts only the user who is active on\n"
+    "seat0. Files that SPICE clients send land in the user's Downloads folder: this\n"
+    "helper creates each one as the user and hands the service an open descriptor,\n"
+    "so the service never opens a file in the home directory. It reconnects every\n"
+    "2 seconds while the service is away or refuses it; where no system service\n"
+    "runs (no socket) it exits at once.\n"
+    "\n"
+    "Options:\n"
+    "  --socket=PATH\n"
+    "      the service's socket (default " SESSION_PROTO_DEFAULT_SOCKET ")\n"
+    "  --once\n"
+    "      exit when the service refuses or closes the connection, instead of retrying\n"
+    "  --help\n"
+    "      show this help and exit\n"
+    "\n"
+    "Exit status:\n"
+    "  0  --help was shown, no system service runs here, or stopped by a signal\n"
+    "  1  --once: the service was unreachable, refused or closed the connection\n"
+    "  2  the command line is wrong\n"
+    "\n"
+    "Files:\n"
+    "  /usr/lib/systemd/user/thindesk-session.service\n"
+    "  /etc/xdg/autostart/thindesk-session.desktop\n"
+    "\n"
+    "See also:\n"
+    "  thindesk-agent(1)\n";
 
 int main(int argc, char **argv)
 {
@@ -283,6 +307,12 @@ int main(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "thindesk-session: unexpected argument '%s'\n", argv[optind]);
         return 2;
+    }
+    if (!h.once && access(h.path, F_OK) < 0 && errno == ENOENT) {
+        /* The autostart entry runs in every session, also where only the
+         * per-user agent is used. */
+        g_message("no system service here (no %s); nothing to do", h.path);
+        return 0;
     }
     const char *dl = g_get_user_special_dir(G_USER_DIRECTORY_DOWNLOAD);
     h.dir = dl ? g_strdup(dl) : g_build_filename(g_get_home_dir(), "Downloads", NULL);

@@ -50,7 +50,7 @@ class UnitSecurity(unittest.TestCase):
         names = [os.path.basename(u) for u in system + user]
         # The check is about what is shipped: these are in the package.
         for expected in ("thindesk-agent-system.service", "thindesk-usb-helper.service",
-                         "thindesk-agent.service"):
+                         "thindesk-agent.service", "thindesk-session.service"):
             self.assertIn(expected, names)
         for unit, is_user in [(u, False) for u in system] + [(u, True) for u in user]:
             with self.subTest(unit=os.path.basename(unit)):
