@@ -8,6 +8,7 @@
  * features allowed in that state. spice-server and the client's connection
  * stay as they are throughout. */
 #include "agent/agent-priv.h"
+#include "agent/audio.h"
 #include "agent/system/seat.h"
 #include "agent/system/session-server.h"
 #include "agent/system/session-xfer.h"
@@ -133,10 +134,10 @@ static void apply_privileges(struct agent *a, const struct seat_state *st)
     switch (st->klass) {
     case SEAT_CLASS_USER:
         if (a->sys_display) {
-            g_message("state: user %s on %s: display, input, clipboard%s and USB on; file transfer %s; sound off (not through the session helper yet)",
+            g_message("state: user %s on %s: display, input, clipboard%s and USB on; file transfer and sound %s",
                       who, where, a->clipboard ? "" : " (unavailable)",
                       session_server_connected(a->sessions) ? "through the session helper"
-                                                            : "waits for the session helper");
+                                                            : "wait for the session helper");
             break;
         }
         /* a user session we cannot show */
@@ -194,8 +195,26 @@ static void on_helper(bool connected, void *data)
     struct agent *a = data;
     if (!connected && a->sys_xfer)
         session_xfer_helper_gone(a->sys_xfer);
-    g_message("session helper %s: file transfer %s", connected ? "connected" : "gone",
-              connected ? "lands in the user's Downloads" : "off");
+    g_message("session helper %s: file transfer %s, sound %s", connected ? "connected" : "gone",
+              connected ? "lands in the user's Downloads" : "off",
+              !a->audio ? "off (--audio=off)" : connected ? "from the user's sound server" : "off");
+    if (connected && a->audio)
+        session_server_audio(a->sessions, a->sys_audio_on);
+}
+
+static void on_helper_pcm(const uint32_t *frames, size_t n, void *data)
+{
+    struct agent *a = data;
+    /* Least privilege per state: no sound from behind the lock screen. */
+    if (a->sys_class == SEAT_CLASS_USER)
+        audio_relay_feed(a->audio, frames, n);
+}
+
+void agent_system_audio_wanted(bool on, void *data)
+{
+    struct agent *a = data;
+    a->sys_audio_on = on;
+    session_server_audio(a->sessions, on);
 }
 
 static void on_helper_fd(uint32_t id, int fd, void *data)
@@ -233,7 +252,7 @@ bool agent_start_system(struct agent *a, char **ret_error)
     if (o->session_socket && *o->session_socket) {
         struct session_server_events ev = {
             .helper = on_helper, .file_fd = on_helper_fd, .file_kept = on_helper_kept,
-            .file_error = on_helper_error, .user_data = a};
+            .file_error = on_helper_error, .pcm = on_helper_pcm, .user_data = a};
         a->sessions = session_server_create(o->session_socket, &ev, ret_error);
         if (!a->sessions)
             return false;

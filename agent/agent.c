@@ -427,8 +427,12 @@ struct agent *agent_create(const struct agent_options *opts)
     if (a->display)
         a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     agent_wire_ops(a);
-    if (opts->audio && opts->system_mode)
-        g_message("sound: off in the system service until the session helper exists");
+    if (opts->audio && opts->system_mode) {
+        /* The session helper records the user's sound (agent-system.c). */
+        a->audio = audio_create_relayed(a->server, agent_system_audio_wanted, a, &error);
+        if (!a->audio)
+            goto err_print;
+    }
     if (opts->audio && !opts->system_mode) {
         a->audio = audio_create(a->server, opts, &error);
         if (!a->audio)

@@ -51,6 +51,12 @@ struct audio {
     size_t mic_low;        /* lowest microphone queue length since mic_low_since */
     gint64 mic_low_since;
     uint32_t frame_size; /* frames per spice-server buffer */
+    /* Relayed (--system): the desktop's sound comes from the session
+     * helper, not from a sound server of our own. */
+    bool relayed;
+    bool relay_on;
+    void (*relay_wanted)(bool on, void *user_data);
+    void *relay_data;
 };
 
 static const SpicePlaybackInterface playback_interface = {
@@ -344,12 +350,20 @@ static void update(struct audio *a)
 {
     if (!a->client)
         playback_stop(a);
+    if (a->relayed && a->relay_on != a->client) {
+        /* The helper records while a client listens (its sound server
+         * tells it when nothing plays; silence stops the playback here). */
+        a->relay_on = a->client;
+        if (a->relay_wanted)
+            a->relay_wanted(a->client, a->relay_data);
+    }
     bool capture = a->desktop_playing || a->playing || a->video_clock;
     pulse_stream_set_corked(a->capture, !(a->client && capture));
     record_set(a, a->client && a->mic_listened);
 }
 
-struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error)
+static struct audio *create(SpiceServer *server, const char *sink, bool relayed,
+                            char **ret_error)
 {
     struct audio *a = g_new0(struct audio, 1);
     a->play.base.sif = &playback_interface.base;
@@ -367,16 +381,42 @@ struct audio *audio_create(SpiceServer *server, const struct agent_options *opts
     /* 48 kHz is what Opus needs; spice-server then offers Opus to clients. */
     spice_server_set_playback_rate(&a->play, RATE);
     spice_server_set_record_rate(&a->rec, RATE);
+    a->relayed = relayed;
+    if (relayed)
+        return a;
     struct pulse_server_events ev = {
         .ready = on_sound_ready, .lost = on_sound_lost, .usage = on_sound_usage, .user_data = a};
-    a->ps = pulse_server_create(opts->audio_sink, &ev);
+    a->ps = pulse_server_create(sink, &ev);
     return a;
+}
+
+struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error)
+{
+    return create(server, opts->audio_sink, false, ret_error);
+}
+
+struct audio *audio_create_relayed(SpiceServer *server, void (*wanted)(bool on, void *user_data),
+                                   void *user_data, char **ret_error)
+{
+    struct audio *a = create(server, NULL, true, ret_error);
+    if (a) {
+        a->relay_wanted = wanted;
+        a->relay_data = user_data;
+    }
+    return a;
+}
+
+void audio_relay_feed(struct audio *a, const uint32_t *frames, size_t n)
+{
+    if (a && a->relayed)
+        on_captured(frames, n, a);
 }
 
 void audio_destroy(struct audio *a)
 {
     if (!a)
         return;
+    a->relay_wanted = NULL;
     a->client = false;
     update(a);
     /* Tearing the server connection down may still call back into update():

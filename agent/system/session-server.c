@@ -100,6 +100,15 @@ static void on_message(struct session_server *s, const struct session_msg *m, in
         if (s->ev.file_kept)
             s->ev.file_kept(m->id, m->name, s->ev.user_data);
         break;
+    case SESSION_MSG_PCM:
+        if (s->ev.pcm && m->payload_len) {
+            /* The payload is not aligned in the datagram buffer. */
+            size_t n = m->payload_len / 4;
+            g_autofree uint32_t *frames = g_new(uint32_t, n);
+            memcpy(frames, m->payload, n * 4);
+            s->ev.pcm(frames, n, s->ev.user_data);
+        }
+        break;
     case SESSION_MSG_FILE_ERROR:
         if (s->ev.file_error)
             s->ev.file_error(m->id, m->err, s->ev.user_data);
@@ -308,4 +317,13 @@ bool session_server_file_keep(struct session_server *s, uint32_t id)
 bool session_server_file_drop(struct session_server *s, uint32_t id)
 {
     return send_file(s, SESSION_MSG_FILE_DROP, id, NULL);
+}
+
+bool session_server_audio(struct session_server *s, bool on)
+{
+    if (!session_server_connected(s))
+        return false;
+    struct session_msg m = {.type = SESSION_MSG_AUDIO, .on = on};
+    send_msg(s->conn, &m);
+    return true;
 }

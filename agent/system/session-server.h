@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct session_server;
@@ -18,6 +19,8 @@ struct session_server_events {
     void (*file_fd)(uint32_t id, int fd, void *user_data);
     void (*file_kept)(uint32_t id, const char *name, void *user_data);
     void (*file_error)(uint32_t id, int err, void *user_data);
+    /* Desktop sound from the helper: @n stereo S16 frames at 48 kHz. */
+    void (*pcm)(const uint32_t *frames, size_t n, void *user_data);
     void *user_data;
 };
 
@@ -42,3 +45,5 @@ bool session_server_connected(const struct session_server *s);
 bool session_server_file_open(struct session_server *s, uint32_t id, const char *name);
 bool session_server_file_keep(struct session_server *s, uint32_t id);
 bool session_server_file_drop(struct session_server *s, uint32_t id);
+/* Tells the helper to record the desktop's sound (@on) or to stop. */
+bool session_server_audio(struct session_server *s, bool on);

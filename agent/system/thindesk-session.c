@@ -1,12 +1,15 @@
 /* thindesk-session: the session helper of the system service. It runs as
  * the user inside the graphical session (user unit or XDG autostart),
  * connects to the service's session.sock (SESSION-PROTO.md) and does there
- * what needs the user's context, so that the service (root) never opens a
- * file in the user's home: each file a client sends is created here, as the
+ * what needs the user's context: the desktop's sound (it records the
+ * session's sound server and relays the frames), and files, so that the
+ * service (root) never opens a file in the user's home: each file a client sends is created here, as the
  * user, in the Downloads folder, and the service only gets an open
  * descriptor to write into. It reconnects (every 2 s) while the service is
  * absent or refuses it (another session is active). */
 #define _GNU_SOURCE /* O_TMPFILE, linkat */
+#include "agent/pulse-server.h"
+#include "agent/pulse-stream.h"
 #include "agent/system/session-proto.h"
 
 #include <errno.h>
@@ -34,6 +37,10 @@ struct helper {
     bool once;      /* --once: exit instead of reconnecting */
     int exit_code;
     GHashTable *files; /* id -> struct hfile */
+    /* Sound: the session's sound server, while connected to the service. */
+    struct pulse_server *ps;
+    struct pulse_stream *capture; /* the desktop sink's monitor */
+    bool audio_on;                /* the service wants sound (a client listens) */
 };
 
 /* A file being received: our own descriptor of the unnamed file and the
@@ -152,6 +159,66 @@ static void file_keep(struct helper *h, const struct session_msg *m)
     send_msg(h, &r, -1);
 }
 
+/* --- sound: the desktop sink's monitor, relayed as pcm messages --- */
+
+static void on_captured(const uint32_t *frames, size_t n, void *data)
+{
+    struct helper *h = data;
+    const size_t max = (SESSION_PROTO_MAX_MESSAGE - 16) / 4;
+    while (n && h->fd >= 0) {
+        size_t k = MIN(n, max);
+        struct session_msg m = {.type = SESSION_MSG_PCM, .payload = (const uint8_t *)frames,
+                                .payload_len = k * 4};
+        size_t len;
+        g_autofree uint8_t *buf = session_proto_format(&m, &len);
+        /* Never block on the service: a full socket drops this piece. */
+        if (buf)
+            (void)send(h->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        frames += k;
+        n -= k;
+    }
+}
+
+static void on_sound_ready(pa_context *ctx, const char *monitor, const char *mic_sink, void *data)
+{
+    struct helper *h = data;
+    (void)mic_sink;
+    if (monitor && !h->capture)
+        h->capture = pulse_stream_create(ctx, PULSE_STREAM_RECORD, monitor, "desktop sound",
+                                         48000, 10, on_captured, h);
+    pulse_stream_set_corked(h->capture, !h->audio_on);
+    g_message("sound: recording %s for the system service", monitor ? monitor : "nothing");
+}
+
+static void on_sound_lost(void *data)
+{
+    struct helper *h = data;
+    g_clear_pointer(&h->capture, pulse_stream_destroy);
+}
+
+static void on_sound_usage(bool playing, bool listening, void *data)
+{
+    (void)playing;
+    (void)listening;
+    (void)data;
+}
+
+static void sound_start(struct helper *h)
+{
+    if (h->ps)
+        return;
+    struct pulse_server_events ev = {.ready = on_sound_ready, .lost = on_sound_lost,
+                                     .usage = on_sound_usage, .user_data = h};
+    h->ps = pulse_server_create(NULL, &ev);
+}
+
+static void sound_stop(struct helper *h)
+{
+    g_clear_pointer(&h->capture, pulse_stream_destroy);
+    g_clear_pointer(&h->ps, pulse_server_destroy);
+    h->audio_on = false;
+}
+
 static void disconnect(struct helper *h);
 static gboolean try_connect(gpointer data);
 
@@ -177,6 +244,11 @@ static gboolean on_socket(int fd, GIOCondition cond, gpointer data)
     switch (m.type) {
     case SESSION_MSG_WELCOME:
         g_message("connected to the system service (session %s)", m.session);
+        sound_start(h);
+        break;
+    case SESSION_MSG_AUDIO:
+        h->audio_on = m.on;
+        pulse_stream_set_corked(h->capture, !h->audio_on);
         break;
     case SESSION_MSG_REFUSED:
         g_message("refused by the system service: %s", m.reason);
@@ -209,6 +281,7 @@ static void disconnect(struct helper *h)
         close(h->fd);
     h->fd = -1;
     g_hash_table_remove_all(h->files);
+    sound_stop(h);
     if (h->once)
         g_main_loop_quit(h->loop);
     else
@@ -256,7 +329,10 @@ static const char usage[] =
     "the service's socket; the service accepts only the user who is active on\n"
     "seat0. Files that SPICE clients send land in the user's Downloads folder: this\n"
     "helper creates each one as the user and hands the service an open descriptor,\n"
-    "so the service never opens a file in the home directory. It reconnects every\n"
+    "so the service never opens a file in the home directory. While connected it\n"
+    "sets up the session's sound server as the per-user agent does (a sink\n"
+    "\"thindesk\" as the default) and relays its sound to the service while a\n"
+    "client listens. It reconnects every\n"
     "2 seconds while the service is away or refuses it; where no system service\n"
     "runs (no socket) it exits at once.\n"
     "\n"
@@ -325,6 +401,7 @@ int main(int argc, char **argv)
         g_timeout_add(RETRY_MS, try_connect, &h);
     if (h.fd >= 0 || !h.once)
         g_main_loop_run(h.loop);
+    sound_stop(&h);
     if (h.fd >= 0)
         close(h.fd);
     g_hash_table_destroy(h.files);

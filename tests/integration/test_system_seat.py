@@ -284,6 +284,78 @@ class SystemSeat(unittest.TestCase):
                 self.assertEqual(len(os.listdir(os.path.join(home, "Downloads"))), 2)
                 c.close()
 
+    def test_session_helper_relays_the_users_sound(self):
+        """Desktop sound under --system: thindesk-session (as the user) records
+        the session's sound server and relays it; a spice-gtk client hears a
+        440 Hz tone played in the session. The service itself has no sound
+        server connection (it is root; the sound server is the user's)."""
+        import soundserver
+        soundserver.skip_unless_pulseaudio()
+        import audioclient
+        uid = 4242
+        os.chmod(self.tmp, 0o755)
+        home = os.path.join(self.tmp, "home-alice")
+        os.mkdir(home, 0o700)
+        os.chown(home, uid, uid)
+        padir = os.path.join(self.tmp, "pulse")
+        os.mkdir(padir, 0o755)
+        sock = os.path.join(self.tmp, "session.sock")
+        logind = Logind()
+        self.addCleanup(logind.stop)
+        with soundserver.PulseAudio(padir) as pa, tdtest.Xvfb(640, 480) as x:
+            os.chmod(pa.socket, 0o777)
+            logind.add_session("u", "user", x.display, "alice", uid)
+            args = ["--system", "--seat-source=logind", "--input=xtest", "--usb-channels=0",
+                    "--session-socket=" + sock]
+            # The service gets no PULSE_SERVER: it must not need one.
+            env = {"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": logind.address,
+                   "PULSE_SERVER": "unix:/nonexistent"}
+            with tdtest.Agent(args=args, env=env) as agent:
+                tdtest.wait_for(lambda: os.path.exists(sock), 15, what="session.sock")
+                logind.activate("u")
+                tdtest.wait_for(lambda: "state: user alice on " + x.display in agent.stderr(),
+                                15, what="the user state")
+                henv = dict(os.environ, HOME=home, PULSE_SERVER="unix:" + pa.socket,
+                            PULSE_RUNTIME_PATH=os.path.join(home, ".pulse-runtime"),
+                            XDG_CONFIG_HOME=os.path.join(home, ".config"))
+                h = subprocess.Popen(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
+                                      "--clear-groups",
+                                      os.path.join(tdtest.BUILD, "agent", "thindesk-session"),
+                                      "--socket=" + sock], env=henv,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                self.addCleanup(tdtest.stop_process, h)
+                tdtest.wait_for(lambda: "session helper connected" in agent.stderr(), 15,
+                                what="the helper")
+                # The helper made the session's default sink, as the per-user agent does.
+                tdtest.wait_for(lambda: pa.default("sink") == "thindesk", 15,
+                                what="the thindesk sink as the default")
+                c = audioclient.AudioClient(agent.port, agent.password)
+                self.addCleanup(c.close)
+                self.assertTrue(c.wait(lambda: c.playback is not None, 30),
+                                "the client got no playback channel")
+                tone = os.path.join(self.tmp, "tone.wav")
+                soundserver.write_tone(tone, 440, 3.0, 0.5)
+                t0 = time.monotonic()
+                p = subprocess.Popen(["paplay", tone], env=pa.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                self.addCleanup(tdtest.stop_process, p)
+                need = 48000
+
+                def enough():
+                    smp = audioclient.mono(c.pcm(t0))
+                    start = audioclient.onset_index(smp)
+                    return start is not None and len(smp) - start >= need + 48000 // 5
+                self.assertTrue(c.wait(enough, 30), "the client received no second of sound "
+                                "(%d frames)" % (len(c.pcm(t0)) // 4))
+                smp = audioclient.mono(c.pcm(t0))
+                start = audioclient.onset_index(smp) + 4800
+                got = audioclient.dominant_frequency(smp[start:start + need])
+                self.assertLessEqual(abs(got - 440), 5, "dominant frequency %.1f Hz" % got)
+                print("440 Hz tone through the session helper: client got %.1f Hz" % got,
+                      flush=True)
+                self.assertNotIn("pulse", agent.stderr().lower().replace("pulse_", ""))
+                c.close()
+
     def test_usb_refused_on_the_login_screen(self):
         from usbclient import UsbClient, make_iso
         iso = os.path.join(self.tmp, "cd.iso")
