@@ -90,6 +90,7 @@ struct agent {
     /* --system (agent-system.c) */
     struct seat *seat;
     struct session_xfer *sys_xfer;   /* file transfer through the helper */
+    char *sys_session;               /* the logind session in front, NULL: none */
     bool sys_audio_on;               /* the relayed audio wants sound */
     struct session_server *sessions; /* session.sock (system/session-server.h) */
     char *sys_display;     /* the X display captured now, NULL: the placeholder */
@@ -126,6 +127,8 @@ bool agent_start_system(struct agent *a, char **ret_error);
 void agent_stop_system(struct agent *a);
 /* The relayed audio wants the helper to record (a client listens) or not. */
 void agent_system_audio_wanted(bool on, void *agent);
+/* The client left: --on-disconnect for the session in front. */
+void agent_system_client_left(struct agent *a);
 /* The "waiting for the desktop" picture, at the current size. */
 struct capture *agent_system_placeholder(struct agent *a, char **ret_error);
 /* The capture lost its X server: wait for the seat's next one. */

@@ -13,6 +13,7 @@
 #include "agent/system/session-server.h"
 #include "agent/system/session-xfer.h"
 
+#include <gio/gio.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -186,6 +187,9 @@ static void on_seat_changed(const struct seat_state *st, void *data)
         uid = pw ? (long)pw->pw_uid : -1;
     }
     bool user = st->klass == SEAT_CLASS_USER || st->klass == SEAT_CLASS_LOCKED;
+    g_free(a->sys_session);
+    /* Only logind's sessions can be locked or ended through logind. */
+    a->sys_session = g_strcmp0(st->source, "logind") == 0 && user ? g_strdup(st->session) : NULL;
     session_server_set_active(a->sessions, user ? uid : -1, st->user, st->session);
     apply_privileges(a, st);
 }
@@ -200,6 +204,42 @@ static void on_helper(bool connected, void *data)
               !a->audio ? "off (--audio=off)" : connected ? "from the user's sound server" : "off");
     if (connected && a->audio)
         session_server_audio(a->sessions, a->sys_audio_on);
+}
+
+static void on_logind_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree char *what = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+    if (!r)
+        g_warning("on disconnect: %s failed: %s", what, error->message);
+}
+
+void agent_system_client_left(struct agent *a)
+{
+    int mode = a->opts->on_disconnect;
+    if (mode == ON_DISCONNECT_NOTHING || a->sys_class != SEAT_CLASS_USER)
+        return; /* nothing asked for, or nothing to lock (greeter, already locked) */
+    const char *method = mode == ON_DISCONNECT_LOGOUT ? "TerminateSession" : "LockSession";
+    if (!a->sys_session) {
+        g_message("on disconnect: cannot %s the session: logind does not manage it",
+                  mode == ON_DISCONNECT_LOGOUT ? "end" : "lock");
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+    if (!bus) {
+        g_warning("on disconnect: no system bus for %s: %s", method, error->message);
+        return;
+    }
+    g_message("on disconnect: %s %s (logind %s)",
+              mode == ON_DISCONNECT_LOGOUT ? "logging out session" : "locking session",
+              a->sys_session, method);
+    g_dbus_connection_call(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
+                           "org.freedesktop.login1.Manager", method,
+                           g_variant_new("(s)", a->sys_session), NULL, G_DBUS_CALL_FLAGS_NONE,
+                           5000, NULL, on_logind_done,
+                           g_strdup_printf("%s(%s)", method, a->sys_session));
 }
 
 static void on_helper_pcm(const uint32_t *frames, size_t n, void *data)
@@ -281,6 +321,7 @@ void agent_system_capture_lost(struct agent *a, const char *message)
 
 void agent_stop_system(struct agent *a)
 {
+    g_clear_pointer(&a->sys_session, g_free);
     seat_destroy(a->seat);
     a->seat = NULL;
     if (a->sys_xfer)

@@ -153,6 +153,8 @@ static void on_client(bool connected, const char *address, void *data)
     }
     control_emit_event(a->control, connected ? "client-connected" : "client-disconnected", ev);
     audio_set_client(a->audio, connected);
+    if (!connected && a->opts->system_mode)
+        agent_system_client_left(a);
     if (a->vpump) {
         /* The stream's START/STOP drive capture; a client that went stops
          * it even if the server said nothing. */

@@ -113,7 +113,8 @@ class SystemSeat(unittest.TestCase):
             user_x.check(["xsetroot", "-solid", "#996633"])
             user_x.run(["xterm", "-geometry", "40x10+50+50"])
             with tdtest.Agent(args=["--system", "--seat-source=logind", "--input=xtest",
-                                    "--usb-channels=0"],
+                                    "--usb-channels=0",
+                                    "--session-socket=" + os.path.join(self.tmp, "s.sock")],
                               env={"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": logind.address}) \
                     as agent:
                 c = spiceclient.Client(agent.port, agent.password)
@@ -356,6 +357,62 @@ class SystemSeat(unittest.TestCase):
                 self.assertNotIn("pulse", agent.stderr().lower().replace("pulse_", ""))
                 c.close()
 
+    def test_on_disconnect_locks_or_ends_the_session(self):
+        """--on-disconnect: when the client leaves the user's session the
+        service calls logind's LockSession (the default) or TerminateSession
+        (logout) on that session; nothing calls neither; a client leaving the
+        greeter locks nothing."""
+        import spiceclient
+        logind = Logind()
+        self.addCleanup(logind.stop)
+
+        def calls():
+            return [(str(c[1]), [str(x) for x in c[2]]) for c in logind.call(
+                "/org/freedesktop/login1", "org.freedesktop.DBus.Mock", "GetCalls")
+                if str(c[1]) in ("LockSession", "TerminateSession")]
+
+        with tdtest.Xvfb(640, 480) as x:
+            logind.add_session("g", "greeter", x.display, "lightdm", 110)
+            logind.add_session("u", "user", x.display, "alice", 1000)
+            for mode, want in ((None, ("LockSession", ["u"])),
+                               ("nothing", None),
+                               ("logout", ("TerminateSession", ["u"]))):
+                logind.call("/org/freedesktop/login1", "org.freedesktop.DBus.Mock",
+                            "ClearCalls")
+                args = ["--system", "--seat-source=logind", "--input=xtest", "--usb-channels=0",
+                        "--session-socket=" + os.path.join(self.tmp, "s.sock")]
+                if mode:
+                    args.append("--on-disconnect=" + mode)
+                with tdtest.Agent(args=args, env={"DISPLAY": "",
+                                                  "DBUS_SYSTEM_BUS_ADDRESS": logind.address}) \
+                        as agent:
+                    # At the greeter a client comes and goes: nothing to lock.
+                    logind.activate("g")
+                    tdtest.wait_for(lambda: "state: greeter" in agent.stderr(), 15,
+                                    what="the greeter state")
+                    c = spiceclient.Client(agent.port, agent.password)
+                    self.assertTrue(c.wait(lambda: c.primary() is not None, 30))
+                    c.close()
+                    tdtest.wait_for(lambda: " disconnected (session" in agent.stderr(), 15,
+                                    what="the disconnect")
+                    logind.activate("u")
+                    tdtest.wait_for(lambda: "state: user alice" in agent.stderr(), 15,
+                                    what="the user state")
+                    self.assertEqual(calls(), [])
+                    c = spiceclient.Client(agent.port, agent.password)
+                    self.assertTrue(c.wait(lambda: c.primary() is not None, 30))
+                    c.close()
+                    tdtest.wait_for(lambda: agent.stderr().count(" disconnected (session") == 2,
+                                    15, what="the second disconnect")
+                    if want:
+                        tdtest.wait_for(lambda: calls() == [want], 10,
+                                        what="%s(%s)" % want)
+                        self.assertIn("on disconnect: ", agent.stderr())
+                    else:
+                        time.sleep(1.0)
+                        self.assertEqual(calls(), [])
+                        self.assertNotIn("on disconnect: ", agent.stderr())
+
     def test_usb_refused_on_the_login_screen(self):
         from usbclient import UsbClient, make_iso
         iso = os.path.join(self.tmp, "cd.iso")
@@ -364,7 +421,7 @@ class SystemSeat(unittest.TestCase):
         self.addCleanup(logind.stop)
         with tdtest.Xvfb(640, 480) as x:
             args = ["--system", "--seat-source=logind", "--input=xtest", "--usb-attach=fake",
-                    "--usb-channels=1"]
+                    "--usb-channels=1", "--session-socket=" + os.path.join(self.tmp, "s.sock")]
             env = {"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": logind.address}
             logind.add_session("g", "greeter", x.display, "lightdm", 110)
             logind.add_session("u", "user", x.display, "alice", 1000)
