@@ -207,6 +207,11 @@ static gboolean on_accept(int lfd, GIOCondition cond, gpointer data)
         g_message("session: refused a session helper from uid %u (pid %d): %s", cred.uid,
                   cred.pid, reason);
         refuse(fd, reason);
+        /* The hello that is already there: read, so that closing does not
+         * reset the connection before the peer reads the refusal. */
+        char scratch[SESSION_PROTO_MAX_HEAD];
+        while (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0)
+            ;
         close(fd);
         return G_SOURCE_CONTINUE;
     }

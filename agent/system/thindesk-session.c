@@ -227,10 +227,13 @@ static gboolean on_socket(int fd, GIOCondition cond, gpointer data)
     struct helper *h = data;
     g_autofree uint8_t *buf = g_malloc(SESSION_PROTO_MAX_MESSAGE + 1);
     ssize_t n = recv(fd, buf, SESSION_PROTO_MAX_MESSAGE + 1, MSG_DONTWAIT | MSG_TRUNC);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    /* ECONNRESET: the service closed while our hello was unread; what it
+     * sent before (a refusal) is still queued, and read next time. */
+    if (n < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNRESET))
         return G_SOURCE_CONTINUE;
     if (n <= 0) {
         g_message("the service closed the connection");
+        h->exit_code = 1;
         h->watch = 0;
         disconnect(h);
         return G_SOURCE_REMOVE;
