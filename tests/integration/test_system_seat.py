@@ -79,6 +79,16 @@ class Logind:
         self.bus_proc.stdout.close()
 
 
+def assert_helper_clean(test, proc):
+    """Stops a thindesk-session started with stdout=PIPE (stderr into it) and
+    checks its output for sanitizer reports (the sanitizer pass)."""
+    tdtest.stop_process(proc)
+    out = proc.stdout.read()
+    out = out.decode(errors="replace") if isinstance(out, bytes) else out
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        test.assertNotIn(marker, out)
+
+
 class SystemSeat(unittest.TestCase):
     def setUp(self):
         tdtest.skip_unless_tools("Xvfb", "dbus-daemon", "xdotool", "import", "compare")
@@ -284,6 +294,7 @@ class SystemSeat(unittest.TestCase):
                 self.assertIsNotNone(send(src))
                 self.assertEqual(len(os.listdir(os.path.join(home, "Downloads"))), 2)
                 c.close()
+                assert_helper_clean(self, h)
 
     def test_session_helper_relays_the_users_sound(self):
         """Desktop sound under --system: thindesk-session (as the user) records
@@ -323,7 +334,7 @@ class SystemSeat(unittest.TestCase):
                                       "--clear-groups",
                                       os.path.join(tdtest.BUILD, "agent", "thindesk-session"),
                                       "--socket=" + sock], env=henv,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
                 self.addCleanup(tdtest.stop_process, h)
                 tdtest.wait_for(lambda: "session helper connected" in agent.stderr(), 15,
                                 what="the helper")
@@ -356,6 +367,7 @@ class SystemSeat(unittest.TestCase):
                       flush=True)
                 self.assertNotIn("pulse", agent.stderr().lower().replace("pulse_", ""))
                 c.close()
+                assert_helper_clean(self, h)
 
     def test_on_disconnect_locks_or_ends_the_session(self):
         """--on-disconnect: when the client leaves the user's session the
