@@ -127,6 +127,7 @@ bool agent_start_system(struct agent *a, char **ret_error);
 void agent_stop_system(struct agent *a);
 /* The relayed audio wants the helper to record (a client listens) or not. */
 void agent_system_audio_wanted(bool on, void *agent);
+void agent_system_audio_mic(const uint32_t *frames, size_t n, void *agent);
 /* The client left: --on-disconnect for the session in front. */
 void agent_system_client_left(struct agent *a);
 /* The "waiting for the desktop" picture, at the current size. */

@@ -250,6 +250,19 @@ static void on_helper_pcm(const uint32_t *frames, size_t n, void *data)
         audio_relay_feed(a->audio, frames, n);
 }
 
+static void on_helper_listening(bool on, void *data)
+{
+    struct agent *a = data;
+    audio_relay_listening(a->audio, on && a->sys_class == SEAT_CLASS_USER);
+}
+
+void agent_system_audio_mic(const uint32_t *frames, size_t n, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_class == SEAT_CLASS_USER)
+        session_server_mic(a->sessions, frames, n);
+}
+
 void agent_system_audio_wanted(bool on, void *data)
 {
     struct agent *a = data;
@@ -292,7 +305,8 @@ bool agent_start_system(struct agent *a, char **ret_error)
     if (o->session_socket && *o->session_socket) {
         struct session_server_events ev = {
             .helper = on_helper, .file_fd = on_helper_fd, .file_kept = on_helper_kept,
-            .file_error = on_helper_error, .pcm = on_helper_pcm, .user_data = a};
+            .file_error = on_helper_error, .pcm = on_helper_pcm,
+            .listening = on_helper_listening, .user_data = a};
         a->sessions = session_server_create(o->session_socket, &ev, ret_error);
         if (!a->sessions)
             return false;

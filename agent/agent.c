@@ -431,7 +431,9 @@ struct agent *agent_create(const struct agent_options *opts)
     agent_wire_ops(a);
     if (opts->audio && opts->system_mode) {
         /* The session helper records the user's sound (agent-system.c). */
-        a->audio = audio_create_relayed(a->server, agent_system_audio_wanted, a, &error);
+        struct audio_relay relay = {.wanted = agent_system_audio_wanted,
+                                    .mic = agent_system_audio_mic, .user_data = a};
+        a->audio = audio_create_relayed(a->server, &relay, &error);
         if (!a->audio)
             goto err_print;
     }

@@ -55,8 +55,7 @@ struct audio {
      * helper, not from a sound server of our own. */
     bool relayed;
     bool relay_on;
-    void (*relay_wanted)(bool on, void *user_data);
-    void *relay_data;
+    struct audio_relay relay;
 };
 
 static const SpicePlaybackInterface playback_interface = {
@@ -199,6 +198,15 @@ static gboolean on_mic_tick(gpointer data)
         total += n;
         if (n < G_N_ELEMENTS(buf))
             break;
+    }
+    if (a->relayed) {
+        /* The helper plays it into the session's thindesk-mic; its sound
+         * server's stream buffer paces it. */
+        size_t got;
+        while ((got = pcm_fifo_pop(a->mic_queue, buf, G_N_ELEMENTS(buf))) > 0)
+            if (a->relay.mic)
+                a->relay.mic(buf, got, a->relay.user_data);
+        return G_SOURCE_CONTINUE;
     }
     if (!a->mic) {
         pcm_fifo_clear(a->mic_queue);
@@ -354,8 +362,8 @@ static void update(struct audio *a)
         /* The helper records while a client listens (its sound server
          * tells it when nothing plays; silence stops the playback here). */
         a->relay_on = a->client;
-        if (a->relay_wanted)
-            a->relay_wanted(a->client, a->relay_data);
+        if (a->relay.wanted)
+            a->relay.wanted(a->client, a->relay.user_data);
     }
     bool capture = a->desktop_playing || a->playing || a->video_clock;
     pulse_stream_set_corked(a->capture, !(a->client && capture));
@@ -395,15 +403,21 @@ struct audio *audio_create(SpiceServer *server, const struct agent_options *opts
     return create(server, opts->audio_sink, false, ret_error);
 }
 
-struct audio *audio_create_relayed(SpiceServer *server, void (*wanted)(bool on, void *user_data),
-                                   void *user_data, char **ret_error)
+struct audio *audio_create_relayed(SpiceServer *server, const struct audio_relay *relay,
+                                   char **ret_error)
 {
     struct audio *a = create(server, NULL, true, ret_error);
-    if (a) {
-        a->relay_wanted = wanted;
-        a->relay_data = user_data;
-    }
+    if (a)
+        a->relay = *relay;
     return a;
+}
+
+void audio_relay_listening(struct audio *a, bool listening)
+{
+    if (!a || !a->relayed || a->mic_listened == listening)
+        return;
+    a->mic_listened = listening;
+    update(a);
 }
 
 void audio_relay_feed(struct audio *a, const uint32_t *frames, size_t n)
@@ -416,7 +430,7 @@ void audio_destroy(struct audio *a)
 {
     if (!a)
         return;
-    a->relay_wanted = NULL;
+    memset(&a->relay, 0, sizeof(a->relay));
     a->client = false;
     update(a);
     /* Tearing the server connection down may still call back into update():

@@ -16,6 +16,7 @@ static const struct {
     {SESSION_MSG_FILE_KEPT, "file-kept", false}, {SESSION_MSG_FILE_DROP, "file-drop", false},
     {SESSION_MSG_FILE_ERROR, "file-error", false}, {SESSION_MSG_PCM, "pcm", true},
     {SESSION_MSG_MIC, "mic", true},              {SESSION_MSG_AUDIO, "audio", false},
+    {SESSION_MSG_LISTENING, "listening", false},
 };
 
 const char *session_msg_type_name(enum session_msg_type type)
@@ -75,7 +76,7 @@ static unsigned required(enum session_msg_type t)
     case SESSION_MSG_FILE_FD: case SESSION_MSG_FILE_KEEP: case SESSION_MSG_FILE_DROP:
         return HAVE_ID;
     case SESSION_MSG_FILE_ERROR: return HAVE_ID | HAVE_ERR;
-    case SESSION_MSG_AUDIO: return HAVE_ON;
+    case SESSION_MSG_AUDIO: case SESSION_MSG_LISTENING: return HAVE_ON;
     case SESSION_MSG_PCM: case SESSION_MSG_MIC: return 0;
     }
     return 0;

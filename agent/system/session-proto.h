@@ -30,7 +30,8 @@ enum session_msg_type {
     SESSION_MSG_FILE_ERROR, /* helper → service: id, err (errno) */
     SESSION_MSG_PCM,       /* helper → service: payload (playback frames) */
     SESSION_MSG_MIC,       /* service → helper: payload (microphone frames) */
-    SESSION_MSG_AUDIO,     /* either way: on (1 or 0) */
+    SESSION_MSG_AUDIO,     /* service → helper: on (a client listens) */
+    SESSION_MSG_LISTENING, /* helper → service: on (an application records the mic) */
 };
 
 struct session_msg {
@@ -38,7 +39,7 @@ struct session_msg {
     uint32_t version; /* HELLO */
     uint32_t id;      /* FILE_* */
     int32_t err;      /* FILE_ERROR: a positive errno */
-    uint32_t on;      /* AUDIO */
+    uint32_t on;      /* AUDIO, LISTENING */
     char *name;       /* FILE_OPEN, FILE_KEPT: a plain file name */
     char *session;    /* WELCOME: the logind session id */
     char *reason;     /* REFUSED: one line of text */

@@ -54,6 +54,8 @@ static void drop_helper(struct session_server *s, const char *why)
     s->conn = -1;
     bool was = s->welcomed;
     s->welcomed = false;
+    if (was && s->ev.listening)
+        s->ev.listening(false, s->ev.user_data);
     if (was && s->ev.helper)
         s->ev.helper(false, s->ev.user_data);
 }
@@ -108,6 +110,10 @@ static void on_message(struct session_server *s, const struct session_msg *m, in
             memcpy(frames, m->payload, n * 4);
             s->ev.pcm(frames, n, s->ev.user_data);
         }
+        break;
+    case SESSION_MSG_LISTENING:
+        if (s->ev.listening)
+            s->ev.listening(m->on, s->ev.user_data);
         break;
     case SESSION_MSG_FILE_ERROR:
         if (s->ev.file_error)
@@ -330,5 +336,21 @@ bool session_server_audio(struct session_server *s, bool on)
         return false;
     struct session_msg m = {.type = SESSION_MSG_AUDIO, .on = on};
     send_msg(s->conn, &m);
+    return true;
+}
+
+bool session_server_mic(struct session_server *s, const uint32_t *frames, size_t n)
+{
+    if (!session_server_connected(s))
+        return false;
+    const size_t max = (SESSION_PROTO_MAX_MESSAGE - 16) / 4;
+    while (n) {
+        size_t k = MIN(n, max);
+        struct session_msg m = {.type = SESSION_MSG_MIC, .payload = (const uint8_t *)frames,
+                                .payload_len = k * 4};
+        send_msg(s->conn, &m);
+        frames += k;
+        n -= k;
+    }
     return true;
 }

@@ -21,6 +21,8 @@ struct session_server_events {
     void (*file_error)(uint32_t id, int err, void *user_data);
     /* Desktop sound from the helper: @n stereo S16 frames at 48 kHz. */
     void (*pcm)(const uint32_t *frames, size_t n, void *user_data);
+    /* An application in the session records the microphone (or stopped). */
+    void (*listening)(bool on, void *user_data);
     void *user_data;
 };
 
@@ -47,3 +49,5 @@ bool session_server_file_keep(struct session_server *s, uint32_t id);
 bool session_server_file_drop(struct session_server *s, uint32_t id);
 /* Tells the helper to record the desktop's sound (@on) or to stop. */
 bool session_server_audio(struct session_server *s, bool on);
+/* The client's microphone for the session: @n stereo S16 frames. */
+bool session_server_mic(struct session_server *s, const uint32_t *frames, size_t n);

@@ -40,7 +40,9 @@ struct helper {
     /* Sound: the session's sound server, while connected to the service. */
     struct pulse_server *ps;
     struct pulse_stream *capture; /* the desktop sink's monitor */
+    struct pulse_stream *mic;     /* the client's microphone into thindesk-mic */
     bool audio_on;                /* the service wants sound (a client listens) */
+    bool listening;               /* an application records from thindesk-mic */
 };
 
 /* A file being received: our own descriptor of the unnamed file and the
@@ -182,25 +184,55 @@ static void on_captured(const uint32_t *frames, size_t n, void *data)
 static void on_sound_ready(pa_context *ctx, const char *monitor, const char *mic_sink, void *data)
 {
     struct helper *h = data;
-    (void)mic_sink;
     if (monitor && !h->capture)
         h->capture = pulse_stream_create(ctx, PULSE_STREAM_RECORD, monitor, "desktop sound",
                                          48000, 10, on_captured, h);
     pulse_stream_set_corked(h->capture, !h->audio_on);
-    g_message("sound: recording %s for the system service", monitor ? monitor : "nothing");
+    if (mic_sink && !h->mic)
+        h->mic = pulse_stream_create(ctx, PULSE_STREAM_PLAYBACK, mic_sink, "client microphone",
+                                     48000, 20, NULL, NULL);
+    pulse_stream_set_corked(h->mic, !(h->audio_on && h->listening));
+    g_message("sound: recording %s for the system service, the client's microphone into %s",
+              monitor ? monitor : "nothing", mic_sink ? mic_sink : "nothing");
+}
+
+static void on_mic(struct helper *h, const struct session_msg *m)
+{
+    if (!h->mic || !m->payload_len)
+        return;
+    size_t n = m->payload_len / 4;
+    g_autofree uint32_t *frames = g_new(uint32_t, n);
+    memcpy(frames, m->payload, n * 4);
+    /* More than the stream takes now is dropped: latency stays bounded. */
+    size_t room = pulse_stream_writable(h->mic);
+    pulse_stream_write(h->mic, frames, MIN(n, room));
+}
+
+static void set_audio(struct helper *h, bool on)
+{
+    h->audio_on = on;
+    pulse_stream_set_corked(h->capture, !on);
+    pulse_stream_set_corked(h->mic, !(on && h->listening));
+    pulse_server_set_mic_default(h->ps, on);
 }
 
 static void on_sound_lost(void *data)
 {
     struct helper *h = data;
     g_clear_pointer(&h->capture, pulse_stream_destroy);
+    g_clear_pointer(&h->mic, pulse_stream_destroy);
 }
 
 static void on_sound_usage(bool playing, bool listening, void *data)
 {
+    struct helper *h = data;
     (void)playing;
-    (void)listening;
-    (void)data;
+    if (listening == h->listening || h->fd < 0)
+        return;
+    h->listening = listening;
+    pulse_stream_set_corked(h->mic, !(h->audio_on && listening));
+    struct session_msg m = {.type = SESSION_MSG_LISTENING, .on = listening};
+    send_msg(h, &m, -1);
 }
 
 static void sound_start(struct helper *h)
@@ -215,6 +247,8 @@ static void sound_start(struct helper *h)
 static void sound_stop(struct helper *h)
 {
     g_clear_pointer(&h->capture, pulse_stream_destroy);
+    g_clear_pointer(&h->mic, pulse_stream_destroy);
+    h->listening = false;
     g_clear_pointer(&h->ps, pulse_server_destroy);
     h->audio_on = false;
 }
@@ -250,8 +284,10 @@ static gboolean on_socket(int fd, GIOCondition cond, gpointer data)
         sound_start(h);
         break;
     case SESSION_MSG_AUDIO:
-        h->audio_on = m.on;
-        pulse_stream_set_corked(h->capture, !h->audio_on);
+        set_audio(h, m.on);
+        break;
+    case SESSION_MSG_MIC:
+        on_mic(h, &m);
         break;
     case SESSION_MSG_REFUSED:
         g_message("refused by the system service: %s", m.reason);
@@ -334,8 +370,9 @@ static const char usage[] =
     "helper creates each one as the user and hands the service an open descriptor,\n"
     "so the service never opens a file in the home directory. While connected it\n"
     "sets up the session's sound server as the per-user agent does (a sink\n"
-    "\"thindesk\" as the default) and relays its sound to the service while a\n"
-    "client listens. It reconnects every\n"
+    "\"thindesk\" as the default, a source \"thindesk-mic\") and relays its sound\n"
+    "to the service while a client listens, and the client's microphone back.\n"
+    "It reconnects every\n"
     "2 seconds while the service is away or refuses it; where no system service\n"
     "runs (no socket) it exits at once.\n"
     "\n"

@@ -84,6 +84,7 @@ def assert_helper_clean(test, proc):
     checks its output for sanitizer reports (the sanitizer pass)."""
     tdtest.stop_process(proc)
     out = proc.stdout.read()
+    proc.stdout.close()
     out = out.decode(errors="replace") if isinstance(out, bytes) else out
     for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
         test.assertNotIn(marker, out)
@@ -296,11 +297,13 @@ class SystemSeat(unittest.TestCase):
                 c.close()
                 assert_helper_clean(self, h)
 
-    def test_session_helper_relays_the_users_sound(self):
-        """Desktop sound under --system: thindesk-session (as the user) records
-        the session's sound server and relays it; a spice-gtk client hears a
-        440 Hz tone played in the session. The service itself has no sound
-        server connection (it is root; the sound server is the user's)."""
+    def test_session_helper_relays_sound_and_microphone(self):
+        """Sound under --system: thindesk-session (as the user) records the
+        session's sound server and relays it, so a spice-gtk client hears a
+        440 Hz tone played in the session; and the client's microphone (1 kHz)
+        reaches an application recording thindesk-mic in the session. The
+        service itself has no sound server connection (it is root; the sound
+        server is the user's)."""
         import soundserver
         soundserver.skip_unless_pulseaudio()
         import audioclient
@@ -365,6 +368,38 @@ class SystemSeat(unittest.TestCase):
                 self.assertLessEqual(abs(got - 440), 5, "dominant frequency %.1f Hz" % got)
                 print("440 Hz tone through the session helper: client got %.1f Hz" % got,
                       flush=True)
+
+                # The microphone: an application in the session records from
+                # thindesk-mic, the client's microphone opens, its 1 kHz arrives.
+                self.assertIsNone(c.record_format, "the client's microphone opened for nobody")
+                out = os.path.join(self.tmp, "mic.raw")
+                with open(out, "wb") as f:
+                    rec = subprocess.Popen(["parec", "--device=thindesk-mic", "--format=s16le",
+                                            "--rate=48000", "--channels=2",
+                                            "--latency-msec=20"], env=pa.env, stdout=f,
+                                           stderr=subprocess.DEVNULL)
+                    self.addCleanup(tdtest.stop_process, rec)
+                    self.assertTrue(c.wait(lambda: c.record_format, 20), "no record-start")
+                    sent, start, block = 0, time.monotonic(), 480
+                    while time.monotonic() - start < 3.0:
+                        due = int((time.monotonic() - start) * 48000)
+                        while sent + block <= due:
+                            c.send_mic(soundserver.tone_frames(1000, block, sent, 0.5, 48000))
+                            sent += block
+                        c.iterate(0.003)
+                    tdtest.stop_process(rec)
+                with open(out, "rb") as f:
+                    smp = audioclient.mono(f.read())
+                start = audioclient.onset_index(smp)
+                self.assertIsNotNone(start, "parec recorded only silence from thindesk-mic")
+                tone = smp[start + 4800:start + 4800 + 48000]
+                self.assertGreaterEqual(len(tone), 24000, "too little microphone sound")
+                got = audioclient.dominant_frequency(tone)
+                self.assertLessEqual(abs(got - 1000), 5, "microphone: dominant %.1f Hz" % got)
+                print("1 kHz microphone through the session helper: session recorded %.1f Hz"
+                      % got, flush=True)
+                # Nobody records any more: the client's microphone closes.
+                self.assertTrue(c.wait(lambda: c.record_stops >= 1, 15), "no record-stop")
                 self.assertNotIn("pulse", agent.stderr().lower().replace("pulse_", ""))
                 c.close()
                 assert_helper_clean(self, h)

@@ -35,6 +35,11 @@ static void test_well_formed(void)
     g_assert_cmpstr(m.name, ==, "résumé (2).pdf");
     session_msg_clear(&m);
 
+    g_assert_true(parse("listening on=1", &m, &why));
+    g_assert_cmpint(m.type, ==, SESSION_MSG_LISTENING);
+    g_assert_cmpuint(m.on, ==, 1);
+    session_msg_clear(&m);
+
     g_assert_true(parse("file-error id=4294967295 err=28", &m, &why));
     g_assert_cmpuint(m.id, ==, G_MAXUINT32);
     g_assert_cmpint(m.err, ==, 28);
@@ -80,6 +85,7 @@ static void test_malformed(void)
     refused("file-error id=1 err=0", "an errno out of range");
     refused("file-error id=1 err=5000", "an errno out of range");
     refused("audio on=2", "on= must be 0 or 1");
+    refused("listening", "a required key is missing");
     refused("welcome\tsession=c1", "a byte that is not printable ASCII in the head");
     refused("pcm\n\x01\x02\x03", "a payload that is not whole stereo S16 frames");
 
