@@ -1,6 +1,8 @@
 /* agent-channel: wires the in-process SPICE agent channel (monitors config,
  * mouse state, clipboard, file transfer, the client's audio volume) into the
  * agent. */
+#include "agent/system/seat.h"
+#include "agent/system/session-xfer.h"
 #include "agent/agent-priv.h"
 
 #include <errno.h>
@@ -143,17 +145,35 @@ static void on_agent_client_gone(void *data)
         vdagent_clipboard_client_gone(a->clipboard);
     if (a->file_xfer && !a->stopping)
         vdagent_file_xfer_reset(a->file_xfer);
+    if (a->sys_xfer && !a->stopping)
+        session_xfer_reset(a->sys_xfer);
 }
 
 static void on_xfer_start(uint32_t id, const char *keyfile, void *data)
 {
     struct agent *a = data;
+    if (a->sys_xfer) {
+        /* --system: only into a user's session, never the login or lock
+         * screen's. */
+        if (a->sys_class != SEAT_CLASS_USER) {
+            g_message("file transfer %u: refused: %s", id,
+                      a->sys_class == SEAT_CLASS_LOCKED ? "the session is locked"
+                                                        : "no user session is in front");
+            vdagent_proto_send_file_xfer_status(vdagent_get_proto(a->vdagent), id,
+                                                VD_AGENT_FILE_XFER_STATUS_ERROR, NULL, 0);
+            return;
+        }
+        session_xfer_start(a->sys_xfer, id, keyfile);
+        return;
+    }
     vdagent_file_xfer_start(a->file_xfer, id, keyfile);
 }
 
 static void on_xfer_data(uint32_t id, const uint8_t *bytes, size_t len, void *data)
 {
     struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_data(a->sys_xfer, id, bytes, len);
     if (a->file_xfer)
         vdagent_file_xfer_data(a->file_xfer, id, bytes, len);
 }
@@ -161,6 +181,8 @@ static void on_xfer_data(uint32_t id, const uint8_t *bytes, size_t len, void *da
 static void on_xfer_status(uint32_t id, uint32_t result, void *data)
 {
     struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_status(a->sys_xfer, id, result);
     if (a->file_xfer)
         vdagent_file_xfer_status(a->file_xfer, id, result);
 }
@@ -235,7 +257,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
     struct vdagent_proto_config pc = {
         .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
         .clipboard = clipboard,
-        .file_xfer = a->opts->file_transfer && !system,
+        .file_xfer = a->opts->file_transfer,
         .audio_volume = a->audio != NULL,
     };
     struct vdagent_proto_handlers h = {
@@ -245,7 +267,7 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         .clipboard_request = on_clip_request,
         .clipboard_data = on_clip_data,
         .clipboard_release = on_clip_release,
-        .file_xfer_start = a->opts->file_transfer && !system ? on_xfer_start : NULL,
+        .file_xfer_start = a->opts->file_transfer ? on_xfer_start : NULL,
         .file_xfer_data = on_xfer_data,
         .file_xfer_status = on_xfer_status,
         .audio_volume = on_agent_volume,
@@ -259,6 +281,8 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         *ret_error = g_strdup("cannot create the agent channel");
         return false;
     }
+    if (a->opts->file_transfer && system)
+        a->sys_xfer = session_xfer_create(vdagent_get_proto(a->vdagent));
     if (a->opts->file_transfer && !system) {
         const char *dir = a->opts->file_transfer_dir;
         if (!dir)

@@ -101,6 +101,10 @@ struct agent {
     bool stopping; /* in agent_destroy: events from modules are ignored */
     /* --system (agent-system.c) */
     struct seat *seat;
+    struct session_xfer *sys_xfer;   /* file transfer through the helper */
+    char *sys_session;               /* the logind session in front, NULL: none */
+    bool sys_audio_on;               /* the relayed audio wants sound */
+    struct session_server *sessions; /* session.sock (system/session-server.h) */
     char *sys_display;     /* the X display captured now, NULL: the placeholder */
     char *sys_xauthority;
     int sys_class;         /* enum seat_class */
@@ -136,6 +140,11 @@ char *agent_write_vv_file(struct agent *a);
 /* agent-system.c: --system, the service that follows seat0. */
 bool agent_start_system(struct agent *a, char **ret_error);
 void agent_stop_system(struct agent *a);
+/* The relayed audio wants the helper to record (a client listens) or not. */
+void agent_system_audio_wanted(bool on, void *agent);
+void agent_system_audio_mic(const uint32_t *frames, size_t n, void *agent);
+/* The client left: --on-disconnect for the session in front. */
+void agent_system_client_left(struct agent *a);
 /* The "waiting for the desktop" picture, at the current size. */
 struct capture *agent_system_placeholder(struct agent *a, char **ret_error);
 /* The capture lost its X server: wait for the seat's next one. */

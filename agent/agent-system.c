@@ -8,7 +8,14 @@
  * features allowed in that state. spice-server and the client's connection
  * stay as they are throughout. */
 #include "agent/agent-priv.h"
+#include "agent/audio.h"
 #include "agent/system/seat.h"
+#include "agent/system/session-server.h"
+#include "agent/system/session-xfer.h"
+
+#include <gio/gio.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #define PLACEHOLDER_WIDTH 1024
 #define PLACEHOLDER_HEIGHT 768
@@ -128,8 +135,10 @@ static void apply_privileges(struct agent *a, const struct seat_state *st)
     switch (st->klass) {
     case SEAT_CLASS_USER:
         if (a->sys_display) {
-            g_message("state: user %s on %s: display, input, clipboard%s and USB on; file transfer and sound off until the session helper exists",
-                      who, where, a->clipboard ? "" : " (unavailable)");
+            g_message("state: user %s on %s: display, input, clipboard%s and USB on; file transfer and sound %s",
+                      who, where, a->clipboard ? "" : " (unavailable)",
+                      session_server_connected(a->sessions) ? "through the session helper"
+                                                            : "wait for the session helper");
             break;
         }
         /* a user session we cannot show */
@@ -171,7 +180,117 @@ static void on_seat_changed(const struct seat_state *st, void *data)
             return;
     }
     a->sys_class = st->klass;
+    long uid = st->uid;
+    if (uid < 0 && st->user) {
+        /* dm-hook says who, not which uid */
+        struct passwd *pw = getpwnam(st->user);
+        uid = pw ? (long)pw->pw_uid : -1;
+    }
+    bool user = st->klass == SEAT_CLASS_USER || st->klass == SEAT_CLASS_LOCKED;
+    g_free(a->sys_session);
+    /* Only logind's sessions can be locked or ended through logind. */
+    a->sys_session = g_strcmp0(st->source, "logind") == 0 && user ? g_strdup(st->session) : NULL;
+    session_server_set_active(a->sessions, user ? uid : -1, st->user, st->session);
     apply_privileges(a, st);
+}
+
+static void on_helper(bool connected, void *data)
+{
+    struct agent *a = data;
+    if (!connected && a->sys_xfer)
+        session_xfer_helper_gone(a->sys_xfer);
+    g_message("session helper %s: file transfer %s, sound %s", connected ? "connected" : "gone",
+              connected ? "lands in the user's Downloads" : "off",
+              !a->audio ? "off (--audio=off)" : connected ? "from the user's sound server" : "off");
+    if (connected && a->audio)
+        session_server_audio(a->sessions, a->sys_audio_on);
+}
+
+static void on_logind_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autofree char *what = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+    if (!r)
+        g_warning("on disconnect: %s failed: %s", what, error->message);
+}
+
+void agent_system_client_left(struct agent *a)
+{
+    int mode = a->opts->on_disconnect;
+    if (mode == ON_DISCONNECT_NOTHING || a->sys_class != SEAT_CLASS_USER)
+        return; /* nothing asked for, or nothing to lock (greeter, already locked) */
+    const char *method = mode == ON_DISCONNECT_LOGOUT ? "TerminateSession" : "LockSession";
+    if (!a->sys_session) {
+        g_message("on disconnect: cannot %s the session: logind does not manage it",
+                  mode == ON_DISCONNECT_LOGOUT ? "end" : "lock");
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+    if (!bus) {
+        g_warning("on disconnect: no system bus for %s: %s", method, error->message);
+        return;
+    }
+    g_message("on disconnect: %s %s (logind %s)",
+              mode == ON_DISCONNECT_LOGOUT ? "logging out session" : "locking session",
+              a->sys_session, method);
+    g_dbus_connection_call(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
+                           "org.freedesktop.login1.Manager", method,
+                           g_variant_new("(s)", a->sys_session), NULL, G_DBUS_CALL_FLAGS_NONE,
+                           5000, NULL, on_logind_done,
+                           g_strdup_printf("%s(%s)", method, a->sys_session));
+}
+
+static void on_helper_pcm(const uint32_t *frames, size_t n, void *data)
+{
+    struct agent *a = data;
+    /* Least privilege per state: no sound from behind the lock screen. */
+    if (a->sys_class == SEAT_CLASS_USER)
+        audio_relay_feed(a->audio, frames, n);
+}
+
+static void on_helper_listening(bool on, void *data)
+{
+    struct agent *a = data;
+    audio_relay_listening(a->audio, on && a->sys_class == SEAT_CLASS_USER);
+}
+
+void agent_system_audio_mic(const uint32_t *frames, size_t n, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_class == SEAT_CLASS_USER)
+        session_server_mic(a->sessions, frames, n);
+}
+
+void agent_system_audio_wanted(bool on, void *data)
+{
+    struct agent *a = data;
+    a->sys_audio_on = on;
+    session_server_audio(a->sessions, on);
+}
+
+static void on_helper_fd(uint32_t id, int fd, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_file_fd(a->sys_xfer, id, fd);
+    else
+        close(fd);
+}
+
+static void on_helper_kept(uint32_t id, const char *name, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_file_kept(a->sys_xfer, id, name);
+}
+
+static void on_helper_error(uint32_t id, int err, void *data)
+{
+    struct agent *a = data;
+    if (a->sys_xfer)
+        session_xfer_file_error(a->sys_xfer, id, err);
 }
 
 static const struct seat_listener seat_listener = {.changed = on_seat_changed};
@@ -183,6 +302,17 @@ bool agent_start_system(struct agent *a, char **ret_error)
         .logind = o->seat_source != SEAT_SOURCE_DM_HOOK,
         .hook_socket = o->seat_source != SEAT_SOURCE_LOGIND ? o->dm_hook_socket : NULL,
     };
+    if (o->session_socket && *o->session_socket) {
+        struct session_server_events ev = {
+            .helper = on_helper, .file_fd = on_helper_fd, .file_kept = on_helper_kept,
+            .file_error = on_helper_error, .pcm = on_helper_pcm,
+            .listening = on_helper_listening, .user_data = a};
+        a->sessions = session_server_create(o->session_socket, &ev, ret_error);
+        if (!a->sessions)
+            return false;
+        if (a->sys_xfer)
+            session_xfer_set_server(a->sys_xfer, a->sessions);
+    }
     a->seat = seat_create(&sc, &seat_listener, a, ret_error);
     if (!a->seat)
         return false;
@@ -205,8 +335,13 @@ void agent_system_capture_lost(struct agent *a, const char *message)
 
 void agent_stop_system(struct agent *a)
 {
+    g_clear_pointer(&a->sys_session, g_free);
     seat_destroy(a->seat);
     a->seat = NULL;
+    if (a->sys_xfer)
+        session_xfer_set_server(a->sys_xfer, NULL);
+    session_server_destroy(a->sessions);
+    a->sessions = NULL;
     g_clear_pointer(&a->sys_display, g_free);
     g_clear_pointer(&a->sys_xauthority, g_free);
 }

@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 #include "agent/agent-priv.h"
+#include "agent/system/session-xfer.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -161,6 +162,8 @@ static void on_client(bool connected, const char *address, void *data)
     if (connected)
         agent_web_spice_client(a, true); /* before the SPICE pump starts the capture */
     audio_set_client(a->audio, connected);
+    if (!connected && a->opts->system_mode)
+        agent_system_client_left(a);
     if (a->vpump) {
         /* The stream's START/STOP drive capture; a client that went stops
          * it even if the server said nothing. */
@@ -451,8 +454,14 @@ struct agent *agent_create(const struct agent_options *opts)
     if (a->display)
         a->pump = frame_pump_create(a->capture, a->display, opts->max_fps, opts->copy_detection);
     agent_wire_ops(a);
-    if (opts->audio && opts->system_mode)
-        g_message("sound: off in the system service until the session helper exists");
+    if (opts->audio && opts->system_mode) {
+        /* The session helper records the user's sound (agent-system.c). */
+        struct audio_relay relay = {.wanted = agent_system_audio_wanted,
+                                    .mic = agent_system_audio_mic, .user_data = a};
+        a->audio = audio_create_relayed(a->server, &relay, &error);
+        if (!a->audio)
+            goto err_print;
+    }
     if (opts->audio && !opts->system_mode) {
         a->audio = audio_create(a->server, opts, &error);
         if (!a->audio)
@@ -524,6 +533,7 @@ void agent_destroy(struct agent *a)
     audio_destroy(a->audio);
     vdagent_clipboard_destroy(a->clipboard);
     vdagent_file_xfer_destroy(a->file_xfer);
+    session_xfer_destroy(a->sys_xfer);
     vdagent_destroy(a->vdagent);
     resize_x11_destroy(a->resize);
     resize_sway_destroy(a->resize_sway);

@@ -57,6 +57,11 @@ struct audio {
     size_t mic_low;        /* lowest microphone queue length since mic_low_since */
     gint64 mic_low_since;
     uint32_t frame_size; /* frames per spice-server buffer */
+    /* Relayed (--system): the desktop's sound comes from the session
+     * helper, not from a sound server of our own. */
+    bool relayed;
+    bool relay_on;
+    struct audio_relay relay;
 };
 
 static const SpicePlaybackInterface playback_interface = {
@@ -239,6 +244,15 @@ static gboolean on_mic_tick(gpointer data)
         if (n < G_N_ELEMENTS(buf))
             break;
     }
+    if (a->relayed) {
+        /* The helper plays it into the session's thindesk-mic; its sound
+         * server's stream buffer paces it. */
+        size_t got;
+        while ((got = pcm_fifo_pop(a->mic_queue, buf, G_N_ELEMENTS(buf))) > 0)
+            if (a->relay.mic)
+                a->relay.mic(buf, got, a->relay.user_data);
+        return G_SOURCE_CONTINUE;
+    }
     if (!a->mic) {
         pcm_fifo_clear(a->mic_queue);
         return G_SOURCE_CONTINUE;
@@ -405,6 +419,13 @@ static void update(struct audio *a)
         playback_stop(a);
     if (!a->web_listen)
         web_stop(a);
+    if (a->relayed && a->relay_on != a->client) {
+        /* The helper records while a client listens (its sound server
+         * tells it when nothing plays; silence stops the playback here). */
+        a->relay_on = a->client;
+        if (a->relay.wanted)
+            a->relay.wanted(a->client, a->relay.user_data);
+    }
     bool spice = a->client && (a->desktop_playing || a->playing || a->video_clock);
     bool web = a->web_listen && (a->desktop_playing || a->web_playing);
     pulse_stream_set_corked(a->capture, !(spice || web));
@@ -440,7 +461,8 @@ void audio_mic_push(struct audio *a, const uint32_t *frames, size_t n)
     }
 }
 
-struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error)
+static struct audio *create(SpiceServer *server, const char *sink, bool relayed,
+                            char **ret_error)
 {
     struct audio *a = g_new0(struct audio, 1);
     a->play.base.sif = &playback_interface.base;
@@ -458,16 +480,48 @@ struct audio *audio_create(SpiceServer *server, const struct agent_options *opts
     /* 48 kHz is what Opus needs; spice-server then offers Opus to clients. */
     spice_server_set_playback_rate(&a->play, RATE);
     spice_server_set_record_rate(&a->rec, RATE);
+    a->relayed = relayed;
+    if (relayed)
+        return a;
     struct pulse_server_events ev = {
         .ready = on_sound_ready, .lost = on_sound_lost, .usage = on_sound_usage, .user_data = a};
-    a->ps = pulse_server_create(opts->audio_sink, &ev);
+    a->ps = pulse_server_create(sink, &ev);
     return a;
+}
+
+struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error)
+{
+    return create(server, opts->audio_sink, false, ret_error);
+}
+
+struct audio *audio_create_relayed(SpiceServer *server, const struct audio_relay *relay,
+                                   char **ret_error)
+{
+    struct audio *a = create(server, NULL, true, ret_error);
+    if (a)
+        a->relay = *relay;
+    return a;
+}
+
+void audio_relay_listening(struct audio *a, bool listening)
+{
+    if (!a || !a->relayed || a->mic_listened == listening)
+        return;
+    a->mic_listened = listening;
+    update(a);
+}
+
+void audio_relay_feed(struct audio *a, const uint32_t *frames, size_t n)
+{
+    if (a && a->relayed)
+        on_captured(frames, n, a);
 }
 
 void audio_destroy(struct audio *a)
 {
     if (!a)
         return;
+    memset(&a->relay, 0, sizeof(a->relay));
     a->client = false;
     a->web = a->web_listen = false;
     update(a);

@@ -6,6 +6,8 @@
 
 #include <spice.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "agent/options.h"
 
@@ -17,6 +19,23 @@ struct audio;
  * with *ret_error set (new string). */
 struct audio *audio_create(SpiceServer *server, const struct agent_options *opts, char **ret_error);
 void audio_destroy(struct audio *audio);
+
+/* --system: the same interfaces, fed by the session helper instead of a
+ * sound server of the agent's own (it runs in the user's session; root
+ * never talks to the user's sound server). @wanted says when the helper
+ * should record the desktop's sound (a client is connected) and when not;
+ * @mic gets the client's microphone (while audio_relay_listening said an
+ * application records it). Frames go in with audio_relay_feed. All frames
+ * are stereo S16 at 48 kHz. */
+struct audio_relay {
+    void (*wanted)(bool on, void *user_data);
+    void (*mic)(const uint32_t *frames, size_t n, void *user_data);
+    void *user_data;
+};
+struct audio *audio_create_relayed(SpiceServer *server, const struct audio_relay *relay,
+                                   char **ret_error);
+void audio_relay_feed(struct audio *audio, const uint32_t *frames, size_t n);
+void audio_relay_listening(struct audio *audio, bool listening);
 
 /* A client connected (true) or left: sound flows only while one is there.
  * When it leaves, the volume and mute it synced are undone. */

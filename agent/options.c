@@ -39,6 +39,7 @@ static const char *const streaming_video_names[] = {"off", "filter", "all", NULL
 static const char *const video_names[] = {"desktop", "stream", NULL};
 static const char *const video_codec_names[] = {"auto", "h264", "mjpeg", NULL};
 static const char *const seat_source_names[] = {"auto", "logind", "dm-hook", NULL};
+static const char *const on_disconnect_names[] = {"lock", "nothing", "logout", NULL};
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
 #define OFF(field) offsetof(struct agent_options, field)
@@ -154,6 +155,11 @@ static const struct opt table[] = {
      seat_source_names},
     {"dm-hook-socket", OPT_STRING, OFF(dm_hook_socket), 0, "/run/thindesk/dm-hook.sock", "PATH",
      "--system: root-only socket where 'thindesk-agent dm-hook' (LightDM's display-setup-script, session-setup-script, session-cleanup-script) reports"},
+    {"session-socket", OPT_STRING, OFF(session_socket), 0, "/run/thindesk/session.sock", "PATH",
+     "--system: socket where the session helper (thindesk-session) of the active user connects; others are refused"},
+    {"on-disconnect", OPT_ENUM, OFF(on_disconnect), 0, "lock", "lock|nothing|logout",
+     "--system: when the client leaves the user's session, lock it (logind LockSession), leave it as it is, or log the user out (logind TerminateSession)",
+     on_disconnect_names},
     {"check-config", OPT_BOOL, OFF(check_config), 0, "false", NULL,
      "validate the configuration, print every effective value with its source, and exit", NULL,
      0, 0, true},

@@ -48,6 +48,13 @@ enum seat_source {
     SEAT_SOURCE_DM_HOOK,
 };
 
+/* --system: what the last client's leaving does to the user's session. */
+enum on_disconnect {
+    ON_DISCONNECT_LOCK,
+    ON_DISCONNECT_NOTHING,
+    ON_DISCONNECT_LOGOUT,
+};
+
 struct agent_options {
     char *display;           /* NULL: $DISPLAY */
     char *listen_host;       /* from --listen; NULL when off */
@@ -102,6 +109,8 @@ struct agent_options {
     bool system_mode;        /* --system: follow seat0 (agent/system/seat.h) */
     int seat_source;         /* enum seat_source */
     char *dm_hook_socket;    /* --system: where dm-hook reports */
+    char *session_socket;    /* --system: where session helpers connect */
+    int on_disconnect;       /* enum on_disconnect */
     char **sources;          /* per table entry: where its value came from */
 };
 

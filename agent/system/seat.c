@@ -162,6 +162,7 @@ static void report(struct seat *s, const char *display, const char *xauth)
         .session = w->session,
         .type = w->type,
         .user = w->user,
+        .uid = w->uid,
         .display = display,
         .xauthority = xauth,
     };

@@ -31,6 +31,7 @@ struct seat_state {
     const char *session;    /* logind session id, or NULL */
     const char *type;       /* "x11", "wayland", ... or NULL */
     const char *user;       /* user name, or NULL */
+    long uid;               /* the user's uid, -1: unknown */
     const char *display;    /* a verified X display, NULL: show the placeholder */
     const char *xauthority; /* its authority file, NULL: none needed */
 };

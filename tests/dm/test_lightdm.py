@@ -288,6 +288,7 @@ session-cleanup-script=%s
         env = {"DISPLAY": "", "DBUS_SYSTEM_BUS_ADDRESS": self.bus_address}
         with tdtest.Agent(args=["--system", "--seat-source=auto",
                                 "--dm-hook-socket=" + hook_socket, "--input=xtest",
+                                "--session-socket=" + os.path.join(self.tmp, "session.sock"),
                                 "--usb-channels=0"], env=env) as agent:
             try:
                 self._run(agent, spiceclient, GObject, t0)

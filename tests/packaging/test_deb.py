@@ -37,6 +37,10 @@ EXPECTED_FILES = {
     "/usr/lib/udev/rules.d/60-thindesk-uinput.rules",
     "/usr/lib/systemd/system/thindesk-agent-system.service",
     "/usr/share/lightdm/lightdm.conf.d/60-thindesk.conf",
+    "/usr/bin/thindesk-session",
+    "/usr/lib/systemd/user/thindesk-session.service",
+    "/etc/xdg/autostart/thindesk-session.desktop",
+    "/usr/share/man/man1/thindesk-session.1.gz",
 }
 SOCKET_LINK = "/etc/systemd/system/sockets.target.wants/thindesk-usb-helper.socket"
 # Lintian tags that stay, each explained in packaging/LINTIAN.md.

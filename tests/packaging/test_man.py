@@ -91,6 +91,12 @@ class TestManPages(unittest.TestCase):
         self.check_help2man_page(os.path.join(pkgtest.BUILD, "usb", "thindesk-usb-helper"), "8",
                                  "allow-group", ["EXIT STATUS", "FILES", "SEE ALSO"])
 
+    def test_session_helper_page_lists_every_option(self):
+        """thindesk-session(1), from the helper's --help, for its unit's
+        Documentation= key."""
+        self.check_help2man_page(os.path.join(pkgtest.BUILD, "agent", "thindesk-session"), "1",
+                                 "socket", ["EXIT STATUS", "FILES", "SEE ALSO"])
+
     def test_generated_from_the_binary(self):
         """What the build installed is what the binary writes now."""
         for name, sec in PAGES.items():

@@ -79,6 +79,42 @@ class TestUnits(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual((p.stdout + p.stderr).strip(), "", "systemd-analyze verify complained")
 
+    def test_session_helper_unit_and_autostart_entry(self):
+        """thindesk-session (the system service's helper in each session)."""
+        pkgtest.need_tools("systemd-analyze", "desktop-file-validate")
+        unit_path = os.path.join(pkgtest.BUILD, "packaging", "thindesk-session.service")
+        desktop = os.path.join(pkgtest.BUILD, "packaging", "thindesk-session.desktop")
+        unit = read_ini(unit_path)
+        exec_start = unit["Service"]["ExecStart"]
+        self.assertTrue(exec_start.endswith("/bin/thindesk-session"), exec_start)
+        self.assertEqual(unit["Unit"]["PartOf"], "graphical-session.target")
+        self.assertEqual(unit["Install"]["WantedBy"], "graphical-session.target")
+        self.assertEqual(unit["Unit"]["ConditionPathExists"], "/run/thindesk/session.sock")
+        helper = os.path.join(pkgtest.BUILD, "agent", "thindesk-session")
+        with open(unit_path) as f:
+            text = f.read().replace("ExecStart=" + exec_start, "ExecStart=" + helper)
+        copy = os.path.join(self.tmp, "thindesk-session.service")
+        with open(copy, "w") as f:
+            f.write(text)
+        rt = os.path.join(self.tmp, "runtime")
+        os.mkdir(rt, 0o700)
+        env = dict(os.environ, XDG_RUNTIME_DIR=rt, MANPATH=pkgtest.MAN_DIR,
+                   SYSTEMD_LOG_LEVEL="notice")
+        p = pkgtest.run(["systemd-analyze", "--user", "verify", copy], env=env, cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual((p.stdout + p.stderr).strip(), "", "systemd-analyze verify complained")
+        entry = read_ini(desktop)["Desktop Entry"]
+        self.assertEqual(entry["Exec"], exec_start)
+        self.assertEqual(entry["X-systemd-skip"], "true")
+        p = pkgtest.run(["desktop-file-validate", desktop])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout.strip(), "", p.stdout)
+        # Where no system service runs, the autostarted helper just exits.
+        p = pkgtest.run([helper, "--socket=" + os.path.join(self.tmp, "absent.sock")],
+                        timeout=10)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("no system service here", p.stderr)
+
     def test_autostart_entry(self):
         entry = read_ini(DESKTOP)["Desktop Entry"]
         self.assertEqual(entry["Type"], "Application")

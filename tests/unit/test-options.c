@@ -268,7 +268,22 @@ static void test_system_mode(struct fixture *fx, gconstpointer data)
     g_assert_false(o.virtual_desktop);
     g_assert_cmpint(o.seat_source, ==, SEAT_SOURCE_AUTO);
     g_assert_cmpstr(o.dm_hook_socket, ==, "/run/thindesk/dm-hook.sock");
+    g_assert_cmpstr(o.session_socket, ==, "/run/thindesk/session.sock");
+    g_assert_cmpint(o.on_disconnect, ==, ON_DISCONNECT_LOCK);
     options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--system", "--on-disconnect=logout",
+                         "--session-socket=/tmp/s.sock", NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.on_disconnect, ==, ON_DISCONNECT_LOGOUT);
+    g_assert_cmpstr(o.session_socket, ==, "/tmp/s.sock");
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--system", "--on-disconnect=nothing", NULL), ==,
+                    OPTIONS_OK);
+    g_assert_cmpint(o.on_disconnect, ==, ON_DISCONNECT_NOTHING);
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--system", "--on-disconnect=suspend", NULL), ==,
+                    OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "on-disconnect"));
+    g_clear_pointer(&err, g_free);
     g_assert_cmpint(load(fx, &o, &err, "--system", "--seat-source=dm-hook",
                          "--dm-hook-socket=/tmp/x.sock", NULL), ==, OPTIONS_OK);
     g_assert_cmpint(o.seat_source, ==, SEAT_SOURCE_DM_HOOK);
