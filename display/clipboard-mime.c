@@ -80,8 +80,8 @@ uint8_t *clipboard_mime_normalize(int format, const char *mime, const uint8_t *d
         }
         /* STRING, or text/plain in a legacy charset: take it as Latin-1. */
         gsize n = 0;
-        char *utf8 = g_convert((const char *)data, (gssize)len, "UTF-8", "ISO-8859-1", NULL, &n,
-                               NULL);
+        char *utf8 =
+            g_convert((const char *)data, (gssize)len, "UTF-8", "ISO-8859-1", NULL, &n, NULL);
         *ret_len = utf8 ? n : 0;
         return (uint8_t *)utf8;
     }
