@@ -2,6 +2,7 @@
  * mouse state, clipboard, file transfer, the client's audio volume) into the
  * agent. */
 #include "agent/agent-priv.h"
+#include "agent/mutter-session.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -225,11 +226,12 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         if (!a->resize_sway)
             g_message("%s", error);
     }
-    /* The clipboard of the desktop being served: X11's, or the wlroots
-     * compositor's seat. */
+    /* The clipboard of the desktop being served: X11's, the wlroots
+     * compositor's seat, or GNOME's through the Mutter session. */
     bool wlr = strcmp(a->opts->capture, "wlr") == 0;
+    bool gnome = a->mutter && strcmp(a->opts->capture, "mutter") == 0;
     bool clipboard = a->opts->clipboard != CLIPBOARD_POLICY_OFF &&
-                     (wlr || strcmp(a->opts->capture, "x11") == 0);
+                     (wlr || gnome || strcmp(a->opts->capture, "x11") == 0);
     struct vdagent_proto_config pc = {
         .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
         .clipboard = clipboard,
@@ -267,9 +269,10 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
     }
     if (clipboard && !system) {
         g_autofree char *error = NULL;
-        a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent),
-                                                wlr ? "wlr" : "x11", wlr ? NULL : display,
-                                                a->opts->clipboard,
+        a->clipboard = vdagent_clipboard_create(
+            vdagent_get_proto(a->vdagent), wlr ? "wlr" : gnome ? "mutter" : "x11",
+            wlr || gnome ? NULL : display, gnome ? mutter_session_clipboard(a->mutter) : NULL,
+            a->opts->clipboard,
                                                 (size_t)a->opts->clipboard_max_size, &error);
         if (!a->clipboard)
             g_message("%s", error);

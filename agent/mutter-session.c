@@ -22,6 +22,9 @@ struct mutter_session {
 
     struct capture_stream_source stream_source;
     struct injector_remote_desktop input;
+    struct clipboard_remote_desktop clipboard;
+    void (*clip_changed)(const char *path, void *user); /* told of Start and the end */
+    void *clip_user;
 
     /* The session, while open. */
     GCancellable *cancel;
@@ -60,6 +63,8 @@ static void session_close_now(struct mutter_session *s)
     if (s->props_sub)
         g_dbus_connection_signal_unsubscribe(s->bus, s->props_sub);
     s->closed_sub = s->stream_sub = s->props_sub = 0;
+    if (s->started && s->clip_changed)
+        s->clip_changed(NULL, s->clip_user);
     if (s->rd_path && s->present) {
         /* Stopping the remote-desktop session stops its screen cast too. */
         g_dbus_connection_call(s->bus, RD_NAME, s->rd_path, RD_SESSION, "Stop", NULL, NULL,
@@ -195,6 +200,8 @@ static void on_started(GObject *source, GAsyncResult *res, gpointer data)
     call(s, RD_NAME, s->rd_path, "org.freedesktop.DBus.Properties", "GetAll",
          g_variant_new("(s)", RD_SESSION), "(a{sv})", on_props);
     g_message("GNOME remote-desktop session started (screen cast %s)", s->stream_path);
+    if (s->clip_changed)
+        s->clip_changed(s->rd_path, s->clip_user);
 }
 
 static void record(struct mutter_session *s);
@@ -447,6 +454,17 @@ static const char *input_stream_path(void *data)
     return s->started ? s->stream_path : NULL;
 }
 
+/* --- the clipboard's view --- */
+
+static void clipboard_watch(void *data, void (*changed)(const char *path, void *user), void *user)
+{
+    struct mutter_session *s = data;
+    s->clip_changed = changed;
+    s->clip_user = user;
+    if (changed && s->started && s->rd_path)
+        changed(s->rd_path, user);
+}
+
 /* --- lifecycle --- */
 
 static void on_name_appeared(GDBusConnection *bus, const char *name, const char *owner,
@@ -510,6 +528,8 @@ struct mutter_session *mutter_session_create(char **ret_error)
         .watch_leds = input_watch_leds,
         .data = s,
     };
+    s->clipboard = (struct clipboard_remote_desktop){
+        .bus = s->bus, .watch = clipboard_watch, .data = s};
     return s;
 }
 
@@ -533,4 +553,9 @@ const struct capture_stream_source *mutter_session_stream_source(struct mutter_s
 const struct injector_remote_desktop *mutter_session_input(struct mutter_session *s)
 {
     return &s->input;
+}
+
+const struct clipboard_remote_desktop *mutter_session_clipboard(struct mutter_session *s)
+{
+    return &s->clipboard;
 }

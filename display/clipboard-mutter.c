@@ -51,7 +51,7 @@ struct cmutter {
     struct clipboard *c;
     struct clipboard_remote_desktop rd;
     size_t max_size;
-    char *path; /* the started session, NULL when none */
+    char *path;           /* the started session, NULL when none */
     GCancellable *cancel; /* calls of this session */
     guint owner_sub, transfer_sub;
 
@@ -95,8 +95,7 @@ static void call(struct cmutter *m, const char *method, GVariant *args, const ch
 {
     g_dbus_connection_call(m->rd.bus, RD_NAME, m->path, RD_SESSION, method, args,
                            reply_type ? G_VARIANT_TYPE(reply_type) : NULL,
-                           G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, m->cancel, done,
-                           data);
+                           G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, m->cancel, done, data);
 }
 
 /* Logs a failed fire-and-forget call. */
@@ -250,10 +249,10 @@ static void start_request(struct cmutter *m, int format)
     t->timeout = g_timeout_add_seconds(READ_TIMEOUT_S, on_read_timeout, t);
     t->cancel = g_cancellable_new();
     m->read = t;
-    g_dbus_connection_call_with_unix_fd_list(
-        m->rd.bus, RD_NAME, m->path, RD_SESSION, "SelectionRead", g_variant_new("(s)", mime),
-        G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, t->cancel,
-        on_read_opened, t);
+    g_dbus_connection_call_with_unix_fd_list(m->rd.bus, RD_NAME, m->path, RD_SESSION,
+                                             "SelectionRead", g_variant_new("(s)", mime),
+                                             G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                             CALL_TIMEOUT_MS, NULL, t->cancel, on_read_opened, t);
 }
 
 /* --- what the desktop holds --- */
@@ -267,8 +266,7 @@ static void forget_desktop(struct cmutter *m)
 static void forget_owned(struct cmutter *m);
 
 static void on_owner_changed(GDBusConnection *bus, const char *sender, const char *path,
-                             const char *iface, const char *signal, GVariant *params,
-                             gpointer data)
+                             const char *iface, const char *signal, GVariant *params, gpointer data)
 {
     struct cmutter *m = data;
     if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(a{sv})")) || g_strcmp0(path, m->path))
@@ -402,10 +400,10 @@ static void on_write_opened(GObject *source, GAsyncResult *res, gpointer data)
 static void start_write(struct cmutter *m, struct transfer *t, GBytes *data)
 {
     t->data = data ? g_bytes_ref(data) : NULL;
-    g_dbus_connection_call_with_unix_fd_list(
-        m->rd.bus, RD_NAME, m->path, RD_SESSION, "SelectionWrite",
-        g_variant_new("(u)", t->serial), G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-        CALL_TIMEOUT_MS, NULL, m->cancel, on_write_opened, t);
+    g_dbus_connection_call_with_unix_fd_list(m->rd.bus, RD_NAME, m->path, RD_SESSION,
+                                             "SelectionWrite", g_variant_new("(u)", t->serial),
+                                             G_VARIANT_TYPE("(h)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                             CALL_TIMEOUT_MS, NULL, m->cancel, on_write_opened, t);
 }
 
 static void refuse_waiters(struct cmutter *m, int format)
@@ -506,8 +504,8 @@ static void on_session(const char *path, void *data)
         m->rd.bus, NULL, RD_SESSION, "SelectionOwnerChanged", m->path, NULL,
         G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed, m, NULL);
     m->transfer_sub = g_dbus_connection_signal_subscribe(
-        m->rd.bus, NULL, RD_SESSION, "SelectionTransfer", m->path, NULL,
-        G_DBUS_SIGNAL_FLAGS_NONE, on_transfer, m, NULL);
+        m->rd.bus, NULL, RD_SESSION, "SelectionTransfer", m->path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+        on_transfer, m, NULL);
     /* With the peer's types, enabling also takes the selection for it;
      * without, mutter tells us who holds it now. */
     call(m, "EnableClipboard", g_variant_new("(@a{sv})", selection_options(m->offered)), NULL,
@@ -577,8 +575,8 @@ static void cm_disown(struct clipboard *c, int sel)
         return;
     forget_owned(m);
     if (m->path)
-        call(m, "SetSelection", g_variant_new("(@a{sv})", selection_options(0)), NULL,
-             on_call_done, (gpointer) "to give the clipboard back");
+        call(m, "SetSelection", g_variant_new("(@a{sv})", selection_options(0)), NULL, on_call_done,
+             (gpointer) "to give the clipboard back");
 }
 
 static void cm_request(struct clipboard *c, int sel, int format)
