@@ -50,6 +50,28 @@ static void resize_sway_monitors(struct agent *a, const struct vdagent_monitor *
     resize_sway_apply(a->resize_sway, mons[first].width, mons[first].height);
 }
 
+/* GNOME: a virtual monitor of the agent's own follows the client's first
+ * monitor; a real one keeps its size (said once). */
+static bool resize_mutter_monitors(struct agent *a, const struct vdagent_monitor *mons, int n)
+{
+    int first = -1;
+    for (int i = 0; i < n && first < 0; i++)
+        if (mons[i].enabled)
+            first = i;
+    if (first < 0 || !a->capture)
+        return false;
+    int w = CLAMP((int)mons[first].width, RESIZE_SWAY_MIN_WIDTH, RESIZE_SWAY_MAX_WIDTH);
+    int h = CLAMP((int)mons[first].height, RESIZE_SWAY_MIN_HEIGHT, RESIZE_SWAY_MAX_HEIGHT);
+    g_message("client monitor: %dx%d", (int)mons[first].width, (int)mons[first].height);
+    g_autofree char *why = NULL;
+    if (capture_request_size(a->capture, w, h, &why) == 0)
+        return true;
+    if (!a->resize_refused_said)
+        g_message("not resizing the desktop for the client: %s", why);
+    a->resize_refused_said = true;
+    return false;
+}
+
 /* A client's monitors config (its windows' sizes): lay out the X outputs, or
  * size sway's output. */
 static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *data)
@@ -62,6 +84,12 @@ static void on_monitors_config(const struct vdagent_monitor *mons, int n, void *
     if (wlr && a->resize_sway) {
         resize_sway_monitors(a, mons, n);
         vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG, VD_AGENT_SUCCESS);
+        return;
+    }
+    if (strcmp(a->opts->capture, "mutter") == 0) {
+        bool ok = a->opts->resize && resize_mutter_monitors(a, mons, n);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG,
+                                 ok ? VD_AGENT_SUCCESS : VD_AGENT_ERROR);
         return;
     }
     if (!a->resize) {

@@ -37,6 +37,7 @@ struct mutter_session {
     guint closed_sub, stream_sub;
     bool started; /* Start answered: Notify* may be called */
     bool virtual_tried;
+    bool virtual_last; /* the last session recorded a virtual monitor */
     guint close_idle;
     guint props_sub; /* PropertiesChanged of the session */
     unsigned leds;   /* enum injector_led bits */
@@ -229,6 +230,7 @@ static void on_recorded(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     g_variant_get(reply, "(o)", &s->stream_path);
+    s->virtual_last = s->virtual_tried;
     s->stream_sub = g_dbus_connection_signal_subscribe(
         s->bus, NULL, SC_STREAM, "PipeWireStreamAdded", s->stream_path, NULL,
         G_DBUS_SIGNAL_FLAGS_NONE, on_stream_added, s, NULL);
@@ -276,6 +278,11 @@ static void on_session_id(GObject *source, GAsyncResult *res, gpointer data)
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
     g_variant_builder_add(&b, "{sv}", "remote-desktop-session-id", value);
+    /* No window animations while someone watches (as gnome-remote-desktop
+     * asks): they cost frames, and mutter 43 can leave out the last frame of
+     * one (a throttled frame it never sends later), which left the client a
+     * stale mid-animation picture on a screen that then stood still. */
+    g_variant_builder_add(&b, "{sv}", "disable-animations", g_variant_new_boolean(TRUE));
     call(s, SC_NAME, SC_PATH, "org.gnome.Mutter.ScreenCast", "CreateSession",
          g_variant_new("(a{sv})", &b), "(o)", on_sc_created);
 }
@@ -391,6 +398,12 @@ static int stream_get_size(void *data, int *ret_width, int *ret_height)
         }
     }
     return -ENODEV;
+}
+
+static bool stream_is_virtual(void *data)
+{
+    struct mutter_session *s = data;
+    return s->virtual_tried || s->virtual_last;
 }
 
 static void stream_watch(void *data, capture_stream_ready_fn gone, void *gone_data)
@@ -520,6 +533,7 @@ struct mutter_session *mutter_session_create(char **ret_error)
                                                       .close = stream_close,
                                                       .get_size = stream_get_size,
                                                       .watch = stream_watch,
+                                                      .is_virtual = stream_is_virtual,
                                                       .data = s};
     s->input = (struct injector_remote_desktop){
         .call = input_call,

@@ -71,7 +71,9 @@ def psnr(a, b):
 class Gnome:
     """dbus-daemon + pipewire + wireplumber + headless mutter, all private."""
 
-    def __init__(self):
+    def __init__(self, virtual_monitor=True):
+        """@virtual_monitor False: mutter starts with no monitor at all, as a
+        pooled VM's may, and the agent records a virtual one of its own."""
         self.tmp = tempfile.mkdtemp(prefix="thindesk-mutter-")
         self.runtime = os.path.join(self.tmp, "runtime")
         os.mkdir(self.runtime, 0o700)
@@ -88,9 +90,9 @@ class Gnome:
                         os.path.exists(os.path.join(self.runtime, "pipewire-0")), 30,
                         what="pipewire to listen")
         self.spawn("wireplumber")
+        monitor = ["--virtual-monitor", "%dx%d" % (WIDTH, HEIGHT)] if virtual_monitor else []
         self.mutter = self.spawn("mutter", "--headless", "--wayland", "--no-x11",
-                                 "--wayland-display=" + self.display,
-                                 "--virtual-monitor", "%dx%d" % (WIDTH, HEIGHT))
+                                 "--wayland-display=" + self.display, *monitor)
         tdtest.wait_for(lambda: self.check_alive() and self.has_name("org.gnome.Mutter.ScreenCast")
                         and os.path.exists(os.path.join(self.runtime, self.display)), 60,
                         what="mutter on the session bus")
@@ -163,12 +165,13 @@ class Gnome:
 class GtkPattern:
     """gtk-pattern.py full screen on mutter; lines it printed in self.lines."""
 
-    def __init__(self, gnome):
+    def __init__(self, gnome, client=None):
         self.out_path = os.path.join(gnome.tmp, "gtk.out")
         self.out = open(self.out_path, "w")
         self.proc = gnome.spawn(PYTHON, GTK_CLIENT, stdout=self.out,
                                 extra_env={"GDK_BACKEND": "wayland"})
-        self.wait_line(lambda l: l.startswith("ready "), 60, "the GTK client to paint")
+        self.wait_line(lambda l: l.startswith("ready "), 60, "the GTK client to paint",
+                       client=client)
 
     def lines(self):
         with open(self.out_path) as f:

@@ -127,7 +127,11 @@ class MutterClipboardTest(unittest.TestCase):
         # SPICE client -> GNOME: the GTK client pastes what the client copied.
         text = "client → GNOME: grüße ½ € ✓ 日本語".encode()
         client.copy(CLIPBOARD, UTF8, text)
-        targets = self.gtk.command("targets", ("targets",), client.c).split()[1:]
+        # The grab reaches mutter asynchronously: ask until GTK sees it.
+        targets = []
+        deadline = time.monotonic() + 30
+        while "text/plain;charset=utf-8" not in targets and time.monotonic() < deadline:
+            targets = self.gtk.command("targets", ("targets",), client.c).split()[1:]
         for mime in ("text/plain;charset=utf-8", "UTF8_STRING", "text/plain"):
             self.assertIn(mime, targets)
         self.assertEqual(self.gtk.command("paste-text", ("text", "text-none"), client.c),
