@@ -43,20 +43,7 @@ def read_ppm_rgb(path):
     return int(m.group(1)), int(m.group(2)), data[m.end():]
 
 
-def client_rgb(client):
-    """The client's frame as (width, height, RGB bytes), or None."""
-    prim = client.primary()
-    if not prim:
-        return None
-    w, h, stride, data = prim
-    rgb = bytearray(w * h * 3)
-    for y in range(h):
-        row = data[y * stride:y * stride + w * 4]
-        o = y * w * 3
-        rgb[o:o + w * 3:3] = row[2::4]
-        rgb[o + 1:o + w * 3:3] = row[1::4]
-        rgb[o + 2:o + w * 3:3] = row[0::4]
-    return w, h, bytes(rgb)
+client_rgb = tdtest.client_rgb
 
 
 scrape = tdtest.scrape_metrics

@@ -45,19 +45,7 @@ def gtk_usable():
     return None
 
 
-def client_rgb(client):
-    prim = client.primary()
-    if not prim:
-        return None
-    w, h, stride, data = prim
-    rgb = bytearray(w * h * 3)
-    for y in range(h):
-        row = data[y * stride:y * stride + w * 4]
-        o = y * w * 3
-        rgb[o:o + w * 3:3] = row[2::4]
-        rgb[o + 1:o + w * 3:3] = row[1::4]
-        rgb[o + 2:o + w * 3:3] = row[0::4]
-    return w, h, bytes(rgb)
+client_rgb = tdtest.client_rgb
 
 
 def psnr(a, b):
