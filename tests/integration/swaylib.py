@@ -97,6 +97,15 @@ class Sway:
                                                               open(self.log.name).read()))
         for path in glob.glob(os.path.join(self.runtime, "wayland-*")):
             if not path.endswith(".lock"):
+                # The file appears at bind(), a moment before listen():
+                # ready only once a client can connect (else grim fails
+                # with "failed to create display").
+                import socket
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    try:
+                        sock.connect(path)
+                    except OSError:
+                        return None
                 return os.path.basename(path)
         return None
 
