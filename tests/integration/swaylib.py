@@ -86,10 +86,14 @@ class Sway:
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True,
                                      cwd=self.tmp)
-        self.display = tdtest.wait_for(self._socket, 15, what="sway's Wayland socket")
-        # The background is drawn once swaybg is up: wait for two equal
-        # reference frames that are not sway's plain grey.
-        self.reference(self.bg[0])
+        try:
+            self.display = tdtest.wait_for(self._socket, 15, what="sway's Wayland socket")
+            # The background is drawn once swaybg is up: wait for two equal
+            # reference frames that are not sway's plain grey.
+            self.reference(self.bg[0])
+        except BaseException:
+            self.close()  # no caller holds us yet to do it
+            raise
 
     def _socket(self):
         if self.proc.poll() is not None:
