@@ -4,6 +4,7 @@
 #include "agent/system/seat.h"
 #include "agent/system/session-xfer.h"
 #include "agent/agent-priv.h"
+#include "agent/mutter-session.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -51,6 +52,28 @@ static void resize_sway_monitors(struct agent *a, const struct vdagent_monitor *
     resize_sway_apply(a->resize_sway, mons[first].width, mons[first].height);
 }
 
+/* GNOME: a virtual monitor of the agent's own follows the client's first
+ * monitor; a real one keeps its size (said once). */
+static bool resize_mutter_monitors(struct agent *a, const struct vdagent_monitor *mons, int n)
+{
+    int first = -1;
+    for (int i = 0; i < n && first < 0; i++)
+        if (mons[i].enabled)
+            first = i;
+    if (first < 0 || !a->capture)
+        return false;
+    int w = CLAMP((int)mons[first].width, RESIZE_SWAY_MIN_WIDTH, RESIZE_SWAY_MAX_WIDTH);
+    int h = CLAMP((int)mons[first].height, RESIZE_SWAY_MIN_HEIGHT, RESIZE_SWAY_MAX_HEIGHT);
+    g_message("client monitor: %dx%d", (int)mons[first].width, (int)mons[first].height);
+    g_autofree char *why = NULL;
+    if (capture_request_size(a->capture, w, h, &why) == 0)
+        return true;
+    if (!a->resize_refused_said)
+        g_message("not resizing the desktop for the client: %s", why);
+    a->resize_refused_said = true;
+    return false;
+}
+
 /* A client's monitors config (its windows' sizes): lay out the X outputs, or
  * size sway's output. Returns VD_AGENT_SUCCESS or VD_AGENT_ERROR. */
 int agent_apply_monitors(struct agent *a, const struct vdagent_monitor *mons, int n)
@@ -59,6 +82,12 @@ int agent_apply_monitors(struct agent *a, const struct vdagent_monitor *mons, in
     if (wlr && a->resize_sway) {
         resize_sway_monitors(a, mons, n);
         return VD_AGENT_SUCCESS;
+    }
+    if (strcmp(a->opts->capture, "mutter") == 0) {
+        bool ok = a->opts->resize && resize_mutter_monitors(a, mons, n);
+        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG,
+                                 ok ? VD_AGENT_SUCCESS : VD_AGENT_ERROR);
+        return;
     }
     if (!a->resize) {
         /* wlroots but not sway: said at start, and once here. */
@@ -249,11 +278,12 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
         if (!a->resize_sway)
             g_message("%s", error);
     }
-    /* The clipboard of the desktop being served: X11's, or the wlroots
-     * compositor's seat. */
+    /* The clipboard of the desktop being served: X11's, the wlroots
+     * compositor's seat, or GNOME's through the Mutter session. */
     bool wlr = strcmp(a->opts->capture, "wlr") == 0;
+    bool gnome = a->mutter && strcmp(a->opts->capture, "mutter") == 0;
     bool clipboard = a->opts->clipboard != CLIPBOARD_POLICY_OFF &&
-                     (wlr || strcmp(a->opts->capture, "x11") == 0);
+                     (wlr || gnome || strcmp(a->opts->capture, "x11") == 0);
     struct vdagent_proto_config pc = {
         .max_message = (uint32_t)a->opts->clipboard_max_size + AGENT_MESSAGE_SLACK,
         .clipboard = clipboard,
@@ -293,9 +323,10 @@ bool agent_start_channel(struct agent *a, const char *display, char **ret_error)
     }
     if (clipboard && !system) {
         g_autofree char *error = NULL;
-        a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent),
-                                                wlr ? "wlr" : "x11", wlr ? NULL : display,
-                                                a->opts->clipboard,
+        a->clipboard = vdagent_clipboard_create(
+            vdagent_get_proto(a->vdagent), wlr ? "wlr" : gnome ? "mutter" : "x11",
+            wlr || gnome ? NULL : display, gnome ? mutter_session_clipboard(a->mutter) : NULL,
+            a->opts->clipboard,
                                                 (size_t)a->opts->clipboard_max_size, &error);
         if (!a->clipboard)
             g_message("%s", error);

@@ -118,7 +118,7 @@ static void apply_privileges(struct agent *a, const struct seat_state *st)
     if (user && !a->clipboard && a->opts->clipboard != CLIPBOARD_POLICY_OFF) {
         g_autofree char *error = NULL;
         a->clipboard = vdagent_clipboard_create(vdagent_get_proto(a->vdagent), "x11",
-                                                a->sys_display,
+                                                a->sys_display, NULL,
                                                 a->opts->clipboard,
                                                 (size_t)a->opts->clipboard_max_size, &error);
         if (!a->clipboard)

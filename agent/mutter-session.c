@@ -22,6 +22,9 @@ struct mutter_session {
 
     struct capture_stream_source stream_source;
     struct injector_remote_desktop input;
+    struct clipboard_remote_desktop clipboard;
+    void (*clip_changed)(const char *path, void *user); /* told of Start and the end */
+    void *clip_user;
 
     /* The session, while open. */
     GCancellable *cancel;
@@ -34,6 +37,7 @@ struct mutter_session {
     guint closed_sub, stream_sub;
     bool started; /* Start answered: Notify* may be called */
     bool virtual_tried;
+    bool virtual_last; /* the last session recorded a virtual monitor */
     guint close_idle;
     guint props_sub; /* PropertiesChanged of the session */
     unsigned leds;   /* enum injector_led bits */
@@ -60,6 +64,8 @@ static void session_close_now(struct mutter_session *s)
     if (s->props_sub)
         g_dbus_connection_signal_unsubscribe(s->bus, s->props_sub);
     s->closed_sub = s->stream_sub = s->props_sub = 0;
+    if (s->started && s->clip_changed)
+        s->clip_changed(NULL, s->clip_user);
     if (s->rd_path && s->present) {
         /* Stopping the remote-desktop session stops its screen cast too. */
         g_dbus_connection_call(s->bus, RD_NAME, s->rd_path, RD_SESSION, "Stop", NULL, NULL,
@@ -195,6 +201,8 @@ static void on_started(GObject *source, GAsyncResult *res, gpointer data)
     call(s, RD_NAME, s->rd_path, "org.freedesktop.DBus.Properties", "GetAll",
          g_variant_new("(s)", RD_SESSION), "(a{sv})", on_props);
     g_message("GNOME remote-desktop session started (screen cast %s)", s->stream_path);
+    if (s->clip_changed)
+        s->clip_changed(s->rd_path, s->clip_user);
 }
 
 static void record(struct mutter_session *s);
@@ -222,6 +230,7 @@ static void on_recorded(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     g_variant_get(reply, "(o)", &s->stream_path);
+    s->virtual_last = s->virtual_tried;
     s->stream_sub = g_dbus_connection_signal_subscribe(
         s->bus, NULL, SC_STREAM, "PipeWireStreamAdded", s->stream_path, NULL,
         G_DBUS_SIGNAL_FLAGS_NONE, on_stream_added, s, NULL);
@@ -269,6 +278,11 @@ static void on_session_id(GObject *source, GAsyncResult *res, gpointer data)
     GVariantBuilder b;
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
     g_variant_builder_add(&b, "{sv}", "remote-desktop-session-id", value);
+    /* No window animations while someone watches (as gnome-remote-desktop
+     * asks): they cost frames, and mutter 43 can leave out the last frame of
+     * one (a throttled frame it never sends later), which left the client a
+     * stale mid-animation picture on a screen that then stood still. */
+    g_variant_builder_add(&b, "{sv}", "disable-animations", g_variant_new_boolean(TRUE));
     call(s, SC_NAME, SC_PATH, "org.gnome.Mutter.ScreenCast", "CreateSession",
          g_variant_new("(a{sv})", &b), "(o)", on_sc_created);
 }
@@ -386,6 +400,12 @@ static int stream_get_size(void *data, int *ret_width, int *ret_height)
     return -ENODEV;
 }
 
+static bool stream_is_virtual(void *data)
+{
+    struct mutter_session *s = data;
+    return s->virtual_tried || s->virtual_last;
+}
+
 static void stream_watch(void *data, capture_stream_ready_fn gone, void *gone_data)
 {
     struct mutter_session *s = data;
@@ -447,6 +467,17 @@ static const char *input_stream_path(void *data)
     return s->started ? s->stream_path : NULL;
 }
 
+/* --- the clipboard's view --- */
+
+static void clipboard_watch(void *data, void (*changed)(const char *path, void *user), void *user)
+{
+    struct mutter_session *s = data;
+    s->clip_changed = changed;
+    s->clip_user = user;
+    if (changed && s->started && s->rd_path)
+        changed(s->rd_path, user);
+}
+
 /* --- lifecycle --- */
 
 static void on_name_appeared(GDBusConnection *bus, const char *name, const char *owner,
@@ -502,6 +533,7 @@ struct mutter_session *mutter_session_create(char **ret_error)
                                                       .close = stream_close,
                                                       .get_size = stream_get_size,
                                                       .watch = stream_watch,
+                                                      .is_virtual = stream_is_virtual,
                                                       .data = s};
     s->input = (struct injector_remote_desktop){
         .call = input_call,
@@ -510,6 +542,8 @@ struct mutter_session *mutter_session_create(char **ret_error)
         .watch_leds = input_watch_leds,
         .data = s,
     };
+    s->clipboard = (struct clipboard_remote_desktop){
+        .bus = s->bus, .watch = clipboard_watch, .data = s};
     return s;
 }
 
@@ -533,4 +567,9 @@ const struct capture_stream_source *mutter_session_stream_source(struct mutter_s
 const struct injector_remote_desktop *mutter_session_input(struct mutter_session *s)
 {
     return &s->input;
+}
+
+const struct clipboard_remote_desktop *mutter_session_clipboard(struct mutter_session *s)
+{
+    return &s->clipboard;
 }

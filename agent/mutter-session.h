@@ -6,7 +6,9 @@
  * and input must use the same session. The composition root owns it and hands
  * each side a narrow view: capture gets a struct capture_stream_source (open
  * the stream, get its PipeWire node, close it), input gets a struct
- * injector_remote_desktop (call a Notify* method, name the stream). Neither
+ * injector_remote_desktop (call a Notify* method, name the stream), the
+ * clipboard a struct clipboard_remote_desktop (the connection and the started
+ * session's path, whose clipboard methods only the creator may call). Neither
  * sees the other, nor D-Bus object paths beyond the stream's.
  *
  * The session opens when capture starts (the first client connected) and
@@ -21,6 +23,7 @@
 #pragma once
 
 #include "display/capture.h"
+#include "display/clipboard.h"
 #include "input/injector.h"
 
 struct mutter_session;
@@ -34,3 +37,6 @@ void mutter_session_destroy(struct mutter_session *session);
 /* The views for capture and input; valid while @session lives. */
 const struct capture_stream_source *mutter_session_stream_source(struct mutter_session *session);
 const struct injector_remote_desktop *mutter_session_input(struct mutter_session *session);
+/* The clipboard's view: the session's connection, and news of each started
+ * session's path (NULL when it ends). */
+const struct clipboard_remote_desktop *mutter_session_clipboard(struct mutter_session *session);

@@ -207,10 +207,10 @@ void vdagent_clipboard_client_gone(struct vdagent_clipboard *vc)
     }
 }
 
-struct vdagent_clipboard *vdagent_clipboard_create(struct vdagent_proto *proto,
-                                                   const char *backend, const char *display,
-                                                   int policy, size_t max_size,
-                                                   char **ret_error)
+struct vdagent_clipboard *
+vdagent_clipboard_create(struct vdagent_proto *proto, const char *backend, const char *display,
+                         const struct clipboard_remote_desktop *remote_desktop, int policy,
+                         size_t max_size, char **ret_error)
 {
     struct vdagent_clipboard *vc = g_new0(struct vdagent_clipboard, 1);
     vc->proto = proto;
@@ -224,7 +224,10 @@ struct vdagent_clipboard *vdagent_clipboard_create(struct vdagent_proto *proto,
         .request = on_x_request,
         .user_data = vc,
     };
-    struct clipboard_config cc = {.backend = backend, .display = display, .max_size = max_size};
+    struct clipboard_config cc = {.backend = backend,
+                                  .display = display,
+                                  .max_size = max_size,
+                                  .remote_desktop = remote_desktop};
     vc->x = clipboard_create(&cc, &l, ret_error);
     if (!vc->x) {
         g_free(vc);

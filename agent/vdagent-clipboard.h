@@ -1,6 +1,6 @@
 /* vdagent-clipboard: clipboard sharing between the SPICE client (agent
- * channel messages) and the desktop (display/clipboard: X11 or wlroots), under the
- * configured policy and size cap. A refused transfer is told to the client
+ * channel messages) and the desktop (display/clipboard: X11, wlroots or
+ * GNOME), under the configured policy and size cap. A refused transfer is told to the client
  * (an empty VD_AGENT_CLIPBOARD reply) and logged once. Main loop only. */
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "agent/vdagent-proto.h"
+#include "display/clipboard.h"
 
 enum clipboard_policy {
     CLIPBOARD_POLICY_BOTH,
@@ -18,14 +19,15 @@ enum clipboard_policy {
 
 struct vdagent_clipboard;
 
-/* @backend is the desktop's clipboard backend ("x11" or "wlr"), @display
- * its X or Wayland display (NULL: environment). Returns NULL and sets
+/* @backend is the desktop's clipboard backend ("x11", "wlr" or "mutter"),
+ * @display its X or Wayland display (NULL: environment), @remote_desktop the
+ * GNOME session for mutter (else NULL). Returns NULL and sets
  * *ret_error when that clipboard is unavailable. @proto must outlive the
  * result. */
-struct vdagent_clipboard *vdagent_clipboard_create(struct vdagent_proto *proto,
-                                                   const char *backend, const char *display,
-                                                   int policy, size_t max_size,
-                                                   char **ret_error);
+struct vdagent_clipboard *
+vdagent_clipboard_create(struct vdagent_proto *proto, const char *backend, const char *display,
+                         const struct clipboard_remote_desktop *remote_desktop, int policy,
+                         size_t max_size, char **ret_error);
 void vdagent_clipboard_destroy(struct vdagent_clipboard *vc);
 
 /* Messages from the client, as the protocol core delivers them. */

@@ -38,6 +38,12 @@
 /* The compositor ending the session waits this long for news that PipeWire
  * went away (which mutter reacts to first), to tell a restart from an end. */
 #define MUTTER_END_GRACE_MS 1000
+/* Frames closer than this are motion; when motion stops, mutter 43 may have
+ * left out its last frame (throttled, never sent later): once no frame came
+ * for MUTTER_SETTLE_MS after motion, connect the stream again, which makes
+ * mutter send the screen as it is now. */
+#define MUTTER_MOTION_US 1000000
+#define MUTTER_SETTLE_MS 300
 #define MUTTER_CURSOR_META_SIZE(w, h)                                                              \
     (sizeof(struct spa_meta_cursor) + sizeof(struct spa_meta_bitmap) + (size_t)(w) * (h)*4)
 
@@ -69,6 +75,7 @@ struct mutter {
     guint end_timer; /* the session ended: lost, unless PipeWire restarts */
     char *end_reason;
     int width, height; /* of the negotiated format */
+    int want_w, want_h; /* the client's size for a virtual monitor; 0: none */
 
     uint8_t *shadow; /* cap->width x cap->height BGRX */
     struct damage *pending;
@@ -78,6 +85,8 @@ struct mutter {
     bool warned_meta;
     bool lost;
     uint64_t frames;
+    gint64 last_frame_us;
+    guint settle_timer;
 };
 
 static void mutter_lost(struct mutter *m, const char *why)
@@ -213,6 +222,27 @@ static const uint8_t *mutter_buffer_pixels(struct mutter *m, struct spa_buffer *
     return (const uint8_t *)d->data + d->chunk->offset;
 }
 
+static int mutter_stream_connect(struct mutter *m, uint32_t node);
+static void mutter_stream_close(struct mutter *m);
+
+static gboolean on_settle(gpointer data)
+{
+    struct mutter *m = data;
+    m->settle_timer = 0;
+    uint32_t node = m->node;
+    if (!m->open || !m->stream || !node || m->reconnect || m->lost)
+        return G_SOURCE_REMOVE;
+    g_debug("GNOME screen cast: motion stopped; asking for the settled screen");
+    mutter_stream_close(m);
+    int rc = mutter_stream_connect(m, node);
+    if (rc < 0) {
+        g_autofree char *why =
+            g_strdup_printf("cannot connect to PipeWire node %u: %s", node, g_strerror(-rc));
+        mutter_lost(m, why);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 static void on_process(void *data)
 {
     struct mutter *m = data;
@@ -257,6 +287,13 @@ static void on_process(void *data)
     }
     pw_stream_queue_buffer(m->stream, newest);
     mutter_notify(m);
+    gint64 now = g_get_monotonic_time();
+    if (now - m->last_frame_us < MUTTER_MOTION_US) {
+        if (m->settle_timer)
+            g_source_remove(m->settle_timer);
+        m->settle_timer = g_timeout_add(MUTTER_SETTLE_MS, on_settle, m);
+    }
+    m->last_frame_us = now;
 }
 
 /* --- format negotiation --- */
@@ -436,7 +473,42 @@ static void mutter_stream_close(struct mutter *m)
     if (m->paused_timer)
         g_source_remove(m->paused_timer);
     m->paused_timer = 0;
+    if (m->settle_timer)
+        g_source_remove(m->settle_timer);
+    m->settle_timer = 0;
     m->node = 0;
+}
+
+/* The formats we take: BGRx (or BGRA) at any size, the current one (or the
+ * one the client asked for) preferred; exactly that size for a virtual
+ * monitor being resized, which makes mutter resize the monitor. */
+static const struct spa_pod *mutter_enum_format(struct mutter *m, struct spa_pod_builder *b)
+{
+    int w = m->want_w > 0 ? m->want_w : m->width > 0 ? m->width : MUTTER_DEFAULT_WIDTH;
+    int h = m->want_h > 0 ? m->want_h : m->height > 0 ? m->height : MUTTER_DEFAULT_HEIGHT;
+    int fps = m->max_fps > 0 ? m->max_fps : 60;
+    struct spa_pod_frame f;
+    spa_pod_builder_push_object(b, &f, SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat);
+    spa_pod_builder_add(b, SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
+                        SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
+                        SPA_FORMAT_VIDEO_format,
+                        SPA_POD_CHOICE_ENUM_Id(3, SPA_VIDEO_FORMAT_BGRx, SPA_VIDEO_FORMAT_BGRx,
+                                               SPA_VIDEO_FORMAT_BGRA),
+                        0);
+    if (m->want_w > 0)
+        spa_pod_builder_add(b, SPA_FORMAT_VIDEO_size, SPA_POD_Rectangle(&SPA_RECTANGLE(w, h)), 0);
+    else
+        spa_pod_builder_add(b, SPA_FORMAT_VIDEO_size,
+                            SPA_POD_CHOICE_RANGE_Rectangle(&SPA_RECTANGLE(w, h),
+                                                           &SPA_RECTANGLE(1, 1),
+                                                           &SPA_RECTANGLE(16384, 16384)),
+                            0);
+    spa_pod_builder_add(b, SPA_FORMAT_VIDEO_framerate, SPA_POD_Fraction(&SPA_FRACTION(0, 1)),
+                        SPA_FORMAT_VIDEO_maxFramerate,
+                        SPA_POD_CHOICE_RANGE_Fraction(&SPA_FRACTION(fps, 1), &SPA_FRACTION(1, 1),
+                                                      &SPA_FRACTION(fps, 1)),
+                        0);
+    return spa_pod_builder_pop(b, &f);
 }
 
 static int mutter_stream_connect(struct mutter *m, uint32_t node)
@@ -450,23 +522,7 @@ static int mutter_stream_connect(struct mutter *m, uint32_t node)
     pw_stream_add_listener(m->stream, &m->stream_listener, &stream_events, m);
     uint8_t buffer[1024];
     struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
-    int w = m->width > 0 ? m->width : MUTTER_DEFAULT_WIDTH;
-    int h = m->height > 0 ? m->height : MUTTER_DEFAULT_HEIGHT;
-    int fps = m->max_fps > 0 ? m->max_fps : 60;
-    const struct spa_pod *params[1];
-    params[0] = spa_pod_builder_add_object(
-        &b, SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat, SPA_FORMAT_mediaType,
-        SPA_POD_Id(SPA_MEDIA_TYPE_video), SPA_FORMAT_mediaSubtype,
-        SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw), SPA_FORMAT_VIDEO_format,
-        SPA_POD_CHOICE_ENUM_Id(3, SPA_VIDEO_FORMAT_BGRx, SPA_VIDEO_FORMAT_BGRx,
-                               SPA_VIDEO_FORMAT_BGRA),
-        SPA_FORMAT_VIDEO_size,
-        SPA_POD_CHOICE_RANGE_Rectangle(&SPA_RECTANGLE(w, h), &SPA_RECTANGLE(1, 1),
-                                       &SPA_RECTANGLE(16384, 16384)),
-        SPA_FORMAT_VIDEO_framerate, SPA_POD_Fraction(&SPA_FRACTION(0, 1)),
-        SPA_FORMAT_VIDEO_maxFramerate,
-        SPA_POD_CHOICE_RANGE_Fraction(&SPA_FRACTION(fps, 1), &SPA_FRACTION(1, 1),
-                                      &SPA_FRACTION(fps, 1)));
+    const struct spa_pod *params[1] = {mutter_enum_format(m, &b)};
     int rc = pw_stream_connect(m->stream, PW_DIRECTION_INPUT, node,
                                PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS, params, 1);
     if (rc < 0) {
@@ -687,6 +743,30 @@ static struct frame *mutter_grab(struct capture *cap, const struct damage_rect *
     return frame;
 }
 
+/* A virtual monitor takes the size of its stream's format: ask for the
+ * client's. A real monitor keeps its own (DisplayConfig lists its modes). */
+static int mutter_request_size(struct capture *cap, int width, int height, char **ret_reason)
+{
+    struct mutter *m = cap->priv;
+    if (!m->source.is_virtual || !m->source.is_virtual(m->source.data)) {
+        *ret_reason = g_strdup("GNOME's screen is a monitor of fixed size (only a virtual "
+                               "monitor of the agent's own follows the client)");
+        return -ENOTSUP;
+    }
+    if (width == m->want_w && height == m->want_h)
+        return 0;
+    m->want_w = width;
+    m->want_h = height;
+    g_message("GNOME screen cast: asking mutter for a %dx%d virtual monitor", width, height);
+    if (m->stream) {
+        uint8_t buffer[1024];
+        struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buffer, sizeof(buffer));
+        const struct spa_pod *params[1] = {mutter_enum_format(m, &b)};
+        pw_stream_update_params(m->stream, params, 1);
+    }
+    return 0;
+}
+
 /* Whether mutter's screen cast is on the session bus; @where is unused. */
 static int mutter_probe(const char *where, char **ret_reason)
 {
@@ -719,5 +799,6 @@ const struct capture_ops capture_mutter_ops = {
     .stop = mutter_stop,
     .collect_damage = mutter_collect_damage,
     .grab = mutter_grab,
+    .request_size = mutter_request_size,
     .probe = mutter_probe,
 };

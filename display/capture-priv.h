@@ -15,6 +15,8 @@ struct capture_ops {
     struct frame *(*grab)(struct capture *cap, const struct damage_rect *rects, int n);
     /* Optional. */
     int (*take_moves)(struct capture *cap, struct copy_hint *ret_hints, int max);
+    /* Optional: see capture_request_size(). */
+    int (*request_size)(struct capture *cap, int width, int height, char **ret_reason);
     /* Optional: see capture_probe(). */
     int (*probe)(const char *where, char **ret_reason);
 };

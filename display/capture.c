@@ -122,6 +122,15 @@ struct frame *capture_grab(struct capture *cap, const struct damage_rect *rects,
     return cap->ops->grab(cap, rects, n);
 }
 
+int capture_request_size(struct capture *cap, int width, int height, char **ret_reason)
+{
+    if (!cap->ops->request_size) {
+        *ret_reason = g_strdup_printf("capture %s cannot change the screen's size", cap->ops->name);
+        return -ENOTSUP;
+    }
+    return cap->ops->request_size(cap, width, height, ret_reason);
+}
+
 int capture_take_moves(struct capture *cap, struct copy_hint *ret_hints, int max)
 {
     return cap->ops->take_moves ? cap->ops->take_moves(cap, ret_hints, max) : 0;

@@ -46,6 +46,9 @@ struct capture_stream_source {
     /* Optional: calls @gone (node 0) when the compositor goes away while no
      * stream was opened yet; NULL stops that. */
     void (*watch)(void *data, capture_stream_ready_fn gone, void *gone_data);
+    /* Optional: whether the stream records a virtual monitor, whose size
+     * follows the stream's format (a monitor's stream has the monitor's). */
+    bool (*is_virtual)(void *data);
     void *data;
 };
 
@@ -92,6 +95,11 @@ void capture_collect_damage(struct capture *capture, struct damage *damage);
  * starts where rect i-1 ends, rows of w * 4 bytes, BGRX. Returns a new
  * reference, or NULL on error (a resize or lost follows). */
 struct frame *capture_grab(struct capture *capture, const struct damage_rect *rects, int n);
+
+/* Asks the source to make the screen @width x @height (the client's window):
+ * 0 when it will try (a resize event follows when it does), -ENOTSUP with
+ * *ret_reason (a new string) when this screen cannot change size. */
+int capture_request_size(struct capture *capture, int width, int height, char **ret_reason);
 
 /* Writes the windows that moved since the last call (at most @max) as copy
  * hints; backends that know no windows write none. Returns their number. */

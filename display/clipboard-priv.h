@@ -22,3 +22,4 @@ struct clipboard {
 
 extern const struct clipboard_ops clipboard_x11_ops;
 extern const struct clipboard_ops clipboard_wlr_ops;
+extern const struct clipboard_ops clipboard_mutter_ops;

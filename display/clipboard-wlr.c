@@ -23,7 +23,7 @@
 #include <wayland-client.h>
 
 #include "display/wayland-source.h"
-#include "display/image-convert.h"
+#include "display/clipboard-mime.h"
 #include "wlr-data-control-unstable-v1-client-protocol.h"
 
 #define READ_TIMEOUT_S  10
@@ -32,19 +32,11 @@
 /* Marks our own sources (see above). */
 #define OWN_MARKER "application/x-thindesk-clipboard"
 
-/* What we read, best first, and what we offer (all but STRING and TEXT). */
-static const char *const text_types[] = {
-    "text/plain;charset=utf-8", "UTF8_STRING", "text/plain", "STRING", "TEXT",
-};
-#define N_OFFERED_TEXT_TYPES 3
-/* Images besides PNG, converted with gdk-pixbuf: lossless before lossy. */
-static const char *const image_types[] = {"image/png", "image/bmp", "image/tiff", "image/jpeg"};
-
 struct offer {
     struct zwlr_data_control_offer_v1 *offer;
     bool ours;
-    const char *mime_of[CLIPBOARD_N_FORMATS]; /* static strings above */
-    int text_rank, image_rank;                /* index of mime_of in the tables */
+    const char *mime_of[CLIPBOARD_N_FORMATS]; /* static strings of clipboard-mime */
+    int rank[CLIPBOARD_N_FORMATS];            /* of mime_of in clipboard-mime */
 };
 
 /* A read from a desktop owner, or a write to a desktop client. */
@@ -105,14 +97,6 @@ static void offer_free(struct offer *o)
     g_free(o);
 }
 
-static int rank_of(const char *mime, const char *const *table, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(mime, table[i]) == 0)
-            return (int)i;
-    return -1;
-}
-
 static void on_offer_type(void *data, struct zwlr_data_control_offer_v1 *offer, const char *mime)
 {
     struct offer *o = data;
@@ -120,15 +104,12 @@ static void on_offer_type(void *data, struct zwlr_data_control_offer_v1 *offer, 
         o->ours = true;
         return;
     }
-    int r = rank_of(mime, text_types, G_N_ELEMENTS(text_types));
-    if (r >= 0 && (!o->mime_of[CLIPBOARD_FMT_TEXT] || r < o->text_rank)) {
-        o->mime_of[CLIPBOARD_FMT_TEXT] = text_types[r];
-        o->text_rank = r;
-    }
-    r = rank_of(mime, image_types, G_N_ELEMENTS(image_types));
-    if (r >= 0 && (!o->mime_of[CLIPBOARD_FMT_PNG] || r < o->image_rank)) {
-        o->mime_of[CLIPBOARD_FMT_PNG] = image_types[r];
-        o->image_rank = r;
+    for (int f = 0; f < CLIPBOARD_N_FORMATS; f++) {
+        int r = clipboard_mime_rank(f, mime);
+        if (r >= 0 && (!o->mime_of[f] || r < o->rank[f])) {
+            o->mime_of[f] = clipboard_mime_static(f, mime);
+            o->rank[f] = r;
+        }
     }
 }
 
@@ -177,18 +158,11 @@ static void finish_read(struct clipboard_wlr *w, int sel, bool ok)
         l->data(sel, t->format, NULL, 0, l->user_data);
     } else if (t->overflow) {
         l->data(sel, t->format, NULL, t->off, l->user_data);
-    } else if (t->format == CLIPBOARD_FMT_TEXT &&
-               !g_utf8_validate((const char *)t->buf->data, t->buf->len, NULL)) {
-        /* STRING, or text/plain in a legacy charset: take it as Latin-1. */
-        g_autofree char *utf8 = g_convert((const char *)t->buf->data, (gssize)t->buf->len, "UTF-8",
-                                          "ISO-8859-1", NULL, NULL, NULL);
-        l->data(sel, t->format, (const uint8_t *)utf8, utf8 ? strlen(utf8) : 0, l->user_data);
-    } else if (t->format == CLIPBOARD_FMT_PNG && strcmp(mime, "image/png") != 0) {
-        size_t n = 0;
-        g_autofree uint8_t *png = image_convert(t->buf->data, t->buf->len, "image/png", &n);
-        l->data(sel, t->format, png, png ? n : 0, l->user_data);
     } else {
-        l->data(sel, t->format, t->buf->data, t->buf->len, l->user_data);
+        size_t n = 0;
+        g_autofree uint8_t *out =
+            clipboard_mime_normalize(t->format, mime, t->buf->data, t->buf->len, &n);
+        l->data(sel, t->format, out, out ? n : 0, l->user_data);
     }
     transfer_free(t);
     if (s->next_format >= 0 && !s->read) {
@@ -406,15 +380,6 @@ static void forget_owned(struct clipboard_wlr *w, struct wsel *s)
     s->offered = 0;
 }
 
-static int format_of_mime(const char *mime)
-{
-    if (rank_of(mime, text_types, G_N_ELEMENTS(text_types)) >= 0)
-        return CLIPBOARD_FMT_TEXT;
-    if (strcmp(mime, "image/png") == 0)
-        return CLIPBOARD_FMT_PNG;
-    return -1;
-}
-
 static int sel_of_source(struct clipboard_wlr *w, struct zwlr_data_control_source_v1 *source)
 {
     for (int i = 0; i < CLIPBOARD_N_SELECTIONS; i++)
@@ -428,7 +393,7 @@ static void on_source_send(void *data, struct zwlr_data_control_source_v1 *sourc
 {
     struct clipboard_wlr *w = data;
     int sel = sel_of_source(w, source);
-    int format = format_of_mime(mime);
+    int format = clipboard_mime_format_of_offered(mime);
     if (sel < 0 || format < 0 || !(w->sel[sel].offered & (1u << format))) {
         close(fd);
         return;
@@ -601,11 +566,14 @@ static void cwlr_own(struct clipboard *c, int sel, unsigned formats)
     }
     s->source = zwlr_data_control_manager_v1_create_data_source(w->manager);
     zwlr_data_control_source_v1_add_listener(s->source, &source_listener, w);
-    if (formats & (1u << CLIPBOARD_FMT_TEXT))
-        for (int i = 0; i < N_OFFERED_TEXT_TYPES; i++)
-            zwlr_data_control_source_v1_offer(s->source, text_types[i]);
-    if (formats & (1u << CLIPBOARD_FMT_PNG))
-        zwlr_data_control_source_v1_offer(s->source, "image/png");
+    for (int f = 0; f < CLIPBOARD_N_FORMATS; f++) {
+        if (!(formats & (1u << f)))
+            continue;
+        size_t n;
+        const char *const *offered = clipboard_mime_offered(f, &n);
+        for (size_t i = 0; i < n; i++)
+            zwlr_data_control_source_v1_offer(s->source, offered[i]);
+    }
     zwlr_data_control_source_v1_offer(s->source, OWN_MARKER);
     s->offered = formats;
     if (sel == CLIPBOARD_SEL_PRIMARY)

@@ -9,6 +9,7 @@
 static const struct clipboard_ops *const backends[] = {
     &clipboard_x11_ops,
     &clipboard_wlr_ops,
+    &clipboard_mutter_ops,
 };
 
 struct clipboard *clipboard_create(const struct clipboard_config *config,
@@ -20,7 +21,7 @@ struct clipboard *clipboard_create(const struct clipboard_config *config,
         if (strcmp(backends[i]->name, name) == 0)
             ops = backends[i];
     if (!ops) {
-        *ret_error = g_strdup_printf("unknown clipboard backend '%s' (expected x11 or wlr)", name);
+        *ret_error = g_strdup_printf("unknown clipboard backend '%s' (expected x11, wlr or mutter)", name);
         return NULL;
     }
     struct clipboard *c = g_new0(struct clipboard, 1);

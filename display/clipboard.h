@@ -3,6 +3,8 @@
  *   x11  CLIPBOARD and PRIMARY of an X display (xcb + XFixes), clipboard-x11
  *   wlr  the selections of a wlroots compositor's seat through
  *        zwlr_data_control_manager_v1, clipboard-wlr
+ *   mutter  GNOME's CLIPBOARD through the clipboard methods of the agent's
+ *        Mutter remote-desktop session, clipboard-mutter (no PRIMARY)
  *
  * Watches who holds each selection and what it offers, reads it on request,
  * and holds a selection on behalf of a remote peer, answering the desktop's
@@ -11,6 +13,7 @@
  * loop; every callback runs there. No SPICE types. */
 #pragma once
 
+#include <gio/gio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +46,21 @@ struct clipboard_listener {
     void *user_data;
 };
 
+/* mutter: the remote-desktop session the composition root owns (only the
+ * session's creator may use its clipboard, on the creator's connection). */
+struct clipboard_remote_desktop {
+    GDBusConnection *bus;
+    /* Calls @changed with the session's object path once it has started,
+     * and with NULL when it ends; NULL @changed stops that. */
+    void (*watch)(void *data, void (*changed)(const char *path, void *user), void *user);
+    void *data;
+};
+
 struct clipboard_config {
-    const char *backend; /* "x11" or "wlr" */
+    const char *backend; /* "x11", "wlr" or "mutter" */
     const char *display; /* X display (x11) or Wayland display (wlr); NULL: environment */
     size_t max_size;     /* caps data read from the desktop */
+    const struct clipboard_remote_desktop *remote_desktop; /* mutter; copied */
 };
 
 struct clipboard;

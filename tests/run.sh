@@ -53,7 +53,7 @@ run_pass main "$build" "-LE bench" -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 sanitize=${THINDESK_SANITIZE_PASS:-1}
 if [ "$sanitize" = 1 ]; then
     LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
-        run_pass sanitizers "$asan" "-L unit|integration|dm" -DCMAKE_BUILD_TYPE=Debug \
+        run_pass sanitizers "$asan" "-L unit|integration|wayland|dm" -DCMAKE_BUILD_TYPE=Debug \
         -DTHINDESK_SANITIZE=address,undefined || status=1
 fi
 

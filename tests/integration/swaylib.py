@@ -43,20 +43,7 @@ def read_ppm_rgb(path):
     return int(m.group(1)), int(m.group(2)), data[m.end():]
 
 
-def client_rgb(client):
-    """The client's frame as (width, height, RGB bytes), or None."""
-    prim = client.primary()
-    if not prim:
-        return None
-    w, h, stride, data = prim
-    rgb = bytearray(w * h * 3)
-    for y in range(h):
-        row = data[y * stride:y * stride + w * 4]
-        o = y * w * 3
-        rgb[o:o + w * 3:3] = row[2::4]
-        rgb[o + 1:o + w * 3:3] = row[1::4]
-        rgb[o + 2:o + w * 3:3] = row[0::4]
-    return w, h, bytes(rgb)
+client_rgb = tdtest.client_rgb
 
 
 scrape = tdtest.scrape_metrics
@@ -99,10 +86,14 @@ class Sway:
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True,
                                      cwd=self.tmp)
-        self.display = tdtest.wait_for(self._socket, 15, what="sway's Wayland socket")
-        # The background is drawn once swaybg is up: wait for two equal
-        # reference frames that are not sway's plain grey.
-        self.reference(self.bg[0])
+        try:
+            self.display = tdtest.wait_for(self._socket, 15, what="sway's Wayland socket")
+            # The background is drawn once swaybg is up: wait for two equal
+            # reference frames that are not sway's plain grey.
+            self.reference(self.bg[0])
+        except BaseException:
+            self.close()  # no caller holds us yet to do it
+            raise
 
     def _socket(self):
         if self.proc.poll() is not None:
@@ -110,6 +101,15 @@ class Sway:
                                                               open(self.log.name).read()))
         for path in glob.glob(os.path.join(self.runtime, "wayland-*")):
             if not path.endswith(".lock"):
+                # The file appears at bind(), a moment before listen():
+                # ready only once a client can connect (else grim fails
+                # with "failed to create display").
+                import socket
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    try:
+                        sock.connect(path)
+                    except OSError:
+                        return None
                 return os.path.basename(path)
         return None
 

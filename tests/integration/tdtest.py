@@ -398,3 +398,20 @@ def find_subimage(big_path, small_path):
             if all(big[y + r][x * 3:(x + sw) * 3] == small[r] for r in range(sh)):
                 return (x, y)
     return None
+
+
+def client_rgb(client):
+    """A spice-gtk client's frame (its BGRx primary surface) as (width, height,
+    RGB bytes), or None before it has one."""
+    prim = client.primary()
+    if not prim:
+        return None
+    w, h, stride, data = prim
+    rgb = bytearray(w * h * 3)
+    for y in range(h):
+        row = data[y * stride:y * stride + w * 4]
+        o = y * w * 3
+        rgb[o:o + w * 3:3] = row[2::4]
+        rgb[o + 1:o + w * 3:3] = row[1::4]
+        rgb[o + 2:o + w * 3:3] = row[0::4]
+    return w, h, bytes(rgb)
