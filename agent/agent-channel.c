@@ -85,9 +85,7 @@ int agent_apply_monitors(struct agent *a, const struct vdagent_monitor *mons, in
     }
     if (strcmp(a->opts->capture, "mutter") == 0) {
         bool ok = a->opts->resize && resize_mutter_monitors(a, mons, n);
-        vdagent_proto_send_reply(proto, VD_AGENT_MONITORS_CONFIG,
-                                 ok ? VD_AGENT_SUCCESS : VD_AGENT_ERROR);
-        return;
+        return ok ? VD_AGENT_SUCCESS : VD_AGENT_ERROR;
     }
     if (!a->resize) {
         /* wlroots but not sway: said at start, and once here. */

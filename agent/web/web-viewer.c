@@ -15,9 +15,6 @@ struct web_viewer {
     guint caps_timer;
     gulong message_id, closed_id;
     /* input rate limit: messages in the current second */
-    gint64 rate_second;
-    unsigned rate_count;
-    uint64_t dropped_input;
     uint64_t dropped_view_only;
 };
 
@@ -28,22 +25,6 @@ static void protocol_error(struct web_viewer *v, const char *why, uint8_t type)
     g_warning("web viewer %s: %s (message type 0x%02x); closing its socket", v->address, why, type);
     v->closing = true;
     soup_websocket_connection_close(v->conn, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR, why);
-}
-
-static bool rate_ok(struct web_viewer *v)
-{
-    gint64 second = g_get_monotonic_time() / G_USEC_PER_SEC;
-    if (second != v->rate_second) {
-        v->rate_second = second;
-        v->rate_count = 0;
-    }
-    if (++v->rate_count <= WEB_INPUT_RATE)
-        return true;
-    if (v->dropped_input++ == 0 || v->dropped_input % 10000 == 0)
-        g_warning("web viewer %s sends more than %d input events a second: dropping the rest "
-                  "(%" G_GUINT64_FORMAT " so far)",
-                  v->address, WEB_INPUT_RATE, v->dropped_input);
-    return false;
 }
 
 static void on_message(SoupWebsocketConnection *conn, gint type, GBytes *message, gpointer data)
@@ -93,8 +74,8 @@ static void on_message(SoupWebsocketConnection *conn, gint type, GBytes *message
             v->dropped_view_only++;
             return;
         }
-        if (!rate_ok(v))
-            return;
+        /* The rate limit is the input handler's (agent/web/web-input.c):
+         * it lets releases through, so a flood never leaves a key down. */
     }
     if (v->events.message)
         v->events.message(v, &m, v->events.data);
@@ -188,7 +169,3 @@ void web_viewer_bye(struct web_viewer *v, uint8_t reason, const char *sentence)
     soup_websocket_connection_close(v->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 }
 
-uint64_t web_viewer_dropped_input(const struct web_viewer *v)
-{
-    return v->dropped_input;
-}

@@ -13,8 +13,6 @@
 
 struct web_viewer;
 
-/* Input messages a viewer may send a second; beyond, they are dropped. */
-#define WEB_INPUT_RATE 1000
 /* A viewer must send CAPS this soon after the upgrade. */
 #define WEB_CAPS_TIMEOUT_MS 5000
 
@@ -44,5 +42,3 @@ void web_viewer_page_size(const struct web_viewer *v, int *ret_width, int *ret_h
 bool web_viewer_send(struct web_viewer *v, GBytes *msg);
 /* Sends BYE and closes; the closed event follows later. */
 void web_viewer_bye(struct web_viewer *v, uint8_t reason, const char *sentence);
-/* Counters for logs and tests. */
-uint64_t web_viewer_dropped_input(const struct web_viewer *v);
