@@ -3,10 +3,13 @@
 #include <glib.h>
 #include <time.h>
 
+#include "agent/bitrate-control.h"
 #include "agent/rate-control.h"
 #include "display/jpeg-pool.h"
 
 #define MIN_MOTION_QUALITY 30
+/* Below this bitrate the frame rate goes down instead (auto). */
+#define MIN_AUTO_KBPS 1500
 
 struct stream_pump {
     struct capture *capture;
@@ -14,6 +17,8 @@ struct stream_pump {
     struct stream_pump_config cfg;
     struct jpeg_pool *pool;
     struct rate_control *rc;
+    struct bitrate_control *bc;
+    int budget_quality; /* MJPEG quality that keeps frames within the bitrate budget */
     struct damage *damage;
     int width, height;
     bool active;
@@ -29,6 +34,7 @@ struct stream_pump {
 };
 
 static void pump_run(struct stream_pump *pump);
+static void sample_link(struct stream_pump *pump, gint64 now);
 
 static gboolean on_run(gpointer data)
 {
@@ -79,7 +85,8 @@ static void grab_and_encode(struct stream_pump *pump, bool still)
         schedule(pump, 10 * 1000);
         return;
     }
-    int quality = still ? pump->cfg.still_quality : rate_control_quality(pump->rc);
+    int quality = still ? pump->cfg.still_quality
+                        : MIN(rate_control_quality(pump->rc), pump->budget_quality);
     enum jpeg_subsampling ss = still ? JPEG_SUBSAMPLING_444 : JPEG_SUBSAMPLING_420;
     jpeg_pool_submit(pump->pool, frame, pump->width, pump->height, pump->width * 4, quality, ss,
                      ++pump->next_seq);
@@ -116,7 +123,7 @@ static void pump_run(struct stream_pump *pump)
         return;
     }
 
-    gint64 interval = rate_control_interval_us(pump->rc);
+    gint64 interval = MAX(rate_control_interval_us(pump->rc), bitrate_control_interval_us(pump->bc));
     gint64 wait = pump->last_grab_us + interval - now;
     if (wait > 0) {
         schedule(pump, wait);
@@ -127,11 +134,13 @@ static void pump_run(struct stream_pump *pump)
          * the next grab sends newer pixels); the link is too slow. */
         if (spice_stream_queued_frames(pump->stream) >= SPICE_STREAM_MAX_QUEUED_FRAMES) {
             rate_control_frame_dropped(pump->rc, now);
+            bitrate_control_frame_dropped(pump->bc, now);
             pump->stats.dropped++;
         }
         g_debug("video: %d frames pending", frames_pending(pump));
         return; /* frame_sent or an encode result kicks us again */
     }
+    sample_link(pump, now);
     bool still = pump->force_still;
     damage_clear(pump->damage);
     pump->force_still = false;
@@ -166,9 +175,15 @@ static void on_encoded(const struct jpeg_pool_result *r, void *data)
             pump->newest_sent_seq = r->seq;
             pump->stats.sent++;
             pump->stats.jpeg_bytes += g_bytes_get_size(r->jpeg);
+            if (r->subsampling != JPEG_SUBSAMPLING_444) /* not a still frame */
+                pump->budget_quality = bitrate_control_jpeg_quality(
+                    MIN(pump->budget_quality, r->quality), g_bytes_get_size(r->jpeg),
+                    bitrate_control_frame_budget(pump->bc), MIN_MOTION_QUALITY,
+                    pump->cfg.quality);
         } else {
             pump->stats.dropped++;
             rate_control_frame_dropped(pump->rc, g_get_monotonic_time());
+            bitrate_control_frame_dropped(pump->bc, g_get_monotonic_time());
         }
     }
     schedule(pump, 0);
@@ -195,6 +210,16 @@ struct stream_pump *stream_pump_create(struct capture *capture, struct spice_str
         .min_fps = 2,
     };
     pump->rc = rate_control_create(&rcc);
+    struct bitrate_control_config bcc = {
+        .fixed_kbps = config->bitrate_kbps,
+        .max_kbps = config->max_bitrate_kbps > 0 ? config->max_bitrate_kbps : 100000,
+        .min_kbps = MIN_AUTO_KBPS,
+        .start_kbps = 20000,
+        .max_fps = config->max_fps,
+        .min_fps = 2,
+    };
+    pump->bc = bitrate_control_create(&bcc);
+    pump->budget_quality = config->quality;
     capture_get_size(capture, &pump->width, &pump->height);
     pump->damage = damage_create(pump->width, pump->height);
     return pump;
@@ -209,6 +234,7 @@ void stream_pump_destroy(struct stream_pump *pump)
     pump->active = false;
     jpeg_pool_destroy(pump->pool);
     rate_control_destroy(pump->rc);
+    bitrate_control_destroy(pump->bc);
     damage_destroy(pump->damage);
     g_free(pump);
 }
@@ -247,9 +273,20 @@ void stream_pump_resized(struct stream_pump *pump, int width, int height)
     stream_pump_kick(pump);
 }
 
+static void sample_link(struct stream_pump *pump, gint64 now)
+{
+    size_t unsent;
+    uint64_t acked;
+    if (pump->cfg.link_sample && pump->cfg.link_sample(&unsent, &acked))
+        bitrate_control_socket(pump->bc, now, unsent, acked);
+}
+
 void stream_pump_frame_sent(struct stream_pump *pump, size_t bytes, int64_t send_us)
 {
-    rate_control_frame_sent(pump->rc, bytes, send_us, g_get_monotonic_time());
+    gint64 now = g_get_monotonic_time();
+    rate_control_frame_sent(pump->rc, bytes, send_us, now);
+    bitrate_control_frame_sent(pump->bc, bytes, now - send_us, now);
+    sample_link(pump, now);
     pump->stats.send_us += (uint64_t)send_us;
     pump->stats.frames_read++;
     stream_pump_kick(pump);
@@ -259,5 +296,9 @@ void stream_pump_get_stats(const struct stream_pump *pump, struct stream_pump_st
 {
     *ret_stats = pump->stats;
     ret_stats->quality = rate_control_quality(pump->rc);
-    ret_stats->fps = rate_control_fps(pump->rc);
+    ret_stats->fps = MIN(rate_control_fps(pump->rc), bitrate_control_fps(pump->bc));
+    ret_stats->quality = MIN(ret_stats->quality, pump->budget_quality);
+    ret_stats->kbps = bitrate_control_kbps(pump->bc);
+    ret_stats->link_kbps = bitrate_control_link_kbps(pump->bc);
+    ret_stats->queue_delay_us = bitrate_control_queue_delay_us(pump->bc);
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "agent/spice-stream.h"
@@ -22,6 +23,11 @@ struct stream_pump_config {
     int still_quality;  /* --video-still-quality */
     int threads;        /* encoder threads; 0: one per CPU */
     int still_delay_ms; /* no damage for this long: motion stopped */
+    int bitrate_kbps;     /* --video-bitrate: 0 auto */
+    int max_bitrate_kbps; /* --video-max-bitrate */
+    /* The clients' sockets (client-link): unsent and acknowledged bytes;
+     * NULL, or returning false: only the port is measured. */
+    bool (*link_sample)(size_t *ret_unsent, uint64_t *ret_acked);
 };
 
 struct stream_pump_stats {
@@ -36,6 +42,8 @@ struct stream_pump_stats {
     uint64_t send_us; /* queue-to-read time of frames read by the server */
     uint64_t frames_read;
     int quality, fps; /* rate control's current choice */
+    int kbps, link_kbps; /* bitrate control's choice and link estimate */
+    int64_t queue_delay_us;
 };
 
 struct stream_pump;
