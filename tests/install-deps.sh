@@ -11,6 +11,8 @@ BUILD_PKGS=(
   libxcb-xtest0-dev libxcb-randr0-dev
   # video: display/jpeg-encoder.c
   libturbojpeg0-dev
+  # video: display/h264-encoder.c (OpenH264, BSD); its tests decode with libavcodec
+  libopenh264-dev libavcodec-dev libavutil-dev
   # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
   libspice-client-gtk-3.0-dev libssl-dev
   # client/gst-check.c: which GStreamer elements spice-gtk's audio can have
