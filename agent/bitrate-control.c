@@ -139,7 +139,10 @@ void bitrate_control_frame_sent(struct bitrate_control *bc, size_t bytes, int64_
     double own_us = 0;
     if (busy >= LINK_LIMITED_US) {
         double kbps = (double)bytes * 8 * 1000 / (double)busy;
-        link_sample(bc, kbps, done_us);
+        /* The socket's acknowledgements measure the link better: the
+         * port's samples stand in only without them. */
+        if (!bc->sock_seen || done_us - bc->sock_at_us > SAMPLE_FRESH_US)
+            link_sample(bc, kbps, done_us);
         own_us = busy;
         if (!bc->limited_since_us)
             bc->limited_since_us = done_us;

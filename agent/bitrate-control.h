@@ -45,8 +45,9 @@ void bitrate_control_frame_sent(struct bitrate_control *bc, size_t bytes, int64_
                                 int64_t done_us);
 /* A frame was dropped because two were already waiting. */
 void bitrate_control_frame_dropped(struct bitrate_control *bc, int64_t now_us);
-/* The client's socket at @now_us: bytes queued but not yet sent, and the
- * total the client has acknowledged so far (monotonic). */
+/* The client's socket at @now_us: bytes queued and not yet acknowledged
+ * (unsent, or in flight), and the total the client has acknowledged so
+ * far (monotonic). */
 void bitrate_control_socket(struct bitrate_control *bc, int64_t now_us, size_t unsent_bytes,
                             uint64_t acked_bytes);
 

@@ -49,7 +49,9 @@ bool client_link_sample(size_t *ret_unsent, uint64_t *ret_acked)
             g_array_remove_index_fast(conns, i--);
             continue;
         }
-        unsent += ti.tcpi_notsent_bytes;
+        /* Sent but not acknowledged waits in a queue too (a router's, a
+         * shaper's): count it with what was not sent yet. */
+        unsent += ti.tcpi_notsent_bytes + (size_t)ti.tcpi_unacked * ti.tcpi_snd_mss;
         acked += ti.tcpi_bytes_acked;
         live++;
     }

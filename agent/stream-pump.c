@@ -19,6 +19,7 @@ struct stream_pump {
     struct rate_control *rc;
     struct bitrate_control *bc;
     int budget_quality; /* MJPEG quality that keeps frames within the bitrate budget */
+    size_t frame_bytes;  /* the last motion frame's size: paces MJPEG to the bitrate */
     struct damage *damage;
     int width, height;
     bool active;
@@ -74,6 +75,18 @@ static int frames_pending(const struct stream_pump *pump)
     return spice_stream_queued_frames(pump->stream) + jpeg_pool_in_flight(pump->pool);
 }
 
+/* The time between motion frames: the slower of rate control (backpressure)
+ * and bitrate control. MJPEG at its lowest quality can still be above the
+ * bitrate's budget: then the frame rate goes down until the bytes fit. */
+static gint64 motion_interval(const struct stream_pump *pump)
+{
+    gint64 interval =
+        MAX(rate_control_interval_us(pump->rc), bitrate_control_interval_us(pump->bc));
+    gint64 paced = (gint64)((double)pump->frame_bytes * 8 * 1000 /
+                            MAX(bitrate_control_kbps(pump->bc), 1));
+    return MAX(interval, MIN(paced, G_USEC_PER_SEC));
+}
+
 static void grab_and_encode(struct stream_pump *pump, bool still)
 {
     struct damage_rect all = {0, 0, pump->width, pump->height};
@@ -123,7 +136,7 @@ static void pump_run(struct stream_pump *pump)
         return;
     }
 
-    gint64 interval = MAX(rate_control_interval_us(pump->rc), bitrate_control_interval_us(pump->bc));
+    gint64 interval = motion_interval(pump);
     gint64 wait = pump->last_grab_us + interval - now;
     if (wait > 0) {
         schedule(pump, wait);
@@ -176,6 +189,8 @@ static void on_encoded(const struct jpeg_pool_result *r, void *data)
             pump->stats.sent++;
             pump->stats.jpeg_bytes += g_bytes_get_size(r->jpeg);
             if (r->subsampling != JPEG_SUBSAMPLING_444) /* not a still frame */
+                pump->frame_bytes = g_bytes_get_size(r->jpeg);
+            if (r->subsampling != JPEG_SUBSAMPLING_444)
                 pump->budget_quality = bitrate_control_jpeg_quality(
                     MIN(pump->budget_quality, r->quality), g_bytes_get_size(r->jpeg),
                     bitrate_control_frame_budget(pump->bc), MIN_MOTION_QUALITY,
@@ -296,7 +311,7 @@ void stream_pump_get_stats(const struct stream_pump *pump, struct stream_pump_st
 {
     *ret_stats = pump->stats;
     ret_stats->quality = rate_control_quality(pump->rc);
-    ret_stats->fps = MIN(rate_control_fps(pump->rc), bitrate_control_fps(pump->bc));
+    ret_stats->fps = (int)(G_USEC_PER_SEC / motion_interval(pump));
     ret_stats->quality = MIN(ret_stats->quality, pump->budget_quality);
     ret_stats->kbps = bitrate_control_kbps(pump->bc);
     ret_stats->link_kbps = bitrate_control_link_kbps(pump->bc);
