@@ -130,6 +130,48 @@ static void agent_metrics(struct metrics_writer *w, void *data)
                           a->connections);
 }
 
+/* --video=stream: one stream device serves every client display, so the
+ * codec is the stream's (all its clients get the same one). */
+static void video_metrics(struct metrics_writer *w, void *data)
+{
+    struct agent *a = data;
+    struct stream_pump_stats vs;
+    stream_pump_get_stats(a->vpump, &vs);
+    metrics_write_counter(w, "thindesk_video_frames_encoded_total",
+                          "frames the video stream encoded (JPEG or H.264)", vs.encodes);
+    metrics_write_header(w, "thindesk_video_frames_sent_total", "counter",
+                         "frames queued for the stream's clients, per codec");
+    metrics_write_sample(w, "thindesk_video_frames_sent_total", "codec=\"h264\"",
+                         vs.h264_frames);
+    metrics_write_sample(w, "thindesk_video_frames_sent_total", "codec=\"mjpeg\"",
+                         vs.sent - vs.h264_frames);
+    metrics_write_counter(w, "thindesk_video_frames_dropped_total",
+                          "frames dropped: the port full, superseded, or nobody watching",
+                          vs.dropped);
+    metrics_write_counter(w, "thindesk_video_frames_skipped_total",
+                          "frames the H.264 rate control skipped", vs.h264_skipped);
+    metrics_write_counter(w, "thindesk_video_bytes_total", "encoded bytes queued for clients",
+                          vs.jpeg_bytes);
+    metrics_write_counter(w, "thindesk_video_encode_seconds_total",
+                          "wall time of the encodes (divide by frames encoded: per frame)",
+                          vs.encode_us / 1e6);
+    metrics_write_counter(w, "thindesk_video_encode_cpu_seconds_total",
+                          "CPU time of the encoding threads", vs.encode_cpu_us / 1e6);
+    metrics_write_gauge(w, "thindesk_video_bitrate_kbps", "H.264 target bitrate, kbit/s",
+                        vs.bitrate_kbps);
+    metrics_write_counter(w, "thindesk_video_h264_fallbacks_total",
+                          "H.264 stream errors that switched the client to MJPEG",
+                          vs.h264_fallbacks);
+    metrics_write_header(w, "thindesk_video_client_codec", "gauge",
+                         "1 for the codec the stream's clients get now");
+    static const char *const codecs[] = {"h264", "mjpeg"};
+    for (size_t i = 0; i < G_N_ELEMENTS(codecs); i++) {
+        g_autofree char *label = g_strdup_printf("codec=\"%s\"", codecs[i]);
+        metrics_write_sample(w, "thindesk_video_client_codec", label,
+                             strcmp(vs.codec, codecs[i]) == 0 ? 1 : 0);
+    }
+}
+
 /* Control socket and metrics endpoint: before anything heavy starts, so a
  * refused path or a port in use stops the agent early. */
 bool agent_start_ops(struct agent *a, char **ret_error)
@@ -159,6 +201,8 @@ void agent_wire_ops(struct agent *a)
     control_add_command(a->control, "disconnect", cmd_disconnect, a);
     control_add_command(a->control, "set-password", cmd_set_password, a);
     metrics_add_collector(a->metrics, agent_metrics, a);
+    if (a->vpump)
+        metrics_add_collector(a->metrics, video_metrics, a);
     agent_wire_pump(a);
 }
 

@@ -213,6 +213,14 @@ static void on_frame_sent(size_t bytes, int64_t send_us, void *data)
     stream_pump_frame_sent(a->vpump, bytes, send_us);
 }
 
+static void on_stream_error(uint8_t codec, const char *text, void *data)
+{
+    struct agent *a = data;
+    if (a->stopping || !a->vpump)
+        return;
+    stream_pump_stream_error(a->vpump, codec, text);
+}
+
 static gboolean on_signal(gpointer data)
 {
     struct agent *a = data;
@@ -388,7 +396,10 @@ struct agent *agent_create(const struct agent_options *opts)
         /* The stream device brings its own display channel: a QXL display
          * next to it would make clients open a second window. */
         struct spice_stream_events ve = {
-            .streaming = on_streaming, .frame_sent = on_frame_sent, .user_data = a};
+            .streaming = on_streaming,
+            .frame_sent = on_frame_sent,
+            .stream_error = on_stream_error,
+            .user_data = a};
         a->stream = spice_stream_create(a->server, &ve);
         if (!a->stream) {
             error = g_strdup("cannot create the SPICE stream device");
@@ -408,6 +419,7 @@ struct agent *agent_create(const struct agent_options *opts)
             .bitrate_kbps = opts->video_bitrate,
             .max_bitrate_kbps = opts->video_max_bitrate,
             .link_sample = client_link_sample,
+            .codec = opts->video_codec,
         };
         a->vpump = stream_pump_create(a->capture, a->stream, &vc, &error);
         if (!a->vpump)

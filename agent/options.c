@@ -38,6 +38,7 @@ static const char *const wan_names[] = {"auto", "never", "always", NULL};
 static const char *const clipboard_names[] = {"both", "to-client", "to-guest", "off", NULL};
 static const char *const streaming_video_names[] = {"off", "filter", "all", NULL};
 static const char *const video_names[] = {"desktop", "stream", NULL};
+static const char *const video_codec_names[] = {"auto", "h264", "mjpeg", NULL};
 static const char *const seat_source_names[] = {"auto", "logind", "dm-hook", NULL};
 static const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
@@ -87,7 +88,7 @@ static const struct opt table[] = {
      "--video=desktop: spice-server's own video detection (its streams play about 400 ms late in spice-gtk)",
      streaming_video_names},
     {"video", OPT_ENUM, OFF(video), 0, "desktop", "desktop|stream",
-     "desktop: lossless drawing commands; stream: full-motion MJPEG through the SPICE stream device (video, 3D, signage)",
+     "desktop: lossless drawing commands; stream: full-motion MJPEG or H.264 (--video-codec) through the SPICE stream device (video, 3D, signage)",
      video_names},
     {"video-max-fps", OPT_INT, OFF(video_max_fps), 0, "60", "N",
      "--video=stream: most frames a second; rate control lowers it when the link cannot keep up",
@@ -97,6 +98,9 @@ static const struct opt table[] = {
      NULL, 1, 100},
     {"video-still-quality", OPT_INT, OFF(video_still_quality), 0, "95", "1-100",
      "--video=stream: JPEG quality (4:4:4) of the last frame after motion stops", NULL, 1, 100},
+    {"video-codec", OPT_ENUM, OFF(video_codec), 0, "auto", "auto|h264|mjpeg",
+     "--video=stream: auto sends H.264 to clients that announce an H.264 decoder and MJPEG to the others; h264 warns when a client has none; mjpeg always sends MJPEG",
+     video_codec_names},
     {"video-bitrate", OPT_AUTO_INT, OFF(video_bitrate), 0, "auto", "auto|KBIT",
      "--video=stream: bitrate of moving frames in kbit/s; auto follows what the client's link takes (lower bitrate first, then frame rate, so no queue builds up); KBIT: that rate, with only the frame rate lowered on a slower link",
      NULL, 100, 1000000},

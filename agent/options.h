@@ -33,7 +33,13 @@ enum streaming_video {
 
 enum video_mode {
     VIDEO_DESKTOP, /* QXL drawables, lossless, spice-server picks codecs */
-    VIDEO_STREAM,  /* MJPEG through the stream device, no QXL display */
+    VIDEO_STREAM,  /* MJPEG or H.264 through the stream device, no QXL display */
+};
+
+enum video_codec {
+    VIDEO_CODEC_AUTO,  /* H.264 when the client decodes it, MJPEG otherwise */
+    VIDEO_CODEC_H264,  /* H.264 only (MJPEG to clients without H.264, with a warning) */
+    VIDEO_CODEC_MJPEG, /* MJPEG always */
 };
 
 enum seat_source {
@@ -69,6 +75,7 @@ struct agent_options {
     int video_still_quality;
     int video_bitrate;       /* kbit/s; 0: auto (follows the link) */
     int video_max_bitrate;   /* kbit/s */
+    int video_codec;         /* enum video_codec */
     bool video_audio_clock;  /* keep SPICE playback running while streaming */
     char *input;             /* auto, uinput, xtest, fake */
     bool view_only;

@@ -31,6 +31,10 @@ struct spice_stream {
     bool streaming;
     bool format_sent;
     int format_w, format_h;
+    uint8_t format_codec;
+    bool client_mjpeg, client_h264; /* the codecs of the last START */
+    bool error_pending;             /* NOTIFY_ERROR while streaming: report it */
+    char *error_text;
     GQueue out; /* struct out_msg * */
     int queued_frames;
     size_t queued_bytes;
@@ -66,6 +70,11 @@ static gboolean on_notify(gpointer data)
         s->streaming_changed = false;
         if (s->events.streaming)
             s->events.streaming(s->streaming, s->events.user_data);
+    }
+    if (s->error_pending) {
+        s->error_pending = false;
+        if (s->events.stream_error && s->streaming)
+            s->events.stream_error(s->format_codec, s->error_text, s->events.user_data);
     }
     if (s->sent->len) {
         g_autoptr(GArray) sent = s->sent;
@@ -149,14 +158,17 @@ static void on_proto_event(const struct stream_proto_event *ev, void *data)
         break;
     }
     case STREAM_PROTO_START: {
-        bool mjpeg = memchr(ev->codecs, SPICE_VIDEO_CODEC_TYPE_MJPEG, ev->n_codecs) != NULL;
-        if (!mjpeg) {
-            g_warning("stream: the client accepts none of our codecs (MJPEG); not streaming");
+        s->client_mjpeg = memchr(ev->codecs, SPICE_VIDEO_CODEC_TYPE_MJPEG, ev->n_codecs) != NULL;
+        s->client_h264 = memchr(ev->codecs, SPICE_VIDEO_CODEC_TYPE_H264, ev->n_codecs) != NULL;
+        if (!s->client_mjpeg && !s->client_h264) {
+            g_warning(
+                "stream: the client accepts none of our codecs (MJPEG, H.264); not streaming");
             set_streaming(s, false);
             break;
         }
         s->stats.starts++;
-        g_message("stream: a client display started the video stream");
+        g_message("stream: a client display started the video stream (it decodes%s%s)",
+                  s->client_h264 ? " H.264" : "", s->client_mjpeg ? " MJPEG" : "");
         set_streaming(s, true);
         break;
     }
@@ -169,6 +181,10 @@ static void on_proto_event(const struct stream_proto_event *ev, void *data)
         s->stats.invalid++;
         g_warning("stream: spice-server refused a message of ours (code %u): %s", ev->error_code,
                   ev->text);
+        g_free(s->error_text);
+        s->error_text = g_strdup(ev->text);
+        s->error_pending = true;
+        schedule_notify(s);
         break;
     case STREAM_PROTO_INVALID:
         s->stats.invalid++;
@@ -283,6 +299,7 @@ void spice_stream_destroy(struct spice_stream *s)
     g_queue_clear_full(&s->out, (GDestroyNotify)out_msg_free);
     g_array_unref(s->sent);
     stream_parser_destroy(s->parser);
+    g_free(s->error_text);
     g_free(s);
 }
 
@@ -301,20 +318,30 @@ size_t spice_stream_queued_bytes(const struct spice_stream *s)
     return s->queued_bytes;
 }
 
-bool spice_stream_send_frame(struct spice_stream *s, GBytes *jpeg, int width, int height)
+bool spice_stream_client_decodes(const struct spice_stream *s, uint8_t codec)
+{
+    return codec == SPICE_VIDEO_CODEC_TYPE_H264    ? s->client_h264
+           : codec == SPICE_VIDEO_CODEC_TYPE_MJPEG ? s->client_mjpeg
+                                                   : false;
+}
+
+bool spice_stream_send_frame(struct spice_stream *s, GBytes *jpeg, int width, int height,
+                             uint8_t codec)
 {
     if (!s->streaming || s->queued_frames >= SPICE_STREAM_MAX_QUEUED_FRAMES) {
         s->stats.refused++;
         return false;
     }
-    if (!s->format_sent || width != s->format_w || height != s->format_h) {
+    if (!s->format_sent || width != s->format_w || height != s->format_h ||
+        codec != s->format_codec) {
         uint8_t msg[32];
-        queue_small(s, msg,
-                    stream_proto_format(msg, sizeof(msg), (uint32_t)width, (uint32_t)height,
-                                        SPICE_VIDEO_CODEC_TYPE_MJPEG));
+        queue_small(
+            s, msg,
+            stream_proto_format(msg, sizeof(msg), (uint32_t)width, (uint32_t)height, codec));
         s->format_sent = true;
         s->format_w = width;
         s->format_h = height;
+        s->format_codec = codec;
     }
     size_t size = g_bytes_get_size(jpeg);
     uint8_t *head = g_malloc(STREAM_PROTO_HEADER_SIZE);

@@ -32,6 +32,9 @@ struct spice_stream_events {
     /* The server read the last byte of a frame of @bytes, @send_us after
      * it was queued. */
     void (*frame_sent)(size_t bytes, int64_t send_us, void *user_data);
+    /* spice-server refused something while frames of @codec streamed
+     * (NOTIFY_ERROR: a client's decoder failed, or the codec). */
+    void (*stream_error)(uint8_t codec, const char *text, void *user_data);
     void *user_data;
 };
 
@@ -48,16 +51,21 @@ struct spice_stream *spice_stream_create(SpiceServer *server,
                                          const struct spice_stream_events *events);
 void spice_stream_destroy(struct spice_stream *stream);
 
-/* True between a START with MJPEG and the next STOP. */
+/* True between a START with MJPEG or H.264 and the next STOP. */
 bool spice_stream_is_streaming(const struct spice_stream *stream);
 int spice_stream_queued_frames(const struct spice_stream *stream);
 size_t spice_stream_queued_bytes(const struct spice_stream *stream);
 
-/* Queues one JPEG frame of @width x @height (FORMAT first when needed).
+/* Whether the client display of the last START decodes @codec
+ * (SPICE_VIDEO_CODEC_TYPE_MJPEG or _H264). */
+bool spice_stream_client_decodes(const struct spice_stream *stream, uint8_t codec);
+/* Queues one frame of @width x @height in @codec (a JPEG, or an H.264
+ * access unit in Annex B), FORMAT first when size or codec changed.
  * Takes a reference to @jpeg. Returns false, queueing nothing, when not
  * streaming or when SPICE_STREAM_MAX_QUEUED_FRAMES already wait: the caller
  * drops the frame rather than delay it. */
-bool spice_stream_send_frame(struct spice_stream *stream, GBytes *jpeg, int width, int height);
+bool spice_stream_send_frame(struct spice_stream *stream, GBytes *jpeg, int width, int height,
+                             uint8_t codec);
 
 /* Sends a pointer shape through the stream's cursor channel. */
 void spice_stream_set_cursor(struct spice_stream *stream, const struct cursor_image *cursor);

@@ -3,8 +3,13 @@
 #include <glib.h>
 #include <time.h>
 
+#include <spice/enums.h>
+
 #include "agent/bitrate-control.h"
+#include "agent/options.h"
 #include "agent/rate-control.h"
+#include "display/h264-encoder.h"
+#include "display/h264-pool.h"
 #include "display/jpeg-pool.h"
 
 #define MIN_MOTION_QUALITY 30
@@ -16,6 +21,10 @@ struct stream_pump {
     struct spice_stream *stream;
     struct stream_pump_config cfg;
     struct jpeg_pool *pool;
+    struct h264_pool *h264;
+    bool use_h264;    /* this stream's codec */
+    bool h264_failed; /* a stream error: MJPEG until the stream stops */
+    int h264_stills;  /* still frames still to send after motion */
     struct rate_control *rc;
     struct bitrate_control *bc;
     int budget_quality; /* MJPEG quality that keeps frames within the bitrate budget */
@@ -72,7 +81,35 @@ static uint64_t thread_cpu_us(void)
 /* Frames waiting on the port or in the encoders: at most two, ever. */
 static int frames_pending(const struct stream_pump *pump)
 {
-    return spice_stream_queued_frames(pump->stream) + jpeg_pool_in_flight(pump->pool);
+    return spice_stream_queued_frames(pump->stream) + jpeg_pool_in_flight(pump->pool) +
+           h264_pool_in_flight(pump->h264);
+}
+
+/* The codec for the stream that starts now, and the log line saying why. */
+static void choose_codec(struct stream_pump *pump)
+{
+    bool can = spice_stream_client_decodes(pump->stream, SPICE_VIDEO_CODEC_TYPE_H264);
+    bool mjpeg = spice_stream_client_decodes(pump->stream, SPICE_VIDEO_CODEC_TYPE_MJPEG);
+    const char *why;
+    if (pump->cfg.codec == VIDEO_CODEC_MJPEG) {
+        pump->use_h264 = !mjpeg; /* a client without MJPEG: H.264 is all it takes */
+        why = mjpeg ? "--video-codec=mjpeg"
+                    : "--video-codec=mjpeg, but the client decodes only H.264";
+    } else if (pump->h264_failed && mjpeg) {
+        pump->use_h264 = false;
+        why = "its H.264 stream failed (spice-server reported a stream error)";
+    } else if (can) {
+        pump->use_h264 = true;
+        why = "the client announces an H.264 decoder";
+    } else {
+        pump->use_h264 = false;
+        why = "the client announces no H.264 decoder (GStreamer's avdec_h264)";
+    }
+    if (!pump->use_h264 && pump->cfg.codec == VIDEO_CODEC_H264)
+        g_warning("video: --video-codec=h264, but the client gets MJPEG: %s", why);
+    g_message("video: the client gets %s: %s", pump->use_h264 ? "H.264" : "MJPEG", why);
+    if (pump->use_h264)
+        h264_pool_request_keyframe(pump->h264);
 }
 
 /* The time between motion frames: the slower of rate control (backpressure)
@@ -82,6 +119,8 @@ static gint64 motion_interval(const struct stream_pump *pump)
 {
     gint64 interval =
         MAX(rate_control_interval_us(pump->rc), bitrate_control_interval_us(pump->bc));
+    if (pump->use_h264)
+        return interval; /* its rate control keeps to the bitrate itself */
     gint64 paced = (gint64)((double)pump->frame_bytes * 8 * 1000 /
                             MAX(bitrate_control_kbps(pump->bc), 1));
     return MAX(interval, MIN(paced, G_USEC_PER_SEC));
@@ -96,6 +135,20 @@ static void grab_and_encode(struct stream_pump *pump, bool still)
         pump->stats.failed++;
         damage_add_all(pump->damage); /* a resize follows, or a buffer comes back */
         schedule(pump, 10 * 1000);
+        return;
+    }
+    if (pump->use_h264) {
+        /* the encoder plans for the frame rate and bitrate we send at */
+        h264_pool_set_fps(pump->h264, CLAMP((int)(G_USEC_PER_SEC / motion_interval(pump)), 1,
+                                            H264_ENCODER_MAX_FPS));
+        h264_pool_set_bitrate(pump->h264, CLAMP(bitrate_control_kbps(pump->bc),
+                                                H264_ENCODER_MIN_KBPS, H264_ENCODER_MAX_KBPS));
+        h264_pool_submit(pump->h264, frame, pump->width, pump->height, pump->width * 4,
+                         still ? H264_FRAME_STILL : H264_FRAME_MOTION, ++pump->next_seq);
+        frame_unref(frame);
+        pump->stats.grabs++;
+        if (still)
+            pump->stats.stills++;
         return;
     }
     int quality = still ? pump->cfg.still_quality
@@ -130,7 +183,12 @@ static void pump_run(struct stream_pump *pump)
             g_debug("video: still frame waits for %d frames", frames_pending(pump));
             return; /* a sent or encoded frame kicks us again */
         }
-        pump->still_due = false;
+        /* H.264: the first still frame sharpens the picture a lot, the
+         * second brings it to the encoder's best (display/VIDEO.md). */
+        if (pump->use_h264 && pump->h264_stills == 0)
+            pump->h264_stills = 2;
+        if (!pump->use_h264 || --pump->h264_stills == 0)
+            pump->still_due = false;
         grab_and_encode(pump, true);
         pump->stats.grab_cpu_us += thread_cpu_us() - cpu0;
         return;
@@ -177,14 +235,17 @@ static void on_encoded(const struct jpeg_pool_result *r, void *data)
         g_warning("video: %s", r->error);
     } else {
         pump->stats.encode_cpu_us += (uint64_t)r->encode_cpu_us;
+        pump->stats.encode_us += (uint64_t)(r->done_us - r->submitted_us);
+        pump->stats.encodes++;
         g_debug("video: frame %" G_GUINT64_FORMAT " encoded in %" G_GINT64_FORMAT
                 " us (cpu %" G_GINT64_FORMAT " us), delivered %" G_GINT64_FORMAT " us later",
                 r->seq, r->done_us - r->submitted_us, r->encode_cpu_us,
                 g_get_monotonic_time() - r->done_us);
-        if (!pump->active || r->seq < pump->newest_sent_seq || r->width != pump->width ||
-            r->height != pump->height) {
+        if (pump->use_h264 || !pump->active || r->seq < pump->newest_sent_seq ||
+            r->width != pump->width || r->height != pump->height) {
             pump->stats.dropped++; /* superseded, or nobody watches */
-        } else if (spice_stream_send_frame(pump->stream, r->jpeg, r->width, r->height)) {
+        } else if (spice_stream_send_frame(pump->stream, r->jpeg, r->width, r->height,
+                                           SPICE_VIDEO_CODEC_TYPE_MJPEG)) {
             pump->newest_sent_seq = r->seq;
             pump->stats.sent++;
             pump->stats.jpeg_bytes += g_bytes_get_size(r->jpeg);
@@ -204,6 +265,42 @@ static void on_encoded(const struct jpeg_pool_result *r, void *data)
     schedule(pump, 0);
 }
 
+static void on_h264_encoded(const struct h264_pool_result *r, void *data)
+{
+    struct stream_pump *pump = data;
+    if (r->error) {
+        g_warning("video: %s", r->error);
+        pump->stats.failed++;
+    } else {
+        pump->stats.encode_cpu_us += (uint64_t)r->encode_cpu_us;
+        pump->stats.encode_us += (uint64_t)r->encode_us;
+        pump->stats.encodes++;
+        size_t size = g_bytes_get_size(r->au);
+        g_debug("video: H.264 frame %" G_GUINT64_FORMAT " (%s%s) %zu bytes in %" G_GINT64_FORMAT
+                " us",
+                r->seq, r->kind == H264_FRAME_STILL ? "still" : "motion",
+                r->keyframe ? ", IDR" : "", size, r->encode_us);
+        if (!pump->active || !pump->use_h264 || r->width != pump->width ||
+            r->height != pump->height) {
+            pump->stats.dropped++;
+        } else if (size == 0) {
+            pump->stats.h264_skipped++; /* the rate control pays a big frame back */
+        } else if (spice_stream_send_frame(pump->stream, r->au, r->width, r->height,
+                                           SPICE_VIDEO_CODEC_TYPE_H264)) {
+            pump->newest_sent_seq = r->seq;
+            pump->stats.sent++;
+            pump->stats.h264_frames++;
+            pump->stats.jpeg_bytes += size;
+        } else {
+            /* A lost frame breaks the references of the next ones. */
+            pump->stats.dropped++;
+            rate_control_frame_dropped(pump->rc, g_get_monotonic_time());
+            h264_pool_request_keyframe(pump->h264);
+        }
+    }
+    schedule(pump, 0);
+}
+
 struct stream_pump *stream_pump_create(struct capture *capture, struct spice_stream *stream,
                                        const struct stream_pump_config *config, char **ret_error)
 {
@@ -218,6 +315,10 @@ struct stream_pump *stream_pump_create(struct capture *capture, struct spice_str
         g_free(pump);
         return NULL;
     }
+    pump->h264 = h264_pool_create(
+        config->bitrate_kbps > 0 ? config->bitrate_kbps : H264_ENCODER_DEFAULT_KBPS,
+        MAX(1, MIN(config->max_fps > 0 ? config->max_fps : 30, H264_ENCODER_MAX_FPS)),
+        on_h264_encoded, pump);
     struct rate_control_config rcc = {
         .max_fps = config->max_fps,
         .max_quality = config->quality,
@@ -248,6 +349,7 @@ void stream_pump_destroy(struct stream_pump *pump)
         g_source_remove(pump->source);
     pump->active = false;
     jpeg_pool_destroy(pump->pool);
+    h264_pool_destroy(pump->h264);
     rate_control_destroy(pump->rc);
     bitrate_control_destroy(pump->bc);
     damage_destroy(pump->damage);
@@ -267,6 +369,8 @@ void stream_pump_set_active(struct stream_pump *pump, bool active)
          * may stay on screen. */
         damage_add_all(pump->damage);
         pump->force_still = true;
+        pump->h264_stills = 0;
+        choose_codec(pump);
         if (!pump->active)
             capture_start(pump->capture);
         pump->active = true;
@@ -276,7 +380,30 @@ void stream_pump_set_active(struct stream_pump *pump, bool active)
         capture_stop(pump->capture);
         damage_clear(pump->damage);
         pump->still_due = false;
+        pump->h264_failed = false; /* the next client gets its own chance */
     }
+}
+
+void stream_pump_stream_error(struct stream_pump *pump, uint8_t codec, const char *text)
+{
+    if (codec != SPICE_VIDEO_CODEC_TYPE_H264 || !pump->use_h264 || !pump->active)
+        return;
+    if (!spice_stream_client_decodes(pump->stream, SPICE_VIDEO_CODEC_TYPE_MJPEG)) {
+        const char *t = text ? text : "";
+        g_warning("video: H.264 stream error (%s); no MJPEG there, a keyframe follows", t);
+        h264_pool_request_keyframe(pump->h264);
+        return;
+    }
+    const char *t = text ? text : "";
+    g_warning("video: H.264 stream error (%s); falling back to MJPEG for this client", t);
+    pump->h264_failed = true;
+    pump->stats.h264_fallbacks++;
+    stream_pump_set_active(pump, true); /* a full, sharp MJPEG frame */
+}
+
+void stream_pump_set_bitrate(struct stream_pump *pump, int bitrate_kbps)
+{
+    h264_pool_set_bitrate(pump->h264, bitrate_kbps);
 }
 
 void stream_pump_resized(struct stream_pump *pump, int width, int height)
@@ -311,9 +438,7 @@ void stream_pump_get_stats(const struct stream_pump *pump, struct stream_pump_st
 {
     *ret_stats = pump->stats;
     ret_stats->quality = rate_control_quality(pump->rc);
-    ret_stats->fps = (int)(G_USEC_PER_SEC / motion_interval(pump));
-    ret_stats->quality = MIN(ret_stats->quality, pump->budget_quality);
-    ret_stats->kbps = bitrate_control_kbps(pump->bc);
-    ret_stats->link_kbps = bitrate_control_link_kbps(pump->bc);
-    ret_stats->queue_delay_us = bitrate_control_queue_delay_us(pump->bc);
+    ret_stats->fps = rate_control_fps(pump->rc);
+    ret_stats->codec = !pump->active ? "none" : pump->use_h264 ? "h264" : "mjpeg";
+    ret_stats->bitrate_kbps = h264_pool_bitrate(pump->h264);
 }

@@ -3,6 +3,7 @@
 #include "client/log-filter.h"
 #include "client/tls-pin.h"
 
+#include <gst/gst.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -30,7 +31,49 @@ struct connection {
     guint frame_idle;
     guint64 frames, updates, frames_at_last_stats;
     gint64 last_stats_us;
+    /* The codec of the GStreamer decoder spice-gtk plugged for a stream (a
+     * static string; set on GStreamer's threads), NULL while none. */
+    const char *video_codec;
 };
+
+/* The codec a decoder element decodes, from its sink pad template. */
+static const char *decoder_codec(GstElementFactory *f)
+{
+    static const struct {
+        const char *caps, *codec;
+    } known[] = {{"video/x-h264", "h264"}, {"video/x-h265", "h265"}, {"video/x-vp8", "vp8"},
+                 {"video/x-vp9", "vp9"},   {"image/jpeg", "mjpeg"}};
+    if (!f || !gst_element_factory_list_is_type(f, GST_ELEMENT_FACTORY_TYPE_DECODER))
+        return NULL;
+    for (const GList *l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
+        const GstStaticPadTemplate *t = l->data;
+        if (t->direction != GST_PAD_SINK)
+            continue;
+        g_autoptr(GstCaps) caps = gst_static_caps_get((GstStaticCaps *)&t->static_caps);
+        for (guint i = 0; caps && i < gst_caps_get_size(caps); i++)
+            for (size_t k = 0; k < G_N_ELEMENTS(known); k++)
+                if (gst_structure_has_name(gst_caps_get_structure(caps, i), known[k].caps))
+                    return known[k].codec;
+    }
+    return NULL;
+}
+
+/* Runs on GStreamer's threads as decodebin plugs elements. */
+static void on_element_added(GstBin *bin, GstBin *sub, GstElement *element, gpointer data)
+{
+    struct connection *c = data;
+    const char *codec = decoder_codec(gst_element_get_factory(element));
+    if (codec)
+        g_atomic_pointer_set(&c->video_codec, codec);
+}
+
+/* spice-gtk made a GStreamer pipeline for a stream: watch which decoder it
+ * plugs. Returning FALSE keeps spice-gtk's own rendering (its appsink). */
+static gboolean on_gst_pipeline(SpiceChannel *channel, GstPipeline *pipeline, gpointer data)
+{
+    g_signal_connect(pipeline, "deep-element-added", G_CALLBACK(on_element_added), data);
+    return FALSE;
+}
 
 static void report_lost(struct connection *c, enum exit_status status, const char *message)
 {
@@ -213,6 +256,7 @@ static void on_channel_new(SpiceSession *session, SpiceChannel *channel, gpointe
     } else if (SPICE_IS_DISPLAY_CHANNEL(channel)) {
         g_signal_connect(channel, "display-invalidate", G_CALLBACK(on_invalidate), c);
         g_signal_connect(channel, "display-mark", G_CALLBACK(on_mark), c);
+        g_signal_connect(channel, "gst-video-overlay", G_CALLBACK(on_gst_pipeline), c);
     } else if (SPICE_IS_INPUTS_CHANNEL(channel)) {
         c->inputs = SPICE_INPUTS_CHANNEL(channel);
     }
@@ -391,9 +435,14 @@ void connection_append_stats(struct connection *c, GString *out)
         g_string_append_printf(out, "%s\"%s%s%.0d\":%lu", i ? "," : "", channel_name(ch),
                                id ? "-" : "", id, bytes);
     }
+    const char *codec = g_atomic_pointer_get(&c->video_codec);
+    if (codec)
+        g_string_append_printf(out, "},\"video_codec\":\"%s\"", codec);
+    else
+        g_string_append(out, "},\"video_codec\":null");
     double rtt = main_rtt_ms(c);
     if (rtt >= 0)
-        g_string_append_printf(out, "},\"rtt_ms\":%.2f", rtt);
+        g_string_append_printf(out, ",\"rtt_ms\":%.2f", rtt);
     else
-        g_string_append(out, "},\"rtt_ms\":null");
+        g_string_append(out, ",\"rtt_ms\":null");
 }

@@ -39,8 +39,9 @@ void h264_encoder_destroy(struct h264_encoder *enc);
 enum h264_frame_kind {
     H264_FRAME_MOTION, /* at the target bitrate */
     /* A frame that may stay on screen: the same picture coded again with a
-     * budget of H264_ENCODER_STILL_FACTOR motion frames, so it converges to
-     * a sharp picture (send it once or twice after motion stops). */
+     * budget of H264_ENCODER_STILL_FACTOR motion frames and never skipped
+     * by the rate control, so it converges to a sharp picture (send it
+     * once or twice after motion stops). */
     H264_FRAME_STILL,
 };
 #define H264_ENCODER_STILL_FACTOR 16

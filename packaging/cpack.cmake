@@ -23,9 +23,12 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 #   (appsrc, appsink, audioconvert, audioresample, volume from -base;
 #   autoaudiosink, autoaudiosrc, pulsesink from -good), and the video decoders
 #   it advertises to the agent (jpegdec, vp8dec, vp9dec from -good; avdec_h264
-#   from -libav).
+#   from -libav). Its H.264 stream pipeline (seen in its debug log:
+#   decodebin, h264parse, avdec_h264, videoconvert, videoscale, deinterlace,
+#   appsink) also needs h264parse from -bad: without it spice-gtk still
+#   announces H.264 (it checks only for a decoder) and then cannot play it.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS
-  "xvfb, openbox, xterm, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-libav")
+  "xvfb, openbox, xterm, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, gstreamer1.0-plugins-bad, gstreamer1.0-libav")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "virt-viewer")
 # conffiles, and maintainer scripts that create the groups, reload udev and
 # enable the USB helper's socket (what debhelper's snippets would do).

@@ -13,6 +13,8 @@ BUILD_PKGS=(
   libturbojpeg0-dev
   # video: display/h264-encoder.c (OpenH264, BSD); its tests decode with libavcodec
   libopenh264-dev libavcodec-dev libavutil-dev
+  # video: tests/bench/h264-speed compares our I420 conversion with libswscale's
+  libswscale-dev
   # client/: the thindesk endpoint client (spice-gtk display widget, audio, USB)
   libspice-client-gtk-3.0-dev libssl-dev
   # client/gst-check.c: which GStreamer elements spice-gtk's audio can have
@@ -43,8 +45,10 @@ RUN_PKGS=(
   # audioresample, volume from -base, autoaudiosink from -good; record:
   # autoaudiosrc, appsink) and the video decoders it advertises (VP8 from
   # -good, H.264 from -libav; MJPEG is built in). With --no-install-recommends
-  # none of these come with spice-client-gtk.
+  # none of these come with spice-client-gtk. Its H.264 stream pipeline also
+  # needs h264parse from -bad (packaging/cpack.cmake).
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
+  gstreamer1.0-plugins-bad
 )
 TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick

@@ -272,7 +272,8 @@ class TestFreshRoot(unittest.TestCase):
         with open(status) as f:
             installed = set(re.findall(r"(?m)^Package: (\S+)\nStatus: install ok installed",
                                        f.read()))
-        for pkg in ("thindesk", "xvfb", "openbox", "xterm", "gstreamer1.0-plugins-good"):
+        for pkg in ("thindesk", "xvfb", "openbox", "xterm", "gstreamer1.0-plugins-good",
+                    "gstreamer1.0-plugins-bad", "gstreamer1.0-libav"):
             self.assertIn(pkg, installed)
 
         out = os.path.join(self.tmp, "session")

@@ -128,6 +128,24 @@ static void test_precedence(struct fixture *fx, gconstpointer data)
     g_unlink(extra);
 }
 
+static void test_video_codec(struct fixture *fx, gconstpointer data)
+{
+    struct agent_options o;
+    char *err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.video_codec, ==, VIDEO_CODEC_AUTO);
+    options_finish(&o);
+    write_file(fx->user_file, "[agent]\nvideo-codec=mjpeg\n");
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.video_codec, ==, VIDEO_CODEC_MJPEG);
+    g_assert_cmpstr(options_source(&o, "video-codec"), ==, fx->user_file);
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--video-codec=h264", NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.video_codec, ==, VIDEO_CODEC_H264);
+    options_finish(&o);
+    g_unlink(fx->user_file);
+}
+
 static void expect_usage(struct fixture *fx, const char *needle, const char *arg)
 {
     struct agent_options o;
@@ -152,6 +170,7 @@ static void test_bad_command_line(struct fixture *fx, gconstpointer data)
     expect_usage(fx, "jpeg-wan-compression", "--jpeg-wan-compression=sometimes");
     expect_usage(fx, "capture", "--capture=vnc");
     expect_usage(fx, "input", "--input=joystick");
+    expect_usage(fx, "auto|h264|mjpeg", "--video-codec=h265");
     expect_usage(fx, "virtual-desktop", "--virtual-desktop=huge");
     expect_usage(fx, "needs a value", "--listen");
     expect_usage(fx, "unexpected argument", "extra");
@@ -535,6 +554,7 @@ int main(int argc, char **argv)
 #define ADD(path, fn) g_test_add(path, struct fixture, NULL, fx_setup, fn, fx_teardown)
     ADD("/options/defaults", test_defaults);
     ADD("/options/precedence", test_precedence);
+    ADD("/options/video-codec", test_video_codec);
     ADD("/options/bad-command-line", test_bad_command_line);
     ADD("/options/exclusive", test_exclusive);
     ADD("/options/bad-config", test_bad_config);
