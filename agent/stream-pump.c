@@ -295,6 +295,7 @@ static void on_h264_encoded(const struct h264_pool_result *r, void *data)
             /* A lost frame breaks the references of the next ones. */
             pump->stats.dropped++;
             rate_control_frame_dropped(pump->rc, g_get_monotonic_time());
+            bitrate_control_frame_dropped(pump->bc, g_get_monotonic_time());
             h264_pool_request_keyframe(pump->h264);
         }
     }
@@ -437,8 +438,11 @@ void stream_pump_frame_sent(struct stream_pump *pump, size_t bytes, int64_t send
 void stream_pump_get_stats(const struct stream_pump *pump, struct stream_pump_stats *ret_stats)
 {
     *ret_stats = pump->stats;
-    ret_stats->quality = rate_control_quality(pump->rc);
-    ret_stats->fps = rate_control_fps(pump->rc);
+    ret_stats->quality = MIN(rate_control_quality(pump->rc), pump->budget_quality);
+    ret_stats->fps = (int)(G_USEC_PER_SEC / motion_interval(pump));
+    ret_stats->kbps = bitrate_control_kbps(pump->bc);
+    ret_stats->link_kbps = bitrate_control_link_kbps(pump->bc);
+    ret_stats->queue_delay_us = bitrate_control_queue_delay_us(pump->bc);
     ret_stats->codec = !pump->active ? "none" : pump->use_h264 ? "h264" : "mjpeg";
     ret_stats->bitrate_kbps = h264_pool_bitrate(pump->h264);
 }
