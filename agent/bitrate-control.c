@@ -20,6 +20,8 @@
 #define LIMITED_FULL_US (500 * 1000)
 #define SAMPLE_FRESH_US (1500 * 1000)
 #define SOCKET_MIN_DT   (40 * 1000)
+/* Outstanding bytes that mean the link, not the stream, is the bottleneck. */
+#define BACKLOG_BYTES   (64 * 1024)
 #define ABS_MIN_KBPS    32
 
 struct bitrate_control {
@@ -171,9 +173,11 @@ void bitrate_control_socket(struct bitrate_control *bc, int64_t now_us, size_t u
 {
     if (bc->sock_seen && now_us - bc->sock_at_us < SOCKET_MIN_DT)
         return;
-    if (bc->sock_seen && acked_bytes >= bc->sock_acked && bc->sock_unsent > 0 &&
-        unsent_bytes > 0) {
-        /* Bytes waited all along: what was acknowledged is the link's rate. */
+    if (bc->sock_seen && acked_bytes >= bc->sock_acked && bc->sock_unsent > BACKLOG_BYTES &&
+        unsent_bytes > BACKLOG_BYTES) {
+        /* A backlog all along: what was acknowledged is the link's rate.
+         * (With less outstanding, the stream, not the link, sets the pace:
+         * such a sample would drag the estimate down to our own rate.) */
         double kbps = (double)(acked_bytes - bc->sock_acked) * 8 * 1000 /
                       (double)(now_us - bc->sock_at_us);
         if (kbps > 0)

@@ -30,6 +30,7 @@ struct sim {
     GRand *rand;
     bool socket_visible;
     bool reading; /* the client reads */
+    double app_mbit; /* > 0: the encoder makes at most this (a calm picture) */
     int64_t now;  /* us */
     int64_t next_frame;
     /* port */
@@ -85,6 +86,9 @@ static void run(struct sim *s, double mbit, double jitter, int ms)
                 s->dropped++;
             } else {
                 size_t budget = bitrate_control_frame_budget(s->bc);
+                if (s->app_mbit > 0)
+                    budget = MIN(budget, (size_t)(s->app_mbit * 1e6 / 8 *
+                                                  bitrate_control_interval_us(s->bc) / 1e6));
                 size_t bytes = (size_t)(budget * g_rand_double_range(s->rand, 0.9, 1.1));
                 s->port[s->n_port++] = (struct pframe){bytes, bytes, s->now, 0};
             }
@@ -331,6 +335,25 @@ static void test_fixed(void)
     sim_free(&s);
 }
 
+/* A fast link and a stream that needs little (4 Mbit/s on 1 Gbit/s, a
+ * loopback): the stream, not the link, sets the pace, and that must not
+ * read as a slow link. */
+static void test_app_limited(void)
+{
+    struct sim s;
+    sim_init(&s, &auto_cfg, true);
+    s.app_mbit = 4;
+    run(&s, 1000, 0, 20000);
+    g_test_message("app-limited: %d kbit/s, link estimate %d kbit/s", bitrate_control_kbps(s.bc),
+                   bitrate_control_link_kbps(s.bc));
+    g_assert_cmpint(bitrate_control_kbps(s.bc), >=, auto_cfg.start_kbps);
+    g_assert_cmpint(bitrate_control_fps(s.bc), ==, 30);
+    struct bitrate_control_stats st;
+    bitrate_control_get_stats(s.bc, &st);
+    g_assert_cmpuint(st.cuts, ==, 0);
+    sim_free(&s);
+}
+
 static void test_bounds(void)
 {
     /* Nonsense bounds are clamped: never 0 fps, a start within the range. */
@@ -372,6 +395,7 @@ int main(int argc, char **argv)
     g_test_add_func("/bitrate-control/client-stops-reading", test_stops_reading);
     g_test_add_func("/bitrate-control/jitter", test_jitter);
     g_test_add_func("/bitrate-control/fixed", test_fixed);
+    g_test_add_func("/bitrate-control/app-limited", test_app_limited);
     g_test_add_func("/bitrate-control/bounds", test_bounds);
     g_test_add_func("/bitrate-control/jpeg-quality", test_jpeg_quality);
     return g_test_run();
