@@ -141,8 +141,7 @@ static void video_metrics(struct metrics_writer *w, void *data)
                           "frames the video stream encoded (JPEG or H.264)", vs.encodes);
     metrics_write_header(w, "thindesk_video_frames_sent_total", "counter",
                          "frames queued for the stream's clients, per codec");
-    metrics_write_sample(w, "thindesk_video_frames_sent_total", "codec=\"h264\"",
-                         vs.h264_frames);
+    metrics_write_sample(w, "thindesk_video_frames_sent_total", "codec=\"h264\"", vs.h264_frames);
     metrics_write_sample(w, "thindesk_video_frames_sent_total", "codec=\"mjpeg\"",
                          vs.sent - vs.h264_frames);
     metrics_write_counter(w, "thindesk_video_frames_dropped_total",

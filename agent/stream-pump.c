@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <spice/enums.h>
+#include <string.h>
 
 #include "agent/bitrate-control.h"
 #include "agent/options.h"
@@ -265,6 +266,20 @@ static void on_encoded(const struct jpeg_pool_result *r, void *data)
     schedule(pump, 0);
 }
 
+/* @au followed by an access unit delimiter (the start of the next access
+ * unit). spice-gtk's pipeline starts with h264parse, which emits an access
+ * unit only when the next one begins: without the delimiter the last frame
+ * (a still frame on a static screen) would wait for the next motion. */
+static GBytes *with_delimiter(GBytes *au)
+{
+    static const uint8_t aud[] = {0, 0, 0, 1, 0x09, 0xf0}; /* NAL 9, any slice type */
+    size_t n = g_bytes_get_size(au);
+    uint8_t *out = g_malloc(n + sizeof(aud));
+    memcpy(out, g_bytes_get_data(au, NULL), n);
+    memcpy(out + n, aud, sizeof(aud));
+    return g_bytes_new_take(out, n + sizeof(aud));
+}
+
 static void on_h264_encoded(const struct h264_pool_result *r, void *data)
 {
     struct stream_pump *pump = data;
@@ -276,6 +291,7 @@ static void on_h264_encoded(const struct h264_pool_result *r, void *data)
         pump->stats.encode_us += (uint64_t)r->encode_us;
         pump->stats.encodes++;
         size_t size = g_bytes_get_size(r->au);
+        g_autoptr(GBytes) framed = NULL; /* what goes on the port */
         g_debug("video: H.264 frame %" G_GUINT64_FORMAT " (%s%s) %zu bytes in %" G_GINT64_FORMAT
                 " us",
                 r->seq, r->kind == H264_FRAME_STILL ? "still" : "motion",
@@ -285,8 +301,8 @@ static void on_h264_encoded(const struct h264_pool_result *r, void *data)
             pump->stats.dropped++;
         } else if (size == 0) {
             pump->stats.h264_skipped++; /* the rate control pays a big frame back */
-        } else if (spice_stream_send_frame(pump->stream, r->au, r->width, r->height,
-                                           SPICE_VIDEO_CODEC_TYPE_H264)) {
+        } else if (spice_stream_send_frame(pump->stream, (framed = with_delimiter(r->au)), r->width,
+                                           r->height, SPICE_VIDEO_CODEC_TYPE_H264)) {
             pump->newest_sent_seq = r->seq;
             pump->stats.sent++;
             pump->stats.h264_frames++;
@@ -372,6 +388,13 @@ void stream_pump_set_active(struct stream_pump *pump, bool active)
         pump->force_still = true;
         pump->h264_stills = 0;
         choose_codec(pump);
+        if (pump->use_h264) {
+            /* Still frames follow the first one as after motion: spice-gtk's
+             * GStreamer pipeline shows a frame only once more data follows
+             * it (seen with remote-viewer on a static screen). */
+            pump->still_due = true;
+            pump->last_motion_us = g_get_monotonic_time();
+        }
         if (!pump->active)
             capture_start(pump->capture);
         pump->active = true;

@@ -41,8 +41,11 @@ static const char *decoder_codec(GstElementFactory *f)
 {
     static const struct {
         const char *caps, *codec;
-    } known[] = {{"video/x-h264", "h264"}, {"video/x-h265", "h265"}, {"video/x-vp8", "vp8"},
-                 {"video/x-vp9", "vp9"},   {"image/jpeg", "mjpeg"}};
+    } known[] = {{"video/x-h264", "h264"},
+                 {"video/x-h265", "h265"},
+                 {"video/x-vp8", "vp8"},
+                 {"video/x-vp9", "vp9"},
+                 {"image/jpeg", "mjpeg"}};
     if (!f || !gst_element_factory_list_is_type(f, GST_ELEMENT_FACTORY_TYPE_DECODER))
         return NULL;
     for (const GList *l = gst_element_factory_get_static_pad_templates(f); l; l = l->next) {
