@@ -13,6 +13,8 @@
 #define PROBE_FACTOR    1.12
 #define PROBE_CALM_US   (1000 * 1000)
 #define PROBE_EVERY_US  (400 * 1000)
+/* Probe only while the stream sends at least 1 / this of the rate. */
+#define APP_LIMITED_SHARE 1.5
 /* A port sample counts as the link's rate when reading the frame took this
  * long: the server waited for the client. */
 #define LINK_LIMITED_US 2000
@@ -41,6 +43,10 @@ struct bitrate_control {
     int64_t last_cut_us;
     int64_t last_probe_us;
     int64_t last_trouble_us;
+    /* what the stream actually sent, per second: no probing far above it */
+    int64_t window_start_us;
+    uint64_t window_bytes;
+    double sent_kbps;
     struct bitrate_control_stats stats;
 };
 
@@ -67,6 +73,7 @@ struct bitrate_control *bitrate_control_create(const struct bitrate_control_conf
     bc->kbps = c->start_kbps;
     bc->last_cut_us = bc->last_probe_us = bc->last_trouble_us = G_MININT64 / 2;
     bc->link_at_us = G_MININT64 / 2;
+    bc->window_start_us = 0;
     bc->prev_done_us = G_MININT64 / 2;
     return bc;
 }
@@ -107,6 +114,10 @@ static void maybe_probe(struct bitrate_control *bc, int64_t now_us)
     if (bc->kbps >= bc->cfg.max_kbps || now_us - bc->last_trouble_us < PROBE_CALM_US ||
         now_us - bc->last_probe_us < PROBE_EVERY_US)
         return;
+    /* The stream does not fill what it has (a calm picture, an encoder
+     * below its target): a higher rate would prove nothing about the link. */
+    if (bc->sent_kbps <= 0 || bc->kbps > APP_LIMITED_SHARE * bc->sent_kbps)
+        return;
     bc->kbps = MIN((double)bc->cfg.max_kbps, bc->kbps * PROBE_FACTOR);
     bc->last_probe_us = now_us;
     bc->stats.probes++;
@@ -135,6 +146,14 @@ static void check(struct bitrate_control *bc, int64_t now_us)
 void bitrate_control_frame_sent(struct bitrate_control *bc, size_t bytes, int64_t queued_us,
                                 int64_t done_us)
 {
+    if (done_us - bc->window_start_us >= G_USEC_PER_SEC) {
+        if (bc->window_start_us > 0 || bc->window_bytes > 0)
+            bc->sent_kbps = (double)bc->window_bytes * 8 * 1000 /
+                            (double)(done_us - bc->window_start_us);
+        bc->window_start_us = done_us;
+        bc->window_bytes = 0;
+    }
+    bc->window_bytes += bytes;
     int64_t start = MAX(queued_us, bc->prev_done_us);
     int64_t busy = done_us - start;
     bc->prev_done_us = done_us;

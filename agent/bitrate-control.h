@@ -13,7 +13,9 @@
  * Decisions: a queue longer than the delay target, or a dropped frame,
  * cuts the bitrate to below the measured delivery rate at once (and drains
  * what is queued); only after a calm settling time does it probe upward,
- * by a small factor at a time. Bitrate goes first: below the floor
+ * by a small factor at a time, and only while the stream sends at least
+ * two thirds of the rate (a stream that does not fill its rate proves
+ * nothing about the link). Bitrate goes first: below the floor
  * (min_kbps) the per-frame budget stays and the frame rate goes down
  * instead; on recovery the frame rate comes back first. A fixed bitrate
  * (--video-bitrate=KBIT) is a floor equal to the top: only the frame rate
