@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agent/audio.h"
+#include "agent/client-link.h"
 #include "agent/control-proto.h"
 #include "agent/control.h"
 #include "agent/frame-pump.h"
@@ -254,9 +255,11 @@ static gboolean on_stats_signal(gpointer data)
                   " dropped=%" G_GUINT64_FORMAT " failed=%" G_GUINT64_FORMAT
                   " jpeg_bytes=%" G_GUINT64_FORMAT
                   " encode_cpu_us=%" G_GUINT64_FORMAT " grab_cpu_us=%" G_GUINT64_FORMAT
-                  " send_us=%" G_GUINT64_FORMAT " quality=%d fps=%d",
+                  " send_us=%" G_GUINT64_FORMAT " quality=%d fps=%d kbps=%d link_kbps=%d"
+                  " queue_delay_us=%" G_GINT64_FORMAT,
                   vs.grabs, vs.stills, vs.sent, vs.frames_read, vs.dropped, vs.failed, vs.jpeg_bytes,
-                  vs.encode_cpu_us, vs.grab_cpu_us, vs.send_us, vs.quality, vs.fps);
+                  vs.encode_cpu_us, vs.grab_cpu_us, vs.send_us, vs.quality, vs.fps, vs.kbps,
+                  vs.link_kbps, vs.queue_delay_us);
         return G_SOURCE_CONTINUE;
     }
     struct frame_pump_stats ps;
@@ -429,6 +432,9 @@ struct agent *agent_create(const struct agent_options *opts)
             .max_fps = opts->video_max_fps,
             .quality = opts->video_quality,
             .still_quality = opts->video_still_quality,
+            .bitrate_kbps = opts->video_bitrate,
+            .max_bitrate_kbps = opts->video_max_bitrate,
+            .link_sample = client_link_sample,
             .codec = opts->video_codec,
         };
         a->vpump = stream_pump_create(a->capture, a->stream, &vc, &error);

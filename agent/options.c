@@ -16,6 +16,7 @@ enum opt_type {
     OPT_LISTEN,  /* ADDR:PORT into listen_host + listen_port */
     OPT_SIZE,    /* WxH into two ints */
     OPT_DESKTOP, /* flag with an optional WxH */
+    OPT_AUTO_INT, /* "auto" (0) or a number from min to max */
 };
 
 struct opt {
@@ -101,6 +102,11 @@ static const struct opt table[] = {
     {"video-codec", OPT_ENUM, OFF(video_codec), 0, "auto", "auto|h264|mjpeg",
      "--video=stream: auto sends H.264 to clients that announce an H.264 decoder and MJPEG to the others; h264 warns when a client has none; mjpeg always sends MJPEG",
      video_codec_names},
+    {"video-bitrate", OPT_AUTO_INT, OFF(video_bitrate), 0, "auto", "auto|KBIT",
+     "--video=stream: bitrate of moving frames in kbit/s; auto follows what the client's link takes (lower bitrate first, then frame rate, so no queue builds up); KBIT: that rate, with only the frame rate lowered on a slower link",
+     NULL, 100, 1000000},
+    {"video-max-bitrate", OPT_INT, OFF(video_max_bitrate), 0, "100000", "KBIT",
+     "--video=stream: the most kbit/s --video-bitrate=auto ever uses", NULL, 100, 1000000},
     {"video-audio-clock", OPT_BOOL, OFF(video_audio_clock), 0, "true", NULL,
      "--video=stream: keep the sound channel playing (silence too) while the stream runs, so spice-gtk shows frames after its audio latency instead of 400 ms late"},
     {"input", OPT_STRING, OFF(input), 0, "auto", "auto|uinput|xtest|wlr|mutter|fake",
@@ -294,6 +300,12 @@ static bool set_value(struct agent_options *o, const struct opt *opt, const char
     case OPT_INT:
         ok = parse_int(value, opt->min, opt->max, field_int(o, opt->offset));
         break;
+    case OPT_AUTO_INT:
+        if (strcmp(value, "auto") == 0)
+            *field_int(o, opt->offset) = 0;
+        else
+            ok = parse_int(value, opt->min, opt->max, field_int(o, opt->offset));
+        break;
     case OPT_ENUM: {
         int i = enum_index(opt->values, value);
         ok = i >= 0;
@@ -323,6 +335,8 @@ static bool set_value(struct agent_options *o, const struct opt *opt, const char
         g_autofree char *expected =
             opt->type == OPT_BOOL  ? g_strdup("true or false")
             : opt->type == OPT_INT ? g_strdup_printf("a number from %d to %d", opt->min, opt->max)
+            : opt->type == OPT_AUTO_INT
+                ? g_strdup_printf("auto or a number from %d to %d", opt->min, opt->max)
                                    : g_strdup(opt->arg);
         *ret_error = g_strdup_printf("%s: invalid value '%s' for %s (expected %s)", where, value,
                                      opt->name, expected);
@@ -600,6 +614,10 @@ enum options_result options_load(struct agent_options *o, int argc, char **argv,
         *ret_error = g_strdup("--system follows the seat's X display itself: it takes no --display, --virtual-desktop or --capture other than x11, and serves --video=desktop only");
         return OPTIONS_USAGE;
     }
+    if (o->video_bitrate > o->video_max_bitrate) {
+        *ret_error = g_strdup_printf("--video-bitrate=%d is above --video-max-bitrate=%d: lower it or raise the maximum", o->video_bitrate, o->video_max_bitrate);
+        return OPTIONS_USAGE;
+    }
     if (o->disable_ticketing && (o->password_file || o->generate_password)) {
         *ret_error = g_strdup("--disable-ticketing cannot be combined with a password option");
         return OPTIONS_USAGE;
@@ -687,6 +705,10 @@ static char *format_value(const struct agent_options *o, const struct opt *opt)
     case OPT_BOOL:
         return g_strdup(*field_bool(m, opt->offset) ? "true" : "false");
     case OPT_INT:
+        return g_strdup_printf("%d", *field_int(m, opt->offset));
+    case OPT_AUTO_INT:
+        if (*field_int(m, opt->offset) == 0)
+            return g_strdup("auto");
         return g_strdup_printf("%d", *field_int(m, opt->offset));
     case OPT_ENUM:
         return g_strdup(opt->values[*field_int(m, opt->offset)]);

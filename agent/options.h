@@ -80,6 +80,8 @@ struct agent_options {
     int video_max_fps;
     int video_quality;
     int video_still_quality;
+    int video_bitrate;       /* kbit/s; 0: auto (follows the link) */
+    int video_max_bitrate;   /* kbit/s */
     int video_codec;         /* enum video_codec */
     bool video_audio_clock;  /* keep SPICE playback running while streaming */
     char *input;             /* auto, uinput, xtest, fake */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/auth-guard.h"
+#include "agent/client-link.h"
 #include "agent/listen-socket.h"
 #include "agent/spice-core.h"
 #include "agent/tls.h"
@@ -71,6 +72,7 @@ static void host_of(const struct sockaddr *sa, socklen_t len, char *host, size_t
 
 static void hand_over(int fd, bool tls)
 {
+    client_link_add(fd); /* for bitrate control: the kernel's view of the link */
     int rc = tls ? spice_server_add_ssl_client(the_server, fd, 0)
                  : spice_server_add_client(the_server, fd, 0);
     if (rc != 0)
@@ -348,6 +350,7 @@ void server_destroy(SpiceServer *server)
         return;
     spice_server_vm_stop(server);
     spice_server_destroy(server);
+    client_link_clear();
     if (ticket)
         memset(ticket, 0, strlen(ticket));
     g_clear_pointer(&ticket, g_free);

@@ -6,12 +6,16 @@
 #include <spice/enums.h>
 #include <string.h>
 
+#include "agent/bitrate-control.h"
 #include "agent/options.h"
 #include "agent/rate-control.h"
+#include "display/h264-encoder.h"
 #include "display/h264-pool.h"
 #include "display/jpeg-pool.h"
 
 #define MIN_MOTION_QUALITY 30
+/* Below this bitrate the frame rate goes down instead (auto). */
+#define MIN_AUTO_KBPS 1500
 
 struct stream_pump {
     struct capture *capture;
@@ -23,6 +27,9 @@ struct stream_pump {
     bool h264_failed; /* a stream error: MJPEG until the stream stops */
     int h264_stills;  /* still frames still to send after motion */
     struct rate_control *rc;
+    struct bitrate_control *bc;
+    int budget_quality; /* MJPEG quality that keeps frames within the bitrate budget */
+    size_t frame_bytes;  /* the last motion frame's size: paces MJPEG to the bitrate */
     struct damage *damage;
     int width, height;
     bool active;
@@ -38,6 +45,7 @@ struct stream_pump {
 };
 
 static void pump_run(struct stream_pump *pump);
+static void sample_link(struct stream_pump *pump, gint64 now);
 
 static gboolean on_run(gpointer data)
 {
@@ -105,6 +113,20 @@ static void choose_codec(struct stream_pump *pump)
         h264_pool_request_keyframe(pump->h264);
 }
 
+/* The time between motion frames: the slower of rate control (backpressure)
+ * and bitrate control. MJPEG at its lowest quality can still be above the
+ * bitrate's budget: then the frame rate goes down until the bytes fit. */
+static gint64 motion_interval(const struct stream_pump *pump)
+{
+    gint64 interval =
+        MAX(rate_control_interval_us(pump->rc), bitrate_control_interval_us(pump->bc));
+    if (pump->use_h264)
+        return interval; /* its rate control keeps to the bitrate itself */
+    gint64 paced = (gint64)((double)pump->frame_bytes * 8 * 1000 /
+                            MAX(bitrate_control_kbps(pump->bc), 1));
+    return MAX(interval, MIN(paced, G_USEC_PER_SEC));
+}
+
 static void grab_and_encode(struct stream_pump *pump, bool still)
 {
     struct damage_rect all = {0, 0, pump->width, pump->height};
@@ -117,7 +139,11 @@ static void grab_and_encode(struct stream_pump *pump, bool still)
         return;
     }
     if (pump->use_h264) {
-        h264_pool_set_fps(pump->h264, rate_control_fps(pump->rc));
+        /* the encoder plans for the frame rate and bitrate we send at */
+        h264_pool_set_fps(pump->h264, CLAMP((int)(G_USEC_PER_SEC / motion_interval(pump)), 1,
+                                            H264_ENCODER_MAX_FPS));
+        h264_pool_set_bitrate(pump->h264, CLAMP(bitrate_control_kbps(pump->bc),
+                                                H264_ENCODER_MIN_KBPS, H264_ENCODER_MAX_KBPS));
         h264_pool_submit(pump->h264, frame, pump->width, pump->height, pump->width * 4,
                          still ? H264_FRAME_STILL : H264_FRAME_MOTION, ++pump->next_seq);
         frame_unref(frame);
@@ -126,7 +152,8 @@ static void grab_and_encode(struct stream_pump *pump, bool still)
             pump->stats.stills++;
         return;
     }
-    int quality = still ? pump->cfg.still_quality : rate_control_quality(pump->rc);
+    int quality = still ? pump->cfg.still_quality
+                        : MIN(rate_control_quality(pump->rc), pump->budget_quality);
     enum jpeg_subsampling ss = still ? JPEG_SUBSAMPLING_444 : JPEG_SUBSAMPLING_420;
     jpeg_pool_submit(pump->pool, frame, pump->width, pump->height, pump->width * 4, quality, ss,
                      ++pump->next_seq);
@@ -168,7 +195,7 @@ static void pump_run(struct stream_pump *pump)
         return;
     }
 
-    gint64 interval = rate_control_interval_us(pump->rc);
+    gint64 interval = motion_interval(pump);
     gint64 wait = pump->last_grab_us + interval - now;
     if (wait > 0) {
         schedule(pump, wait);
@@ -179,11 +206,13 @@ static void pump_run(struct stream_pump *pump)
          * the next grab sends newer pixels); the link is too slow. */
         if (spice_stream_queued_frames(pump->stream) >= SPICE_STREAM_MAX_QUEUED_FRAMES) {
             rate_control_frame_dropped(pump->rc, now);
+            bitrate_control_frame_dropped(pump->bc, now);
             pump->stats.dropped++;
         }
         g_debug("video: %d frames pending", frames_pending(pump));
         return; /* frame_sent or an encode result kicks us again */
     }
+    sample_link(pump, now);
     bool still = pump->force_still;
     damage_clear(pump->damage);
     pump->force_still = false;
@@ -221,9 +250,17 @@ static void on_encoded(const struct jpeg_pool_result *r, void *data)
             pump->newest_sent_seq = r->seq;
             pump->stats.sent++;
             pump->stats.jpeg_bytes += g_bytes_get_size(r->jpeg);
+            if (r->subsampling != JPEG_SUBSAMPLING_444) /* not a still frame */
+                pump->frame_bytes = g_bytes_get_size(r->jpeg);
+            if (r->subsampling != JPEG_SUBSAMPLING_444)
+                pump->budget_quality = bitrate_control_jpeg_quality(
+                    MIN(pump->budget_quality, r->quality), g_bytes_get_size(r->jpeg),
+                    bitrate_control_frame_budget(pump->bc), MIN_MOTION_QUALITY,
+                    pump->cfg.quality);
         } else {
             pump->stats.dropped++;
             rate_control_frame_dropped(pump->rc, g_get_monotonic_time());
+            bitrate_control_frame_dropped(pump->bc, g_get_monotonic_time());
         }
     }
     schedule(pump, 0);
@@ -274,6 +311,7 @@ static void on_h264_encoded(const struct h264_pool_result *r, void *data)
             /* A lost frame breaks the references of the next ones. */
             pump->stats.dropped++;
             rate_control_frame_dropped(pump->rc, g_get_monotonic_time());
+            bitrate_control_frame_dropped(pump->bc, g_get_monotonic_time());
             h264_pool_request_keyframe(pump->h264);
         }
     }
@@ -305,6 +343,16 @@ struct stream_pump *stream_pump_create(struct capture *capture, struct spice_str
         .min_fps = 2,
     };
     pump->rc = rate_control_create(&rcc);
+    struct bitrate_control_config bcc = {
+        .fixed_kbps = config->bitrate_kbps,
+        .max_kbps = config->max_bitrate_kbps > 0 ? config->max_bitrate_kbps : 100000,
+        .min_kbps = MIN_AUTO_KBPS,
+        .start_kbps = 20000,
+        .max_fps = config->max_fps,
+        .min_fps = 2,
+    };
+    pump->bc = bitrate_control_create(&bcc);
+    pump->budget_quality = config->quality;
     capture_get_size(capture, &pump->width, &pump->height);
     pump->damage = damage_create(pump->width, pump->height);
     return pump;
@@ -320,6 +368,7 @@ void stream_pump_destroy(struct stream_pump *pump)
     jpeg_pool_destroy(pump->pool);
     h264_pool_destroy(pump->h264);
     rate_control_destroy(pump->rc);
+    bitrate_control_destroy(pump->bc);
     damage_destroy(pump->damage);
     g_free(pump);
 }
@@ -390,9 +439,20 @@ void stream_pump_resized(struct stream_pump *pump, int width, int height)
     stream_pump_kick(pump);
 }
 
+static void sample_link(struct stream_pump *pump, gint64 now)
+{
+    size_t unsent;
+    uint64_t acked;
+    if (pump->cfg.link_sample && pump->cfg.link_sample(&unsent, &acked))
+        bitrate_control_socket(pump->bc, now, unsent, acked);
+}
+
 void stream_pump_frame_sent(struct stream_pump *pump, size_t bytes, int64_t send_us)
 {
-    rate_control_frame_sent(pump->rc, bytes, send_us, g_get_monotonic_time());
+    gint64 now = g_get_monotonic_time();
+    rate_control_frame_sent(pump->rc, bytes, send_us, now);
+    bitrate_control_frame_sent(pump->bc, bytes, now - send_us, now);
+    sample_link(pump, now);
     pump->stats.send_us += (uint64_t)send_us;
     pump->stats.frames_read++;
     stream_pump_kick(pump);
@@ -401,8 +461,11 @@ void stream_pump_frame_sent(struct stream_pump *pump, size_t bytes, int64_t send
 void stream_pump_get_stats(const struct stream_pump *pump, struct stream_pump_stats *ret_stats)
 {
     *ret_stats = pump->stats;
-    ret_stats->quality = rate_control_quality(pump->rc);
-    ret_stats->fps = rate_control_fps(pump->rc);
+    ret_stats->quality = MIN(rate_control_quality(pump->rc), pump->budget_quality);
+    ret_stats->fps = (int)(G_USEC_PER_SEC / motion_interval(pump));
+    ret_stats->kbps = bitrate_control_kbps(pump->bc);
+    ret_stats->link_kbps = bitrate_control_link_kbps(pump->bc);
+    ret_stats->queue_delay_us = bitrate_control_queue_delay_us(pump->bc);
     ret_stats->codec = !pump->active ? "none" : pump->use_h264 ? "h264" : "mjpeg";
     ret_stats->bitrate_kbps = h264_pool_bitrate(pump->h264);
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "agent/spice-stream.h"
@@ -22,8 +23,12 @@ struct stream_pump_config {
     int still_quality;  /* --video-still-quality */
     int threads;        /* encoder threads; 0: one per CPU */
     int still_delay_ms; /* no damage for this long: motion stopped */
-    int codec;          /* enum video_codec (agent/options.h): --video-codec */
-    int bitrate_kbps;   /* H.264 target; 0: H264_ENCODER_DEFAULT_KBPS */
+    int codec;            /* enum video_codec (agent/options.h): --video-codec */
+    int bitrate_kbps;     /* --video-bitrate: 0 auto (bitrate control follows the link) */
+    int max_bitrate_kbps; /* --video-max-bitrate */
+    /* The clients' sockets (client-link): outstanding and acknowledged
+     * bytes; NULL, or returning false: only the port is measured. */
+    bool (*link_sample)(size_t *ret_unsent, uint64_t *ret_acked);
 };
 
 struct stream_pump_stats {
@@ -43,6 +48,8 @@ struct stream_pump_stats {
     uint64_t send_us; /* queue-to-read time of frames read by the server */
     uint64_t frames_read;
     int quality, fps; /* rate control's current choice */
+    int kbps, link_kbps; /* bitrate control's choice and link estimate */
+    int64_t queue_delay_us;
     const char *codec; /* "h264", "mjpeg", or "none" while no client streams */
     int bitrate_kbps;  /* H.264 target */
 };

@@ -1,6 +1,6 @@
 /* x-workload: draws a benchmark workload on an X display as fast as asked.
  *
- *   x-workload MODE FPS SECONDS      MODE: full | scroll | marker
+ *   x-workload MODE FPS SECONDS      MODE: full | scroll | marker | keys
  *
  * full: every pixel of the root-sized window changes every frame.
  * scroll: the window's content moves up by 16 rows (CopyArea) and a new strip
@@ -9,11 +9,17 @@
  * encode the frame number (n % 16 and n / 16 % 16, level = digit * 16 + 8:
  * readable after lossy coding); prints "n time" (CLOCK_MONOTONIC seconds)
  * once each frame is drawn, for glass-to-glass measurements.
+ * keys: a video-like picture (ramps moving 4 and 2 pixels a frame, a
+ * moderate texture) and a 64x64 grey block at the top left whose level
+ * counts the key presses the window received (count % 16 * 16 + 8), redrawn
+ * as soon as a key arrives: for key-to-pixel latency.
  * Prints the frames it drew. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
 #include <xcb/xcb.h>
 
@@ -32,6 +38,43 @@ static void fill(uint32_t *px, int w, int h, unsigned n)
                             ((x ^ y ^ n) & 0xff);
 }
 
+static void fill_video(uint32_t *px, int w, int h, unsigned n)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            px[y * w + x] = ((x + n * 4) & 0xff) << 16 | ((y + n * 2) & 0xff) << 8 |
+                            ((((x * 3 + n * 5) ^ (y * 2)) & 0x3f) + 96);
+}
+
+static void draw_key_block(xcb_connection_t *c, xcb_window_t win, xcb_gcontext_t gc,
+                           unsigned keys)
+{
+    static uint32_t block[64 * 64];
+    uint32_t v = keys % 16 * 16 + 8;
+    for (int i = 0; i < 64 * 64; i++)
+        block[i] = v << 16 | v << 8 | v;
+    xcb_put_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, gc, 64, 64, 0, 0, 0, 24, sizeof(block),
+                  (uint8_t *)block);
+}
+
+/* Counts key presses; redraws the block at once when one came. */
+static void take_keys(xcb_connection_t *c, xcb_window_t win, xcb_gcontext_t gc, unsigned *keys)
+{
+    xcb_generic_event_t *ev;
+    bool got = false;
+    while ((ev = xcb_poll_for_event(c))) {
+        if ((ev->response_type & 0x7f) == XCB_KEY_PRESS) {
+            (*keys)++;
+            got = true;
+        }
+        free(ev);
+    }
+    if (got) {
+        draw_key_block(c, win, gc, *keys);
+        xcb_flush(c);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -48,11 +91,17 @@ int main(int argc, char **argv)
     xcb_screen_t *s = xcb_setup_roots_iterator(xcb_get_setup(c)).data;
     int w = s->width_in_pixels, h = s->height_in_pixels;
     xcb_window_t win = xcb_generate_id(c);
-    uint32_t vals[] = {s->black_pixel, 1};
+    bool keys_mode = strcmp(mode, "keys") == 0;
+    uint32_t vals[] = {s->black_pixel, 1, XCB_EVENT_MASK_KEY_PRESS};
     xcb_create_window(c, XCB_COPY_FROM_PARENT, win, s->root, 0, 0, w, h, 0,
                       XCB_WINDOW_CLASS_INPUT_OUTPUT, s->root_visual,
-                      XCB_CW_BACK_PIXEL | XCB_CW_OVERRIDE_REDIRECT, vals);
+                      XCB_CW_BACK_PIXEL | XCB_CW_OVERRIDE_REDIRECT | XCB_CW_EVENT_MASK, vals);
     xcb_map_window(c, win);
+    if (keys_mode) {
+        free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL)); /* mapped */
+        xcb_set_input_focus(c, XCB_INPUT_FOCUS_POINTER_ROOT, win, XCB_CURRENT_TIME);
+    }
+    unsigned keys = 0;
     xcb_gcontext_t gc = xcb_generate_id(c);
     xcb_create_gc(c, gc, win, 0, NULL);
 
@@ -76,6 +125,15 @@ int main(int argc, char **argv)
                 xcb_put_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, gc, w, rows, 0, y, 0, 24,
                               (uint32_t)w * rows * 4, (uint8_t *)(px + (size_t)y * w));
             }
+        } else if (keys_mode) {
+            fill_video(px, w, h, n);
+            for (int y = 0; y < h; y += rows_per_put) {
+                int rows = y + rows_per_put > h ? h - y : rows_per_put;
+                xcb_put_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, win, gc, w, rows, 0, y, 0, 24,
+                              (uint32_t)w * rows * 4, (uint8_t *)(px + (size_t)y * w));
+            }
+            take_keys(c, win, gc, &keys);
+            draw_key_block(c, win, gc, keys);
         } else {
             xcb_copy_area(c, win, win, gc, 0, strip, 0, 0, w, h - strip);
             fill(px, w, strip, n);
@@ -92,6 +150,13 @@ int main(int argc, char **argv)
         if (fps > 0) {
             next += 1.0 / fps;
             double d = next - now();
+            while (keys_mode && d > 0) {
+                /* wake for keys while waiting for the next frame */
+                struct pollfd pfd = {xcb_get_file_descriptor(c), POLLIN, 0};
+                poll(&pfd, 1, (int)(d * 1000) + 1);
+                take_keys(c, win, gc, &keys);
+                d = next - now();
+            }
             if (d > 0) {
                 struct timespec ts = {(time_t)d, (long)((d - (time_t)d) * 1e9)};
                 nanosleep(&ts, NULL);

@@ -527,6 +527,42 @@ static void test_empty_and_binary_values(struct fixture *fx, gconstpointer data)
     g_unlink(fx->user_file);
 }
 
+static void test_video_bitrate(struct fixture *fx, gconstpointer data)
+{
+    struct agent_options o;
+    char *err = NULL;
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.video_bitrate, ==, 0); /* auto */
+    g_assert_cmpint(o.video_max_bitrate, ==, 100000);
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--video-bitrate=4000", "--video-max-bitrate=8000", NULL),
+                    ==, OPTIONS_OK);
+    g_assert_cmpint(o.video_bitrate, ==, 4000);
+    g_assert_cmpint(o.video_max_bitrate, ==, 8000);
+    options_finish(&o);
+    write_file(fx->user_file, "[agent]\nvideo-bitrate=2500\n");
+    g_assert_cmpint(load(fx, &o, &err, NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.video_bitrate, ==, 2500);
+    options_finish(&o);
+    g_assert_cmpint(load(fx, &o, &err, "--video-bitrate=auto", NULL), ==, OPTIONS_OK);
+    g_assert_cmpint(o.video_bitrate, ==, 0);
+    options_finish(&o);
+    g_unlink(fx->user_file);
+
+    expect_usage(fx, "expected auto or a number from 100 to 1000000", "--video-bitrate=fast");
+    expect_usage(fx, "video-bitrate", "--video-bitrate=0");
+    expect_usage(fx, "video-bitrate", "--video-bitrate=-5");
+    expect_usage(fx, "video-bitrate", "--video-bitrate=4M");
+    expect_usage(fx, "video-bitrate", "--video-bitrate=");
+    expect_usage(fx, "video-max-bitrate", "--video-max-bitrate=auto");
+    expect_usage(fx, "video-max-bitrate", "--video-max-bitrate=99");
+    g_assert_cmpint(load(fx, &o, &err, "--video-bitrate=9000", "--video-max-bitrate=8000", NULL),
+                    ==, OPTIONS_USAGE);
+    g_assert_nonnull(strstr(err, "--video-bitrate=9000 is above --video-max-bitrate=8000"));
+    g_free(err);
+    options_finish(&o);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -547,5 +583,6 @@ int main(int argc, char **argv)
     ADD("/options/tls-listen", test_tls_listen);
     ADD("/options/tls-conflicts", test_tls_conflicts);
     ADD("/options/empty-and-binary-values", test_empty_and_binary_values);
+    ADD("/options/video-bitrate", test_video_bitrate);
     return g_test_run();
 }
