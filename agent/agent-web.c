@@ -30,6 +30,8 @@ static void on_web_viewer(bool present, const char *address, void *data)
          * client. Stop its pump first, so both never share the damage. */
         if (a->pump)
             frame_pump_set_active(a->pump, false);
+        if (a->vpump)
+            stream_pump_set_active(a->vpump, false);
         if (a->client_address) {
             g_message("web viewer %s takes over from SPICE client %s", address,
                       a->client_address);

@@ -169,6 +169,7 @@ static void on_client(bool connected, const char *address, void *data)
         } else {
             stream_pump_set_active(a->vpump, false);
             spice_input_client_gone(a->input);
+            agent_web_spice_client(a, false);
         }
         return;
     }

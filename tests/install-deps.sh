@@ -32,6 +32,8 @@ BUILD_PKGS=(
   libpulse-dev
   # usb: the usbredir guest side (usb/)
   libusbredirparser-dev
+  # browser client (agent/web/): libsoup 3's HTTPS server, zlib for PNG tiles
+  libsoup-3.0-dev zlib1g-dev
 )
 RUN_PKGS=(
   # --virtual-desktop: Xvfb, a window manager (windows to move, a menu with a
@@ -43,6 +45,8 @@ RUN_PKGS=(
   # -good, H.264 from -libav; MJPEG is built in). With --no-install-recommends
   # none of these come with spice-client-gtk.
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
+  # browser client: GIO's TLS backend, which libsoup's HTTPS server needs
+  glib-networking
 )
 TEST_PKGS=(
   spice-client-gtk virt-viewer xdotool x11-xserver-utils imagemagick
@@ -83,6 +87,11 @@ TEST_PKGS=(
   # template on a private bus; the `dm` test runs Debian's LightDM with
   # lightdm-gtk-greeter on Xvfb and compares with xwd (x11-apps)
   python3-dbusmock dbus-daemon lightdm lightdm-gtk-greeter x11-apps
+  # web tier (tests/web): Debian's chromium driven headless by npm
+  # playwright-core (node 20 and npm come with the CI image: Debian's nodejs
+  # is 18, too old for playwright-core, and its npm conflicts), curl for the
+  # HTTP security checks
+  chromium curl
 )
 
 what=${1:-test}

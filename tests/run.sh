@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds with warnings as errors, and runs every
-# test tier but the benchmarks, then the unit, integration, wayland and dm tests
+# test tier but the benchmarks (the web tier, chromium, included), then the unit, integration, wayland and dm tests
 # once more under AddressSanitizer + UndefinedBehaviorSanitizer. This is what CI runs
 # (.ci/run). Both passes always run; the exit status is non-zero if either
 # failed (a build failure counts as a failed pass).

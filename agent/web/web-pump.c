@@ -23,6 +23,9 @@
 #define JPEG_QUALITY 90
 /* Smaller pieces stay lossless even in motion (JPEG's blocks cost more). */
 #define JPEG_MIN_AREA (CELL * CELL)
+/* A viewer that acknowledges nothing for this long while frames wait is
+ * dropped (a stuck or hostile reader must not pin the desktop). */
+#define ACK_TIMEOUT_US (60 * G_USEC_PER_SEC)
 
 struct cell {
     gint64 last_change_us;
@@ -46,6 +49,8 @@ struct web_pump {
     bool active;
     uint32_t frame_sent, frame_acked;
     gint64 interval_us, last_grab_us;
+    gint64 last_ack_us; /* or when the viewer came */
+    struct web_page_msg last_stats;
     guint source;
     gint64 source_due; /* monotonic µs */
     struct web_pump_stats stats;
@@ -260,9 +265,19 @@ static void pump_run(struct web_pump *p)
 {
     if (!p->active)
         return;
-    if (p->frame_sent - p->frame_acked >= MAX_IN_FLIGHT)
-        return; /* the ACK kicks us */
     gint64 now = g_get_monotonic_time();
+    if (p->frame_sent - p->frame_acked >= MAX_IN_FLIGHT) {
+        /* The ACK kicks us; this wake-up only checks for a stuck reader. */
+        if (now - p->last_ack_us >= ACK_TIMEOUT_US) {
+            g_warning("web viewer acknowledged no frame for %d s: closing it",
+                      (int)(ACK_TIMEOUT_US / G_USEC_PER_SEC));
+            web_server_end_viewer(p->web, WEB_BYE_PROTOCOL,
+                                  "The browser stopped acknowledging frames.");
+            return;
+        }
+        schedule(p, p->last_ack_us + ACK_TIMEOUT_US - now);
+        return;
+    }
     gint64 wait = p->last_grab_us + p->interval_us - now;
     if (wait > 0) {
         schedule(p, wait);
@@ -347,8 +362,17 @@ static void on_ack(const struct web_page_msg *m, void *data)
     if (!p->active || f > p->frame_sent || f <= p->frame_acked)
         return;
     p->frame_acked = f;
+    p->last_ack_us = g_get_monotonic_time();
     p->stats.acked++;
     schedule(p, 0);
+}
+
+static void on_stats(const struct web_page_msg *m, void *data)
+{
+    struct web_pump *p = data;
+    p->last_stats = *m;
+    g_debug("web viewer: %.1f fps drawn, decode %u us, round trip %u us",
+            m->u.stats.fps100 / 100.0, m->u.stats.decode_us, m->u.stats.rtt_us);
 }
 
 struct web_pump *web_pump_create(struct capture *capture, struct web_server *web,
@@ -374,6 +398,7 @@ struct web_pump *web_pump_create(struct capture *capture, struct web_server *web
     reset_cells(p, w, h);
     p->interval_us = config->max_fps > 0 ? G_USEC_PER_SEC / config->max_fps : 0;
     web_server_set_handler(web, WEB_PAGE_ACK, on_ack, p);
+    web_server_set_handler(web, WEB_PAGE_STATS, on_stats, p);
     return p;
 }
 
@@ -385,6 +410,8 @@ void web_pump_destroy(struct web_pump *p)
         g_source_remove(p->source);
     if (p->web)
         web_server_set_handler(p->web, WEB_PAGE_ACK, NULL, NULL);
+    if (p->web)
+        web_server_set_handler(p->web, WEB_PAGE_STATS, NULL, NULL);
     damage_destroy(p->damage);
     copy_detect_destroy(p->copies);
     jpeg_encoder_destroy(p->jpeg);
@@ -399,6 +426,7 @@ void web_pump_set_active(struct web_pump *p, bool active)
         return;
     p->active = active;
     p->frame_sent = p->frame_acked = 0;
+    p->last_ack_us = g_get_monotonic_time();
     if (!active) {
         capture_stop(p->capture);
         damage_clear(p->damage);

@@ -46,6 +46,7 @@ struct web_server {
     bool view_only;
     int port;
     struct web_viewer *viewer; /* the newest; NULL: none */
+    GList *viewers;            /* every open one, the old ones still closing */
     bool viewer_announced;     /* events.viewer(true) was sent for it */
     struct handler handlers[WEB_PAGE_N_TYPES];
 };
@@ -341,6 +342,7 @@ static void on_viewer_message(struct web_viewer *v, const struct web_page_msg *m
 static void on_viewer_closed(struct web_viewer *v, void *data)
 {
     struct web_server *s = data;
+    s->viewers = g_list_remove(s->viewers, v);
     if (v != s->viewer)
         return;
     announce(s, false, v);
@@ -407,6 +409,7 @@ static void on_ws(SoupServer *soup, SoupServerMessage *msg, const char *path,
         .data = s,
     };
     s->viewer = web_viewer_new(conn, address, s->view_only, &ev);
+    s->viewers = g_list_prepend(s->viewers, s->viewer);
 }
 
 /* --- the object --- */
@@ -474,12 +477,11 @@ void web_server_destroy(struct web_server *s)
     if (!s)
         return;
     if (s->viewer) {
-        struct web_viewer *v = s->viewer;
-        s->viewer = NULL;
         g_autoptr(GBytes) bye = web_proto_bye(WEB_BYE_STOPPING, "The remote desktop agent stopped.");
-        web_viewer_send(v, bye);
-        web_viewer_free(v);
+        web_viewer_send(s->viewer, bye);
+        s->viewer = NULL;
     }
+    g_list_free_full(g_steal_pointer(&s->viewers), (GDestroyNotify)web_viewer_free);
     if (s->soup) {
         soup_server_disconnect(s->soup);
         g_object_unref(s->soup);

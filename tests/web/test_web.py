@@ -89,6 +89,11 @@ class WebTest(unittest.TestCase):
         self.assertNotIn("#t=", b.eval("a", "location.href"))
         snap = self.assert_canvas_equals_root(b, "a")
         self.assertGreater(snap["counters"]["png"], 0)
+        # A still screen sends no frames (keep-alives only).
+        time.sleep(2.0)
+        still = b.snapshot("a", os.path.join(self.tmp, "canvas.rgba"))["counters"]
+        self.assertEqual((still["frames"], still["bytes"]),
+                         (snap["counters"]["frames"], snap["counters"]["bytes"]))
 
         # Motion: every pixel changes at 20 fps; freeze it and look at what
         # the page shows before the lossless refresh.
@@ -166,6 +171,48 @@ class WebTest(unittest.TestCase):
         b.wait("b", "window.thindesk.state === 'bye'", timeout=5)
         self.assertIn("SPICE client",
                       b.eval("b", "document.getElementById('notice-text').textContent"))
+
+    def test_bad_messages(self):
+        self.start()
+        b = self.browser()
+        b.open("a", webtest.login_url(self.agent))
+        b.wait_open("a")
+        # Raw sockets from the page (its cookie and Origin): each bad input
+        # closes only that socket, with the code PROTOCOL.md names.
+        probe = """new Promise((resolve) => {
+          const ws = new WebSocket('/ws'.replace(/^/, 'wss://' + location.host));
+          ws.binaryType = 'arraybuffer';
+          ws.onopen = () => { for (const m of %s) ws.send(m); };
+          ws.onclose = (e) => resolve(e.code);
+          setTimeout(() => resolve('open'), 8000);
+        })"""
+        caps = "new Uint8Array([0x80, 1, 0, 0, 0, 0, 0])"
+        cases = {
+            "unknown type": ("[new Uint8Array([0x42])]", 1002),
+            "before CAPS": ("[new Uint8Array([0x81, 1, 0, 0, 0, 0, 0, 0, 0])]", 1002),
+            "truncated": ("[%s, new Uint8Array([0x83, 1, 0])]" % caps, 1002),
+            "CAPS twice": ("[%s, %s]" % (caps, caps), 1002),
+            "text": ("['hello']", 1003),
+            # a valid CLIPBOARD but 2 MiB: libsoup's payload cap (1 MiB + 2)
+            # refuses it before our parser sees it
+            "oversized": ("[%s, (() => { const m = new Uint8Array(2 << 20); m[0] = 0x84; "
+                          "m[1] = 1; return m; })()]" % caps, (1002, 1009)),
+        }
+        for name, (msgs, code) in cases.items():
+            got = b.eval("a", probe % msgs)
+            if isinstance(code, tuple):
+                self.assertIn(got, code, name)
+            else:
+                self.assertEqual(got, code, name)
+        # A flood of input is cut at the rate limit; the agent keeps serving.
+        flood = "[%s, ...Array.from({length: 3000}, () => new Uint8Array([0x88, 0]))]" % caps
+        self.assertEqual(b.eval("a", probe.replace("8000", "1500") % flood), "open")
+        tdtest.wait_for(lambda: "more than 1000 input events a second" in self.agent.stderr(),
+                        5, what="the rate limit's warning")
+        b.open("b", webtest.ctl_web_url(self.agent))
+        b.wait_open("b")
+        self.assert_canvas_equals_root(b, "b")
+        self.assertIn("a message before CAPS", self.agent.stderr())
 
     def test_view_only_and_password_login(self):
         self.start("--view-only")
