@@ -130,6 +130,9 @@ class Thindesk(Client):
         tdtest.wait_for(lambda: self.b.weval(self.page, "typeof __probe") == "object", 10,
                         what="the probe in the worker")
 
+    def counters(self):
+        return self.b.eval(self.page, "window.thindesk.counters()")
+
 
 class NoVNC(Client):
     name = "noVNC"
@@ -240,11 +243,19 @@ def measure_fps(c):
 
 
 def measure_drag(c):
+    """Bytes per drag step, the steps, and (thindesk) the client's counters."""
+    counters = getattr(c, "counters", lambda: None)
+    c0 = counters()
     before = tcp_bytes_sent(c.port)
     p = workload(c.x, "drag", 30, DRAG_S)
     steps = int(finish(p).strip().splitlines()[-1])
     time.sleep(1.5)
-    return (tcp_bytes_sent(c.port) - before) / max(1, steps), steps
+    sent = tcp_bytes_sent(c.port) - before
+    c1 = counters()
+    detail = None
+    if c0 and c1:
+        detail = {k: c1[k] - c0[k] for k in ("frames", "copies", "png", "jpeg", "deflate")}
+    return sent / max(1, steps), steps, detail
 
 
 def measure_idle(c):
@@ -276,7 +287,7 @@ def run_client(cls, x, b):
         r["lat"], r["missed"], r["presses"] = lat, missed, sent
         tdtest.stop_process(keyw)
         r["fps"], r["drawn_fps"] = measure_fps(c)
-        r["drag_bytes"], r["drag_steps"] = measure_drag(c)
+        r["drag_bytes"], r["drag_steps"], r["drag_detail"] = measure_drag(c)
         if isinstance(c, SpiceHtml5):
             r["bitmap_errors"] = c.bitmap_errors()
         return r
@@ -322,8 +333,9 @@ def main():
                 print("  key-to-pixel  %s" % fmt_lat(r))
                 print("  motion        %.1f frames/s shown in the page (workload drew %.1f/s)"
                       % (r["fps"], r["drawn_fps"]))
-                print("  window drag   %.0f bytes/step over %d steps" % (r["drag_bytes"],
-                                                                        r["drag_steps"]))
+                print("  window drag   %.0f bytes/step over %d steps%s" % (
+                    r["drag_bytes"], r["drag_steps"],
+                    ("  (page: %s)" % r["drag_detail"]) if r["drag_detail"] else ""))
                 extra = ("  (websockify %.2f %%)" % r["proxy_cpu"]) if "proxy_cpu" in r else ""
                 print("  idle server   %.2f %% of a core%s" % (r["idle_cpu"], extra))
                 if "bitmap_errors" in r:
