@@ -299,8 +299,9 @@ def fmt_lat(r):
     if not r.get("lat"):
         return "no key reached the page's canvas (%d of %d presses missed)" % (
             r.get("missed", 0), r.get("presses", 0))
-    return "p50 %.1f ms  p95 %.1f ms  (n=%d, missed %d)" % (
-        percentile(r["lat"], 50), percentile(r["lat"], 95), len(r["lat"]), r["missed"])
+    return "p50 %.1f ms  p95 %.1f ms  (n=%d, missed %d; slowest %s)" % (
+        percentile(r["lat"], 50), percentile(r["lat"], 95), len(r["lat"]), r["missed"],
+        " ".join("%.0f" % v for v in sorted(r["lat"])[-4:]))
 
 
 def ratio(a, b):

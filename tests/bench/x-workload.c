@@ -119,7 +119,8 @@ static int drag_mode(xcb_connection_t *c, xcb_screen_t *s, xcb_window_t bg, doub
     xcb_clear_area(c, 0, bg, 0, 0, 0, 0);
     xcb_window_t win = xcb_generate_id(c);
     uint32_t vals[] = {front, 1};
-    xcb_create_window(c, XCB_COPY_FROM_PARENT, win, bg, 0, 0, ww, wh, 0,
+    /* A top-level window, as a dragged application window is. */
+    xcb_create_window(c, XCB_COPY_FROM_PARENT, win, s->root, 0, 0, ww, wh, 0,
                       XCB_WINDOW_CLASS_INPUT_OUTPUT, s->root_visual,
                       XCB_CW_BACK_PIXMAP | XCB_CW_OVERRIDE_REDIRECT, vals);
     xcb_map_window(c, win);
