@@ -24,6 +24,7 @@ import functools
 import http.server
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -146,8 +147,9 @@ class NoVNC(Client):
         tdtest.wait_for(lambda: tdtest.port_open(vnc_port), 20, what="x11vnc")
         ws = subprocess.Popen(["websockify", "--web", NOVNC, "127.0.0.1:%d" % self.port,
                                "127.0.0.1:%d" % vnc_port],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.cleanups.append(lambda: tdtest.stop_process(ws))
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+        self.cleanups.append(lambda: stop_group(ws))
         tdtest.wait_for(lambda: tdtest.port_open(self.port), 20, what="websockify")
         self.server_pid, self.proxy_pid = vnc.pid, ws.pid
         self.b.open(self.page, "http://127.0.0.1:%d/vnc_lite.html?host=127.0.0.1&port=%d"
@@ -176,6 +178,25 @@ class SpiceHtml5(Client):
 
     def bitmap_errors(self):
         return sum("Unable to interpret bitmap" in l for l in self.b.log(self.page))
+
+
+def stop_group(p):
+    """Stops @p and the children it forked (websockify forks one a connection,
+    and those ignore SIGTERM)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            p.wait(3)
+        except subprocess.TimeoutExpired:
+            pass
+        time.sleep(0.3)
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def workload(x, *args):
