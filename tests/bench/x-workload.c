@@ -1,6 +1,6 @@
 /* x-workload: draws a benchmark workload on an X display as fast as asked.
  *
- *   x-workload MODE FPS SECONDS      MODE: full | scroll | marker | keys
+ *   x-workload MODE FPS SECONDS      MODE: full | scroll | marker | keys | key | drag
  *
  * full: every pixel of the root-sized window changes every frame.
  * scroll: the window's content moves up by 16 rows (CopyArea) and a new strip
@@ -13,6 +13,12 @@
  * moderate texture) and a 64x64 grey block at the top left whose level
  * counts the key presses the window received (count % 16 * 16 + 8), redrawn
  * as soon as a key arrives: for key-to-pixel latency.
+ * key: a still black window with the input focus; each key press flips a
+ * 64x64 block at the top left between black and white (key-to-pixel latency;
+ * FPS is ignored); prints "key time" for each press.
+ * drag: a patterned 320x240 window moves over a patterned root by (8, 4)
+ * pixels a frame, bouncing at the edges, like a window dragged by its title
+ * bar (the server copies its bits and repaints the uncovered root).
  * Prints the frames it drew. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/select.h>
 #include <time.h>
 #include <xcb/xcb.h>
 
@@ -75,10 +82,119 @@ static void take_keys(xcb_connection_t *c, xcb_window_t win, xcb_gcontext_t gc, 
     }
 }
 
+static void sleep_until(double t)
+{
+    double d = t - now();
+    if (d > 0) {
+        struct timespec ts = {(time_t)d, (long)((d - (time_t)d) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int key_mode(xcb_connection_t *c, xcb_screen_t *s, xcb_window_t win, xcb_gcontext_t gc,
+                    double seconds)
+{
+    uint32_t mask = XCB_EVENT_MASK_KEY_PRESS;
+    xcb_change_window_attributes(c, win, XCB_CW_EVENT_MASK, &mask);
+    free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
+    xcb_set_input_focus(c, XCB_INPUT_FOCUS_POINTER_ROOT, win, XCB_CURRENT_TIME);
+    xcb_flush(c);
+    double start = now();
+    unsigned presses = 0;
+    int fd = xcb_get_file_descriptor(c);
+    while (now() - start < seconds) {
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        struct timeval tv = {0, 100000};
+        xcb_generic_event_t *ev = xcb_poll_for_event(c);
+        if (!ev) {
+            select(fd + 1, &rd, NULL, NULL, &tv);
+            ev = xcb_poll_for_event(c);
+        }
+        if (!ev) {
+            if (xcb_connection_has_error(c))
+                return 1;
+            continue;
+        }
+        if ((ev->response_type & 0x7f) == XCB_KEY_PRESS) {
+            presses++;
+            uint32_t fg = presses % 2 ? s->white_pixel : s->black_pixel;
+            xcb_change_gc(c, gc, XCB_GC_FOREGROUND, &fg);
+            xcb_rectangle_t r = {0, 0, 64, 64};
+            xcb_poly_fill_rectangle(c, win, gc, 1, &r);
+            free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
+            printf("key %u %.6f\n", presses, now());
+            fflush(stdout);
+        }
+        free(ev);
+    }
+    printf("%u\n", presses);
+    return 0;
+}
+
+/* A pixmap of @w x @h with a fine pattern (hard to compress, easy to copy). */
+static xcb_pixmap_t pattern(xcb_connection_t *c, xcb_screen_t *s, int w, int h, unsigned seed)
+{
+    xcb_pixmap_t pm = xcb_generate_id(c);
+    xcb_create_pixmap(c, s->root_depth, pm, s->root, w, h);
+    xcb_gcontext_t gc = xcb_generate_id(c);
+    xcb_create_gc(c, gc, pm, 0, NULL);
+    uint32_t *px = malloc((size_t)w * h * 4);
+    fill(px, w, h, seed);
+    int rows_per_put = 65536 * 4 / (w * 4);
+    for (int y = 0; y < h; y += rows_per_put) {
+        int rows = y + rows_per_put > h ? h - y : rows_per_put;
+        xcb_put_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, pm, gc, w, rows, 0, y, 0, 24,
+                      (uint32_t)w * rows * 4, (uint8_t *)(px + (size_t)y * w));
+    }
+    free(px);
+    xcb_free_gc(c, gc);
+    return pm;
+}
+
+static int drag_mode(xcb_connection_t *c, xcb_screen_t *s, xcb_window_t bg, double fps,
+                     double seconds)
+{
+    int w = s->width_in_pixels, h = s->height_in_pixels, ww = 320, wh = 240;
+    xcb_pixmap_t back = pattern(c, s, w, h, 5), front = pattern(c, s, ww, wh, 77);
+    xcb_change_window_attributes(c, bg, XCB_CW_BACK_PIXMAP, &back);
+    xcb_clear_area(c, 0, bg, 0, 0, 0, 0);
+    xcb_window_t win = xcb_generate_id(c);
+    uint32_t vals[] = {front, 1};
+    /* A top-level window, as a dragged application window is. */
+    xcb_create_window(c, XCB_COPY_FROM_PARENT, win, s->root, 0, 0, ww, wh, 0,
+                      XCB_WINDOW_CLASS_INPUT_OUTPUT, s->root_visual,
+                      XCB_CW_BACK_PIXMAP | XCB_CW_OVERRIDE_REDIRECT, vals);
+    xcb_map_window(c, win);
+    free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
+    int x = 0, y = 0, dx = 8, dy = 4;
+    unsigned n = 0;
+    double start = now(), next = start;
+    while (now() - start < seconds) {
+        if (x + dx < 0 || x + dx + ww > w)
+            dx = -dx;
+        if (y + dy < 0 || y + dy + wh > h)
+            dy = -dy;
+        x += dx;
+        y += dy;
+        uint32_t pos[] = {(uint32_t)x, (uint32_t)y};
+        xcb_configure_window(c, win, XCB_CONFIG_WINDOW_X | XCB_CONFIG_WINDOW_Y, pos);
+        free(xcb_get_input_focus_reply(c, xcb_get_input_focus(c), NULL));
+        n++;
+        if (fps > 0) {
+            next += 1.0 / fps;
+            sleep_until(next);
+        }
+    }
+    printf("%u\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: x-workload full|scroll FPS SECONDS\n");
+        fprintf(stderr, "usage: x-workload full|scroll|marker|keys|key|drag FPS SECONDS\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -104,6 +220,11 @@ int main(int argc, char **argv)
     unsigned keys = 0;
     xcb_gcontext_t gc = xcb_generate_id(c);
     xcb_create_gc(c, gc, win, 0, NULL);
+
+    if (strcmp(mode, "key") == 0)
+        return key_mode(c, s, win, gc, seconds);
+    if (strcmp(mode, "drag") == 0)
+        return drag_mode(c, s, win, fps, seconds);
 
     int strip = 16;
     int rows_per_put = 65536 * 4 / (w * 4); /* keep requests under the size limit */

@@ -1,6 +1,8 @@
 // A small remote control for Debian's chromium, driven by test_web.py: one
 // JSON command a line on stdin, one JSON reply a line on stdout.
 //   {"cmd": "open", "page": "a", "url": "https://..."}     a fresh context (own cookies)
+//     optional "init": JS run before the page's scripts, and in each of its workers
+//   {"cmd": "weval", "page": "a", "expr": "JS"}            its value in the page's first worker
 //   {"cmd": "wait", "page": "a", "expr": "JS", "timeout": ms}  until expr is truthy
 //   {"cmd": "eval", "page": "a", "expr": "JS"}             its (awaited) value
 //   {"cmd": "snapshot", "page": "a", "file": "PATH"}       canvas RGBA into PATH
@@ -33,7 +35,9 @@ async function run(c) {
   switch (c.cmd) {
     case 'open': {
       const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: c.viewport || { width: 1000, height: 800 } });
+      if (c.init) await context.addInitScript(c.init);
       const page = await context.newPage();
+      if (c.init) page.on('worker', (w) => { w.evaluate(c.init).catch(() => {}); });
       const log = [];
       page.on('console', (m) => log.push(m.type() + ': ' + m.text()));
       page.on('pageerror', (e) => log.push('pageerror: ' + e.message));
@@ -71,6 +75,11 @@ async function run(c) {
       if (!p.cdp) p.cdp = await p.context.newCDPSession(p.page);
       await p.cdp.send('Input.dispatchKeyEvent', { type: c.down ? 'rawKeyDown' : 'keyUp', code: c.code, key: c.key || '' });
       return {};
+    }
+    case 'weval': {
+      const w = p.page.workers()[0];
+      if (!w) throw new Error('the page has no worker');
+      return { value: await w.evaluate(c.expr) };
     }
     case 'log':
       return { log: p.log };

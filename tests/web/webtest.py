@@ -58,8 +58,18 @@ class Browser:
             raise AssertionError("%s failed: %s" % (c.get("cmd"), r.get("error")))
         return r
 
-    def open(self, page, url):
-        return self.cmd(cmd="open", page=page, url=url)
+    def open(self, page, url, init=None, viewport=None):
+        """@init: JS run before the page's own scripts and in its workers."""
+        c = {"cmd": "open", "page": page, "url": url}
+        if init:
+            c["init"] = init
+        if viewport:
+            c["viewport"] = {"width": viewport[0], "height": viewport[1]}
+        return self.cmd(**c)
+
+    def weval(self, page, expr):
+        """The value of @expr in the page's first worker."""
+        return self.cmd(cmd="weval", page=page, expr=expr)["value"]
 
     def wait(self, page, expr, timeout=10.0):
         return self.cmd(cmd="wait", page=page, expr=expr, timeout=int(timeout * 1000))
