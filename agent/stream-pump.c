@@ -142,8 +142,14 @@ static void grab_and_encode(struct stream_pump *pump, bool still)
         /* the encoder plans for the frame rate and bitrate we send at */
         h264_pool_set_fps(pump->h264, CLAMP((int)(G_USEC_PER_SEC / motion_interval(pump)), 1,
                                             H264_ENCODER_MAX_FPS));
-        h264_pool_set_bitrate(pump->h264, CLAMP(bitrate_control_kbps(pump->bc),
-                                                H264_ENCODER_MIN_KBPS, H264_ENCODER_MAX_KBPS));
+        /* A still frame is sent once after motion, as MJPEG's still frame
+         * at still quality: it gets at least the default rate's budget, so
+         * that a link estimate cut low during motion (or by a busy machine)
+         * does not leave the picture blurred once it stops. */
+        int kbps = bitrate_control_kbps(pump->bc);
+        if (still)
+            kbps = MAX(kbps, H264_ENCODER_DEFAULT_KBPS);
+        h264_pool_set_bitrate(pump->h264, CLAMP(kbps, H264_ENCODER_MIN_KBPS, H264_ENCODER_MAX_KBPS));
         h264_pool_submit(pump->h264, frame, pump->width, pump->height, pump->width * 4,
                          still ? H264_FRAME_STILL : H264_FRAME_MOTION, ++pump->next_seq);
         frame_unref(frame);
