@@ -196,6 +196,11 @@ static void pump_run(struct stream_pump *pump)
             pump->h264_stills = 2;
         if (!pump->use_h264 || --pump->h264_stills == 0)
             pump->still_due = false;
+        /* The first one is a key frame: refining P frames from a picture
+         * that motion at a low link rate left far off may take more than
+         * two frames; a key frame at the still budget does not depend on it. */
+        if (pump->use_h264 && pump->h264_stills == 1)
+            h264_pool_request_keyframe(pump->h264);
         grab_and_encode(pump, true);
         pump->stats.grab_cpu_us += thread_cpu_us() - cpu0;
         return;

@@ -268,6 +268,7 @@ static void check_gstreamer(struct app *a)
             g_printerr("thindesk: audio unavailable: GStreamer does not start: %s\n", init_error);
         return;
     }
+    gst_check_skip_openal();
     a->playback_ok = check_audio(GST_CHECK_PLAYBACK, tell);
     a->record_ok = check_audio(GST_CHECK_RECORD, tell);
     /* spice-gtk offers the server only the codecs it can decode, and decodes

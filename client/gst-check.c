@@ -104,3 +104,15 @@ const char *gst_check_init_error(void)
     init_once();
     return init_error;
 }
+
+void gst_check_skip_openal(void)
+{
+    if (!init_once())
+        return;
+    static const char *const names[] = {"openalsink", "openalsrc"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autoptr(GstElementFactory) f = gst_element_factory_find(names[i]);
+        if (f)
+            gst_plugin_feature_set_rank(GST_PLUGIN_FEATURE(f), GST_RANK_NONE);
+    }
+}

@@ -38,3 +38,9 @@ bool gst_check_has_element(const char *element, void *data);
 
 /* NULL if GStreamer starts, else why not (owned by the module). */
 const char *gst_check_init_error(void);
+
+/* Keeps autoaudiosink and autoaudiosrc from trying OpenAL's elements
+ * (gstreamer1.0-plugins-bad, which H.264 streams need for h264parse): they
+ * wrap the same sound servers as pulsesink, and where none answers, OpenAL
+ * Soft and ALSA print a page of errors on standard error. */
+void gst_check_skip_openal(void);

@@ -25,10 +25,19 @@ def skip_unless_tools(*tools):
         raise unittest.SkipTest("missing tools: " + ", ".join(missing))
 
 
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    # The kernel may hand out the same free port twice in a row: a test that
+    # asks for two (plain and TLS) must get two different ones.
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
