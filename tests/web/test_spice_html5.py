@@ -44,6 +44,19 @@ class SpiceHtml5Test(unittest.TestCase):
         tdtest.stop_process(cls.http)
 
     def check(self, compression):
+        # spice-html5's own RSA-OAEP code now and then sends a ticket
+        # spice-server cannot decrypt ("oaep decoding error": a channel's
+        # login fails, the page says "Permission denied."). That is the
+        # peer's defect, not the image codec under test: such a run is
+        # repeated, at most twice, and every other error still fails.
+        for attempt in range(3):
+            if self.check_once(compression):
+                return
+            print("spice-html5's ticket could not be decrypted (its RSA bug); again",
+                  file=sys.stderr)
+        self.fail("spice-html5 could not log in three times in a row")
+
+    def check_once(self, compression):
         with tdtest.Xvfb(W, H) as x, tdtest.Agent(
                 display=x.display, args=["--image-compression=" + compression, "--audio=off",
                                          "--usb-channels=0"]) as a, webtest.Browser() as b:
@@ -70,8 +83,12 @@ class SpiceHtml5Test(unittest.TestCase):
                     break
                 time.sleep(0.5)
             errors = [l for l in b.log("p") if "Unable to interpret" in l or "pageerror" in l]
+            if (errors == ["pageerror: Permission denied."] and
+                    "failed to decrypt RSA encrypted password" in a.stderr()):
+                return False
             self.assertEqual(errors, [])
             self.assertEqual(diff, 0, "spice-html5's canvas differs from the X root")
+            return True
 
     def test_default_auto_glz(self):
         self.check("auto_glz")
