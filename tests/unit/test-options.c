@@ -284,6 +284,7 @@ static void test_system_mode(struct fixture *fx, gconstpointer data)
                     OPTIONS_USAGE);
     g_assert_nonnull(strstr(err, "on-disconnect"));
     g_clear_pointer(&err, g_free);
+    options_finish(&o);
     g_assert_cmpint(load(fx, &o, &err, "--system", "--seat-source=dm-hook",
                          "--dm-hook-socket=/tmp/x.sock", NULL), ==, OPTIONS_OK);
     g_assert_cmpint(o.seat_source, ==, SEAT_SOURCE_DM_HOOK);
