@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <stdbool.h>
+#include "display/thread-cpu.h"
 
 
 /* More rectangles than this are sent as their bounding box. */
@@ -46,13 +47,6 @@ static void schedule(struct frame_pump *pump, gint64 delay_us)
     else
         pump->source = g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)((delay_us + 999) / 1000),
                                           on_run, pump, NULL);
-}
-
-static uint64_t thread_cpu_usec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Hands the snapshot over: the copies first, then the pixels of whatever
@@ -130,7 +124,7 @@ static void pump_run(struct frame_pump *pump)
         return;
     }
 
-    uint64_t cpu0 = thread_cpu_usec();
+    uint64_t cpu0 = thread_cpu_us();
     capture_collect_damage(pump->capture, pump->damage);
     if (damage_is_empty(pump->damage))
         return;
@@ -164,7 +158,7 @@ static void pump_run(struct frame_pump *pump)
     pump->stats.grab_usec += done - now;
     if (pump->grab_observer)
         pump->grab_observer((uint64_t)(done - now), pump->grab_observer_data);
-    pump->stats.grab_cpu_usec += thread_cpu_usec() - cpu0;
+    pump->stats.grab_cpu_usec += thread_cpu_us() - cpu0;
     for (int i = 0; i < n; i++)
         pump->stats.pixels += (uint64_t)rects[i].w * rects[i].h;
 }

@@ -12,6 +12,7 @@
 #include "display/h264-encoder.h"
 #include "display/h264-pool.h"
 #include "display/jpeg-pool.h"
+#include "display/thread-cpu.h"
 
 #define MIN_MOTION_QUALITY 30
 /* Below this bitrate the frame rate goes down instead (auto). */
@@ -70,13 +71,6 @@ static void schedule(struct stream_pump *pump, gint64 delay_us)
     else
         pump->source = g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)((delay_us + 999) / 1000),
                                           on_run, pump, NULL);
-}
-
-static uint64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Frames waiting on the port or in the encoders: at most two, ever. */

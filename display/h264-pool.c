@@ -1,6 +1,7 @@
 #include "display/h264-pool.h"
 
 #include <time.h>
+#include "display/thread-cpu.h"
 
 /* Shared with results on their way back: the pool may be gone when one
  * arrives. @dead and @in_flight are main-thread only. */
@@ -35,13 +36,6 @@ static void core_unref(struct pool_core *core)
 {
     if (g_atomic_int_dec_and_test(&core->refs))
         g_free(core);
-}
-
-static int64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void job_free(gpointer data)

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "display/jpeg-stitch.h"
+#include "display/thread-cpu.h"
 
 /* Shared between the pool's owner and jobs still on their way back: the owner
  * may be gone when a result arrives. Main thread only, except refs and
@@ -63,13 +64,6 @@ static void core_unref(struct pool_core *core)
         g_main_context_unref(core->context);
         g_free(core);
     }
-}
-
-static int64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* The delivery's destroy notify: after deliver(), or when the pool is
